@@ -1,0 +1,64 @@
+/* cli.h - shared pieces of the lincomp subcommands (one file each). */
+#ifndef LC_CLI_H
+#define LC_CLI_H
+
+#include "lincomp.h"
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#define EXIT_USAGE 2
+
+/* Options every data-reading subcommand shares. */
+typedef struct cli_common {
+    int threads;              /* 0: OpenBLAS default */
+    bool quiet, json;
+    const char *label;        /* --label */
+    const char *labels_path;  /* --labels */
+} cli_common;
+
+/* Long options shared by all subcommands; a subcommand appends its own. */
+enum {
+    OPT_THREADS = 1000, OPT_QUIET, OPT_JSON, OPT_LABEL, OPT_LABELS, OPT_HELP,
+    OPT_FIRST_OWN = 1100
+};
+#define CLI_COMMON_OPTIONS                                                      \
+    {"threads", required_argument, 0, OPT_THREADS},                             \
+    {"quiet", no_argument, 0, OPT_QUIET}, {"json", no_argument, 0, OPT_JSON},   \
+    {"label", required_argument, 0, OPT_LABEL},                                 \
+    {"labels", required_argument, 0, OPT_LABELS}, {"help", no_argument, 0, 'h'}
+
+/* Handles a shared option; returns 1 if handled, 0 if not, -1 on a bad value
+ * (message printed). */
+int cli_common_opt(cli_common *c, int opt, const char *arg);
+
+/* Prints "lincomp CMD: message" on stderr; returns code. */
+int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints the library error on stderr; returns 1. */
+int cli_lc_error(const lc_error *err);
+/* Usage error: message plus "try lincomp CMD --help"; returns 2. */
+int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+int cli_load_model(const char *path, lc_graph **g);
+/* Loads data for model g (its preprocessing and input width), checks the width. */
+int cli_load_data(const cli_common *c, const char *path, const lc_graph *g, bool need_labels,
+                  lc_data **d);
+
+/* Parses numbers strictly; false on trailing garbage or out of range. */
+bool cli_parse_int(const char *s, long lo, long hi, long *out);
+bool cli_parse_double(const char *s, double *out);
+
+/* Positional argument handling: exactly one MODEL argument after options. */
+int cli_one_positional(int argc, char **argv, const char **out, const char *what);
+
+/* Name of the running subcommand, for messages. */
+extern const char *cli_cmd;
+
+/* Subcommands. */
+int cmd_info(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
+
+#endif

@@ -1,0 +1,117 @@
+/* common.c - option parsing, error printing and loading shared by subcommands. */
+#include "cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *cli_cmd = "lincomp";
+
+int cli_error(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "lincomp %s: ", cli_cmd);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return code;
+}
+
+int cli_lc_error(const lc_error *err)
+{
+    return cli_error(1, "%s", err->msg[0] ? err->msg : lc_status_str(err->code));
+}
+
+int cli_usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "lincomp %s: ", cli_cmd);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, " (see 'lincomp %s --help')\n", cli_cmd);
+    va_end(ap);
+    return EXIT_USAGE;
+}
+
+bool cli_parse_int(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi) return false;
+    *out = v;
+    return true;
+}
+
+bool cli_parse_double(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !isfinite(v)) return false;
+    *out = v;
+    return true;
+}
+
+int cli_common_opt(cli_common *c, int opt, const char *arg)
+{
+    long v;
+    switch (opt) {
+    case OPT_THREADS:
+        if (!cli_parse_int(arg, 1, 1024, &v)) {
+            cli_usage_error("--threads wants an integer from 1 to 1024, got '%s'", arg);
+            return -1;
+        }
+        c->threads = (int)v;
+        lc_set_threads(c->threads);
+        return 1;
+    case OPT_QUIET: c->quiet = true; return 1;
+    case OPT_JSON: c->json = true; return 1;
+    case OPT_LABEL: c->label = arg; return 1;
+    case OPT_LABELS: c->labels_path = arg; return 1;
+    }
+    return 0;
+}
+
+int cli_one_positional(int argc, char **argv, const char **out, const char *what)
+{
+    if (optind >= argc) return cli_usage_error("missing %s", what);
+    if (optind + 1 < argc) return cli_usage_error("unexpected argument '%s'", argv[optind + 1]);
+    *out = argv[optind];
+    return 0;
+}
+
+int cli_load_model(const char *path, lc_graph **g)
+{
+    lc_error err = {0};
+    if (lc_onnx_load(path, g, &err)) return cli_lc_error(&err);
+    return 0;
+}
+
+int cli_load_data(const cli_common *c, const char *path, const lc_graph *g, bool need_labels,
+                  lc_data **d)
+{
+    lc_error err = {0};
+    lc_load_opts o = {0};
+    o.label = c->label;
+    o.labels_path = c->labels_path;
+    o.pre = g ? lc_graph_preproc(g) : NULL;
+    o.input_width = g ? lc_graph_input_width(g) : 0;
+    if (lc_data_load(path, &o, d, &err)) return cli_lc_error(&err);
+    if (g && lc_data_cols(*d) != lc_graph_input_width(g)) {
+        int rc = cli_error(1, "%s: %d features per sample, but the model takes %d", path,
+                           lc_data_cols(*d), lc_graph_input_width(g));
+        lc_data_free(*d);
+        *d = NULL;
+        return rc;
+    }
+    if (need_labels && !lc_data_y(*d)) {
+        lc_data_free(*d);
+        *d = NULL;
+        return cli_error(1, "%s: no labels (needed here)", path);
+    }
+    return 0;
+}

@@ -1,0 +1,101 @@
+/* info.c - `lincomp info MODEL`: nodes, widths, activations, edges, size. */
+#include "cli.h"
+
+#include <string.h>
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: lincomp info MODEL.onnx [--json]\n\n"
+               "Shows every node of the model: width, activation, incoming edges,\n"
+               "parameters; then totals of parameters and FLOPs per sample.\n\n"
+               "  --json     machine-readable output on stdout\n");
+}
+
+static void act_str(lc_act a, char *buf, size_t n)
+{
+    static const char *names[] = {"identity", "relu", "leaky_relu", "prelu", "clip",
+                                  "softmax", "log_softmax", "sigmoid"};
+    if (a.kind == LC_ACT_LEAKY_RELU) snprintf(buf, n, "leaky_relu(%g)", (double)a.alpha);
+    else if (a.kind == LC_ACT_CLIP) snprintf(buf, n, "clip(%g,%g)", (double)a.lo, (double)a.hi);
+    else snprintf(buf, n, "%s", names[a.kind]);
+}
+
+static size_t node_params(const lc_graph *g, int k)
+{
+    size_t p = (size_t)lc_graph_width(g, k) * (lc_graph_act(g, k).kind == LC_ACT_PRELU ? 2 : 1);
+    for (int e = 0; e < lc_graph_n_in(g, k); e++)
+        p += (size_t)lc_graph_width(g, k) * (size_t)lc_graph_width(g, lc_graph_src(g, k, e));
+    return p;
+}
+
+static void print_json_string(const char *s)
+{
+    putchar('"');
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\') printf("\\%c", *s);
+        else if ((unsigned char)*s < 0x20) printf("\\u%04x", *s);
+        else putchar(*s);
+    }
+    putchar('"');
+}
+
+int cmd_info(int argc, char **argv)
+{
+    static const struct option opts[] = {CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
+    cli_common c = {0};
+    int opt;
+    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (opt == 'h') return usage(stdout), 0;
+        int r = cli_common_opt(&c, opt, optarg);
+        if (r < 0) return EXIT_USAGE;
+        if (r == 0) return cli_usage_error("unknown option");
+    }
+    const char *path;
+    if (cli_one_positional(argc, argv, &path, "MODEL")) return EXIT_USAGE;
+    lc_graph *g;
+    if (cli_load_model(path, &g)) return 1;
+
+    int n = lc_graph_nodes(g);
+    char act[64];
+    if (c.json) {
+        printf("{\"model\": ");
+        print_json_string(path);
+        printf(", \"params\": %zu, \"flops\": %zu, \"input_width\": %d, \"output_width\": %d, "
+               "\"nodes\": [",
+               lc_graph_params(g), lc_graph_flops(g), lc_graph_input_width(g),
+               lc_graph_output_width(g));
+        for (int k = 0; k < n; k++) {
+            act_str(lc_graph_act(g, k), act, sizeof act);
+            printf("%s{\"name\": ", k ? ", " : "");
+            print_json_string(lc_graph_name(g, k));
+            printf(", \"width\": %d, \"activation\": \"%s\", \"params\": %zu, \"inputs\": [",
+                   lc_graph_width(g, k), k ? act : "input", k ? node_params(g, k) : 0);
+            for (int e = 0; k && e < lc_graph_n_in(g, k); e++) {
+                if (e) printf(", ");
+                print_json_string(lc_graph_name(g, lc_graph_src(g, k, e)));
+            }
+            printf("]}");
+        }
+        printf("]}\n");
+    } else {
+        printf("%s\n\n  %-3s %-24s %7s  %-18s %10s  %s\n", path, "#", "node", "width",
+               "activation", "params", "inputs");
+        for (int k = 0; k < n; k++) {
+            act_str(lc_graph_act(g, k), act, sizeof act);
+            printf("  %-3d %-24.24s %7d  %-18s %10zu  ", k, lc_graph_name(g, k),
+                   lc_graph_width(g, k), k ? act : "(input)", k ? node_params(g, k) : 0);
+            for (int e = 0; k && e < lc_graph_n_in(g, k); e++)
+                printf("%s%d", e ? "," : "", lc_graph_src(g, k, e));
+            printf("\n");
+        }
+        int edges = 0;
+        for (int k = 1; k < n; k++) edges += lc_graph_n_in(g, k);
+        printf("\n  %d nodes (%d hidden), %d edges, %zu parameters, %zu FLOPs per sample\n", n,
+               n - 2, edges, lc_graph_params(g), lc_graph_flops(g));
+        if (lc_graph_preproc(g))
+            printf("  stored preprocessing: %d features from raw columns\n",
+                   lc_preproc_width(lc_graph_preproc(g)));
+    }
+    lc_graph_free(g);
+    return 0;
+}

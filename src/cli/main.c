@@ -1,0 +1,48 @@
+/* main.c - the lincomp command: dispatches to one file per subcommand. */
+#include "cli.h"
+
+#include <string.h>
+
+static const struct {
+    const char *name;
+    int (*run)(int, char **);
+    const char *help;
+} commands[] = {
+    {"info", cmd_info, "show a model's nodes, widths, activations, edges, params, FLOPs"},
+    {"predict", cmd_predict, "write the model's outputs for every sample as CSV"},
+    {"eval", cmd_eval, "accuracy and cross-entropy on labelled data"},
+    {"convert", cmd_convert, "re-export a model in lincomp's ONNX form"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: lincomp COMMAND [options]   (lincomp COMMAND --help for its options)\n\n"
+               "Linearity-based compression of ReLU networks (ONNX in, ONNX or C out).\n\n"
+               "commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].help);
+    fprintf(f, "\n  --version  print the version\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+        printf("lincomp %s\n", LC_VERSION);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (!strcmp(argv[1], commands[i].name)) {
+            cli_cmd = commands[i].name;
+            return commands[i].run(argc - 1, argv + 1);
+        }
+    fprintf(stderr, "lincomp: unknown command '%s' (see 'lincomp --help')\n", argv[1]);
+    return EXIT_USAGE;
+}

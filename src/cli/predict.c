@@ -1,0 +1,107 @@
+/* predict.c - `lincomp predict MODEL --data DATA -o OUT.csv`. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: lincomp predict MODEL.onnx --data DATA -o OUT.csv [options]\n\n"
+               "Writes one CSV row of model outputs per sample (header y0,y1,...).\n\n"
+               "  --data FILE     CSV, IDX (.gz or plain) or NPY samples\n"
+               "  -o FILE         output CSV, '-' for stdout (required)\n"
+               "  --label NAME    label column of a CSV (default: the last one)\n"
+               "  --labels FILE   labels of an NPY data file (ignored here)\n"
+               "  --threads N     BLAS threads (default: OpenBLAS's choice)\n");
+}
+
+/* Growable text buffer: the output is written in one piece, atomically. */
+typedef struct { char *p; size_t len, cap; } text;
+
+static int text_reserve(text *t, size_t more)
+{
+    if (t->len + more + 1 <= t->cap) return 0;
+    size_t cap = t->cap ? t->cap : 4096;
+    while (cap < t->len + more + 1) cap *= 2;
+    char *p = realloc(t->p, cap);
+    if (!p) return -1;
+    t->p = p;
+    t->cap = cap;
+    return 0;
+}
+
+int cmd_predict(int argc, char **argv)
+{
+    enum { OPT_DATA = OPT_FIRST_OWN };
+    static const struct option opts[] = {
+        CLI_COMMON_OPTIONS, {"data", required_argument, 0, OPT_DATA},
+        {"output", required_argument, 0, 'o'}, {0, 0, 0, 0}};
+    cli_common c = {0};
+    const char *data_path = NULL, *out_path = NULL;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+        if (opt == 'h') return usage(stdout), 0;
+        if (opt == OPT_DATA) data_path = optarg;
+        else if (opt == 'o') out_path = optarg;
+        else {
+            int r = cli_common_opt(&c, opt, optarg);
+            if (r < 0) return EXIT_USAGE;
+            if (r == 0) return cli_usage_error("unknown option");
+        }
+    }
+    const char *model_path;
+    if (cli_one_positional(argc, argv, &model_path, "MODEL")) return EXIT_USAGE;
+    if (!data_path) return cli_usage_error("--data is required");
+    if (!out_path) return cli_usage_error("-o OUT.csv is required ('-' for stdout)");
+
+    lc_graph *g = NULL;
+    lc_data *d = NULL;
+    float *out = NULL;
+    text t = {0};
+    int rc = 1;
+    if (cli_load_model(model_path, &g) || cli_load_data(&c, data_path, g, false, &d)) goto done;
+    size_t n = lc_data_rows(d);
+    int w = lc_graph_output_width(g);
+    lc_error err = {0};
+    out = malloc((n ? n : 1) * (size_t)w * sizeof(float));
+    if (!out) {
+        cli_error(1, "out of memory for %zu outputs", n);
+        goto done;
+    }
+    if (lc_forward(g, lc_data_x(d), n, out, &err)) {
+        cli_lc_error(&err);
+        goto done;
+    }
+    for (int i = 0; i < w; i++) {
+        if (text_reserve(&t, 16)) goto nomem;
+        t.len += (size_t)sprintf(t.p + t.len, "%sy%d", i ? "," : "", i);
+    }
+    if (text_reserve(&t, 1)) goto nomem;
+    t.p[t.len++] = '\n';
+    for (size_t r = 0; r < n; r++) {
+        if (text_reserve(&t, (size_t)w * 18 + 2)) goto nomem;
+        for (int i = 0; i < w; i++)
+            t.len += (size_t)sprintf(t.p + t.len, "%s%.9g", i ? "," : "",
+                                     (double)out[r * (size_t)w + i]);
+        t.p[t.len++] = '\n';
+    }
+    if (!strcmp(out_path, "-")) {
+        if (fwrite(t.p, 1, t.len, stdout) != t.len || fflush(stdout)) {
+            cli_error(1, "cannot write to stdout");
+            goto done;
+        }
+    } else if (lc_write_file(out_path, t.p, t.len, &err)) {
+        cli_lc_error(&err);
+        goto done;
+    }
+    rc = 0;
+    goto done;
+nomem:
+    cli_error(1, "out of memory formatting %zu outputs", n);
+done:
+    free(t.p);
+    free(out);
+    lc_data_free(d);
+    lc_graph_free(g);
+    return rc;
+}

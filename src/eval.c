@@ -1,0 +1,77 @@
+/* eval.c - accuracy and cross-entropy of a model on labelled data. */
+#include "internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+/* Probability-space loss for one row, by the output activation: what a user
+ * trained with. Identity outputs are logits (softmax cross-entropy). */
+static double row_loss(lc_act_kind kind, const float *o, int w, int y)
+{
+    const double tiny = 1e-12;
+    if (w == 1) { /* binary: one unit scoring class 1 */
+        double p = kind == LC_ACT_SIGMOID ? o[0] : 1.0 / (1.0 + exp(-(double)o[0]));
+        return -log(fmax(y == 1 ? p : 1.0 - p, tiny));
+    }
+    switch (kind) {
+    case LC_ACT_SOFTMAX:
+    case LC_ACT_SIGMOID: return -log(fmax(o[y], tiny));
+    case LC_ACT_LOG_SOFTMAX: return -(double)o[y];
+    default: {
+        double mx = o[0], s = 0;
+        for (int i = 1; i < w; i++) mx = o[i] > mx ? o[i] : mx;
+        for (int i = 0; i < w; i++) s += exp((double)o[i] - mx);
+        return -((double)o[y] - mx - log(s));
+    }
+    }
+}
+
+static int row_class(lc_act_kind kind, const float *o, int w)
+{
+    if (w == 1) return kind == LC_ACT_SIGMOID ? o[0] > 0.5f : o[0] > 0.0f;
+    int best = 0;
+    for (int i = 1; i < w; i++) best = o[i] > o[best] ? i : best;
+    return best;
+}
+
+lc_status lc_evaluate(const lc_graph *g, const lc_data *d, lc_eval_result *res, lc_error *err)
+{
+    size_t n = lc_data_rows(d);
+    int w = lc_graph_output_width(g);
+    const int32_t *y = lc_data_y(d);
+    if (!y) return lc_fail(err, LC_ERR_INVALID, "evaluation needs labelled data");
+    if (lc_data_cols(d) != lc_graph_input_width(g))
+        return lc_fail(err, LC_ERR_SHAPE, "data has %d features, the model takes %d",
+                       lc_data_cols(d), lc_graph_input_width(g));
+    int classes = w == 1 ? 2 : w;
+    for (size_t r = 0; r < n; r++)
+        if (y[r] < 0 || y[r] >= classes)
+            return lc_fail(err, LC_ERR_SHAPE, "label %d of sample %zu is not one of the model's %d classes",
+                           (int)y[r], r + 1, classes);
+    /* batches keep memory at two batches of outputs, not the whole data */
+    const size_t batch = 4096;
+    size_t m0 = n < batch ? n : batch;
+    float *out = malloc((m0 ? m0 : 1) * (size_t)w * sizeof(float));
+    if (!out) return lc_fail(err, LC_ERR_NOMEM, "out of memory");
+    lc_act_kind kind = g->nodes[g->n_nodes - 1].act.kind;
+    double loss = 0;
+    size_t correct = 0;
+    for (size_t r = 0; r < n; r += batch) {
+        size_t m = n - r < batch ? n - r : batch;
+        lc_status st = lc_forward(g, lc_data_x(d) + r * (size_t)lc_data_cols(d), m, out, err);
+        if (st) {
+            free(out);
+            return st;
+        }
+        for (size_t i = 0; i < m; i++) {
+            const float *o = out + i * (size_t)w;
+            loss += row_loss(kind, o, w, y[r + i]);
+            correct += row_class(kind, o, w) == y[r + i];
+        }
+    }
+    free(out);
+    res->samples = n;
+    res->accuracy = n ? (double)correct / (double)n : 0;
+    res->loss = n ? loss / (double)n : 0;
+    return LC_OK;
+}

@@ -1,0 +1,169 @@
+/* forward.c - batched inference: one SGEMM per edge, then the activation. */
+#include "internal.h"
+#include "work.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *lc_act_name(lc_act_kind k)
+{
+    switch (k) {
+    case LC_ACT_IDENTITY: return "identity";
+    case LC_ACT_RELU: return "relu";
+    case LC_ACT_LEAKY_RELU: return "leaky_relu";
+    case LC_ACT_PRELU: return "prelu";
+    case LC_ACT_CLIP: return "clip";
+    case LC_ACT_SOFTMAX: return "softmax";
+    case LC_ACT_LOG_SOFTMAX: return "log_softmax";
+    case LC_ACT_SIGMOID: return "sigmoid";
+    }
+    return "?";
+}
+
+static void softmax_rows(float *z, size_t n, int w, bool log_out)
+{
+    for (size_t r = 0; r < n; r++) {
+        float *row = z + r * (size_t)w;
+        float mx = row[0];
+        for (int i = 1; i < w; i++) mx = row[i] > mx ? row[i] : mx;
+        double s = 0;
+        for (int i = 0; i < w; i++) s += exp((double)row[i] - mx);
+        if (log_out) {
+            double ls = log(s);
+            for (int i = 0; i < w; i++) row[i] = (float)((double)row[i] - mx - ls);
+        } else {
+            for (int i = 0; i < w; i++) row[i] = (float)(exp((double)row[i] - mx) / s);
+        }
+    }
+}
+
+void lc_act_apply(lc_act act, const float *slope, float *z, size_t n, int width)
+{
+    size_t len = n * (size_t)width;
+    switch (act.kind) {
+    case LC_ACT_IDENTITY: break;
+    case LC_ACT_RELU:
+        for (size_t i = 0; i < len; i++) z[i] = z[i] > 0 ? z[i] : 0.0f;
+        break;
+    case LC_ACT_LEAKY_RELU:
+        for (size_t i = 0; i < len; i++) z[i] = z[i] > 0 ? z[i] : act.alpha * z[i];
+        break;
+    case LC_ACT_PRELU:
+        for (size_t r = 0; r < n; r++) {
+            float *row = z + r * (size_t)width;
+            for (int i = 0; i < width; i++) row[i] = row[i] > 0 ? row[i] : slope[i] * row[i];
+        }
+        break;
+    case LC_ACT_CLIP:
+        /* NaN passes through: it must stay visible */
+        for (size_t i = 0; i < len; i++)
+            z[i] = z[i] < act.lo ? act.lo : z[i] > act.hi ? act.hi : z[i];
+        break;
+    case LC_ACT_SOFTMAX: softmax_rows(z, n, width, false); break;
+    case LC_ACT_LOG_SOFTMAX: softmax_rows(z, n, width, true); break;
+    case LC_ACT_SIGMOID:
+        for (size_t i = 0; i < len; i++) z[i] = (float)(1.0 / (1.0 + exp(-(double)z[i])));
+        break;
+    }
+}
+
+lc_status lc_work_init(lc_work *w, const lc_graph *g, size_t rows, lc_error *err)
+{
+    memset(w, 0, sizeof *w);
+    size_t total = 0;
+    for (int k = 1; k < g->n_nodes; k++) total += (size_t)g->nodes[k].width;
+    size_t n;
+    if (!lc_mul_ok(total, rows, &n)) return lc_fail(err, LC_ERR_NOMEM, "batch too large");
+    w->h = calloc((size_t)g->n_nodes, sizeof *w->h);
+    w->buf = malloc((n ? n : 1) * sizeof(float));
+    if (!w->h || !w->buf) {
+        lc_work_free(w);
+        return lc_fail(err, LC_ERR_NOMEM, "out of memory for a batch of %zu rows", rows);
+    }
+    w->rows = rows;
+    float *p = w->buf;
+    for (int k = 1; k < g->n_nodes; k++) {
+        w->h[k] = p;
+        p += rows * (size_t)g->nodes[k].width;
+    }
+    return LC_OK;
+}
+
+void lc_work_free(lc_work *w)
+{
+    free(w->h);
+    free(w->buf);
+    memset(w, 0, sizeof *w);
+}
+
+void lc_forward_batch(const lc_graph *g, lc_work *w, const float *x, size_t rows,
+                      lc_z_hook hook, void *ctx)
+{
+    w->h[0] = (float *)x; /* only read */
+    for (int k = 1; k < g->n_nodes; k++) {
+        const struct lc_node *nd = &g->nodes[k];
+        float *z = w->h[k];
+        for (size_t r = 0; r < rows; r++)
+            memcpy(z + r * (size_t)nd->width, nd->bias, (size_t)nd->width * sizeof(float));
+        for (int e = 0; e < nd->n_in; e++) {
+            int in_w = g->nodes[nd->in[e].src].width;
+            lc_sgemm(false, true, (int)rows, nd->width, in_w, 1.0f, w->h[nd->in[e].src], in_w,
+                     nd->in[e].w, in_w, 1.0f, z, nd->width);
+        }
+        if (hook) hook(ctx, k, z, rows);
+        lc_act_apply(nd->act, nd->slope, z, rows, nd->width);
+    }
+}
+
+lc_status lc_forward(const lc_graph *g, const float *x, size_t n, float *out, lc_error *err)
+{
+    size_t batch = n < LC_BATCH ? n : LC_BATCH;
+    if (batch == 0) return LC_OK;
+    lc_work w;
+    lc_status st = lc_work_init(&w, g, batch, err);
+    if (st) return st;
+    int in_w = g->nodes[0].width, out_w = lc_graph_output_width(g);
+    for (size_t r = 0; r < n; r += batch) {
+        size_t m = n - r < batch ? n - r : batch;
+        lc_forward_batch(g, &w, x + r * (size_t)in_w, m, NULL, NULL);
+        memcpy(out + r * (size_t)out_w, w.h[g->n_nodes - 1], m * (size_t)out_w * sizeof(float));
+    }
+    lc_work_free(&w);
+    return LC_OK;
+}
+
+/* The reference: per sample, per neuron, double accumulation, no BLAS. */
+lc_status lc_forward_ref(const lc_graph *g, const float *x, size_t n, float *out, lc_error *err)
+{
+    float **h = calloc((size_t)g->n_nodes, sizeof *h);
+    if (!h) return lc_fail(err, LC_ERR_NOMEM, "out of memory");
+    for (int k = 1; k < g->n_nodes; k++)
+        if (!(h[k] = malloc((size_t)g->nodes[k].width * sizeof(float)))) {
+            for (int j = 1; j < k; j++) free(h[j]);
+            free(h);
+            return lc_fail(err, LC_ERR_NOMEM, "out of memory");
+        }
+    int in_w = g->nodes[0].width, out_w = lc_graph_output_width(g);
+    for (size_t r = 0; r < n; r++) {
+        h[0] = (float *)x + r * (size_t)in_w;
+        for (int k = 1; k < g->n_nodes; k++) {
+            const struct lc_node *nd = &g->nodes[k];
+            for (int i = 0; i < nd->width; i++) {
+                double s = nd->bias[i];
+                for (int e = 0; e < nd->n_in; e++) {
+                    int sw = g->nodes[nd->in[e].src].width;
+                    const float *wr = nd->in[e].w + (size_t)i * sw;
+                    const float *hs = h[nd->in[e].src];
+                    for (int j = 0; j < sw; j++) s += (double)wr[j] * hs[j];
+                }
+                h[k][i] = (float)s;
+            }
+            lc_act_apply(nd->act, nd->slope, h[k], 1, nd->width);
+        }
+        memcpy(out + r * (size_t)out_w, h[g->n_nodes - 1], (size_t)out_w * sizeof(float));
+    }
+    for (int k = 1; k < g->n_nodes; k++) free(h[k]);
+    free(h);
+    return LC_OK;
+}

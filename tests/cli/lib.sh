@@ -1,0 +1,35 @@
+# lib.sh - helpers for the CLI test scripts (sourced, not run).
+# Each check prints "PASS: name" or "FAIL: name: why".
+# LINCOMP (the binary) and ROOT are set by tests/run.
+: "${ROOT:=$PWD}" "${LINCOMP:=$ROOT/build/lincomp}"
+FIX="$ROOT/tests/fixtures"
+DATA="$ROOT/../shared/data"
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+ORT="node $ROOT/tests/tools/ort_run.js"
+CMP="node $ROOT/tests/tools/compare.js"
+
+pass() { echo "PASS: $1"; }
+fail() { echo "FAIL: $1: $2"; }
+
+# check NAME CMD...: the command must succeed.
+check() {
+    name=$1; shift
+    if "$@" >"$TMP/out" 2>"$TMP/err"; then pass "$name"; else fail "$name" "exit $? ($(head -c 300 "$TMP/err" | tr '\n' ' '))"; fi
+}
+
+# expect_error NAME STATUS PATTERN OUTFILE CMD...: the command must exit with
+# STATUS, print exactly one line on stderr matching PATTERN (grep -E), and
+# leave no OUTFILE (give - when there is none).
+expect_error() {
+    name=$1 want=$2 pat=$3 outf=$4; shift 4
+    "$@" >"$TMP/out" 2>"$TMP/err"
+    rc=$?
+    lines=$(wc -l <"$TMP/err")
+    if [ "$rc" -ne "$want" ]; then fail "$name" "exit $rc, wanted $want ($(head -c 200 "$TMP/err"))"
+    elif [ "$lines" -ne 1 ]; then fail "$name" "$lines lines on stderr, wanted 1: $(head -c 300 "$TMP/err" | tr '\n' '|')"
+    elif ! grep -Eq -- "$pat" "$TMP/err"; then fail "$name" "stderr '$(cat "$TMP/err")' does not match '$pat'"
+    elif [ "$outf" != - ] && [ -e "$outf" ]; then fail "$name" "left $outf behind"
+    elif [ "$outf" != - ] && ls "$(dirname "$outf")" | grep -q '\.tmp'; then fail "$name" "left a temporary file"
+    else pass "$name"; fi
+}
