@@ -59,6 +59,13 @@ $(B)/lincomp: $(CLI_OBJ) $(B)/liblincomp.a
 $(B)/test_unit: $(TEST_OBJ) $(B)/liblincomp.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $(TEST_OBJ) $(B)/liblincomp.a $(LDLIBS_ALL)
 
+$(B)/bench_forward: bench/bench_forward.c $(B)/liblincomp.a
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(B)/liblincomp.a $(LDLIBS_ALL)
+
+bench: all $(B)/bench_forward
+	@sh scripts/setup.sh test
+	@B=$(B) sh bench/run
+
 test: all $(B)/test_unit
 	@sh scripts/setup.sh test
 	@B=$(B) sh tests/run

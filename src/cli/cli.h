@@ -29,9 +29,10 @@ enum {
     {"label", required_argument, 0, OPT_LABEL},                                 \
     {"labels", required_argument, 0, OPT_LABELS}, {"help", no_argument, 0, 'h'}
 
-/* Handles a shared option; returns 1 if handled, 0 if not, -1 on a bad value
- * (message printed). */
-int cli_common_opt(cli_common *c, int opt, const char *arg);
+/* Handles a shared option, or an unknown one / a missing value ('?', ':'
+ * from getopt_long with optstring starting with ':'); returns 1 if handled,
+ * 0 if not, -1 on a usage error (message printed). */
+int cli_common_opt(cli_common *c, int opt, const char *arg, char **argv);
 
 /* Prints "lincomp CMD: message" on stderr; returns code. */
 int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -56,10 +56,17 @@ bool cli_parse_double(const char *s, double *out)
     return true;
 }
 
-int cli_common_opt(cli_common *c, int opt, const char *arg)
+int cli_common_opt(cli_common *c, int opt, const char *arg, char **argv)
 {
     long v;
     switch (opt) {
+    case '?':
+        if (optopt) cli_usage_error("unknown option '-%c'", optopt);
+        else cli_usage_error("unknown option '%s'", argv[optind - 1]);
+        return -1;
+    case ':':
+        cli_usage_error("option '%s' needs a value", argv[optind - 1]);
+        return -1;
     case OPT_THREADS:
         if (!cli_parse_int(arg, 1, 1024, &v)) {
             cli_usage_error("--threads wants an integer from 1 to 1024, got '%s'", arg);

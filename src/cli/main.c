@@ -41,6 +41,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         if (!strcmp(argv[1], commands[i].name)) {
             cli_cmd = commands[i].name;
+            opterr = 0; /* we print one line of our own */
             return commands[i].run(argc - 1, argv + 1);
         }
     fprintf(stderr, "lincomp: unknown command '%s' (see 'lincomp --help')\n", argv[1]);

@@ -1,0 +1,108 @@
+/* bench_forward.c - times lincomp's forward pass on the Fashion-MNIST-shaped
+ * MLP 784-1024-1024-512-512-256-256-10 over the 10,000 test images.
+ *
+ *   bench_forward OUT_DIR [REPEATS]
+ *
+ * Writes OUT_DIR/fmnist_mlp.onnx (PyTorch-style uniform init, fixed seed) and
+ * OUT_DIR/t10k.npy (the images as float32, for ONNX Runtime), then prints
+ * `forward_seconds S` (best of REPEATS) on stdout. */
+#include "lincomp.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static uint64_t rng = 88172645463325252ull;
+static double uniform(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (double)(rng >> 11) / 9007199254740992.0;
+}
+
+static int write_npy(const char *path, const float *x, size_t rows, int cols)
+{
+    char hdr[128];
+    int n = snprintf(hdr, sizeof hdr, "{'descr': '<f4', 'fortran_order': False, 'shape': (%zu, %d), }",
+                     rows, cols);
+    int total = 10 + n + 1, pad = (64 - total % 64) % 64;
+    FILE *f = fopen(path, "wb");
+    if (!f) return -1;
+    unsigned short hl = (unsigned short)(n + pad + 1);
+    fwrite("\x93NUMPY\x01\x00", 1, 8, f);
+    fputc(hl & 0xff, f);
+    fputc(hl >> 8, f);
+    fwrite(hdr, 1, (size_t)n, f);
+    for (int i = 0; i < pad; i++) fputc(' ', f);
+    fputc('\n', f);
+    size_t ok = fwrite(x, sizeof(float), rows * (size_t)cols, f);
+    return fclose(f) == 0 && ok == rows * (size_t)cols ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: bench_forward OUT_DIR [REPEATS]\n");
+        return 2;
+    }
+    int repeats = argc > 2 ? atoi(argv[2]) : 5;
+    const int widths[] = {784, 1024, 1024, 512, 512, 256, 256, 10};
+    enum { N = sizeof widths / sizeof *widths };
+    lc_node_spec spec[N];
+    int src[N];
+    for (int k = 0; k < N; k++) {
+        src[k] = k - 1;
+        spec[k] = (lc_node_spec){NULL, widths[k], {k == N - 1 ? LC_ACT_IDENTITY : LC_ACT_RELU, 0, 0, 0},
+                                 k ? 1 : 0, k ? &src[k] : NULL};
+    }
+    lc_error err = {0};
+    lc_graph *g;
+    if (lc_graph_create(N, spec, &g, &err)) goto fail;
+    for (int k = 1; k < N; k++) { /* PyTorch's nn.Linear default: U(-1/sqrt(in), 1/sqrt(in)) */
+        double b = 1.0 / sqrt(widths[k - 1]);
+        float *w = lc_graph_weight(g, k, 0);
+        for (int i = 0; i < widths[k] * widths[k - 1]; i++) w[i] = (float)((2 * uniform() - 1) * b);
+        for (int i = 0; i < widths[k]; i++) lc_graph_bias(g, k)[i] = (float)((2 * uniform() - 1) * b);
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/fmnist_mlp.onnx", argv[1]);
+    if (lc_onnx_save(g, path, &err)) goto fail;
+
+    lc_data *d;
+    lc_load_opts o = {0};
+    if (lc_data_load("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz", &o, &d, &err))
+        goto fail;
+    size_t n = lc_data_rows(d);
+    snprintf(path, sizeof path, "%s/t10k.npy", argv[1]);
+    if (write_npy(path, lc_data_x(d), n, lc_data_cols(d))) {
+        fprintf(stderr, "cannot write %s\n", path);
+        return 1;
+    }
+    float *out = malloc(n * 10 * sizeof(float));
+    double best = 1e30;
+    for (int r = 0; r < repeats; r++) {
+        double t0 = now();
+        if (lc_forward(g, lc_data_x(d), n, out, &err)) goto fail;
+        double t = now() - t0;
+        best = t < best ? t : best;
+    }
+    printf("forward_seconds %.6f\n", best);
+    free(out);
+    lc_data_free(d);
+    lc_graph_free(g);
+    return 0;
+fail:
+    fprintf(stderr, "bench_forward: %s\n", err.msg);
+    return 1;
+}
