@@ -1,0 +1,31 @@
+/* csv_table.h - a CSV file tokenised (by Debian's libcsv) into a table of
+ * strings, with the physical line on which each record starts, so that
+ * errors can say "line N" as a text editor counts. Internal to src/data. */
+#ifndef LC_CSV_TABLE_H
+#define LC_CSV_TABLE_H
+
+#include "data/data.h"
+
+struct lc_table {
+    char *text;       /* every field, NUL-terminated, one after the other */
+    size_t text_len, text_cap;
+    size_t *cell;     /* (n_rec, ncols) offsets into text, record-major */
+    size_t n_cells, cell_cap;
+    size_t *line;     /* (n_rec) line where each record starts; header = record 0 */
+    size_t n_rec, rec_cap;
+    int ncols;        /* fields of the header */
+};
+
+/* Tokenises buf. Every record must have as many fields as the header
+ * (LC_ERR_FORMAT naming the line otherwise); lines of nothing but blanks
+ * are skipped. An empty file gives n_rec == 0. */
+lc_status lc_table_parse(const char *path, const char *buf, size_t len, struct lc_table *t,
+                         lc_error *err);
+void lc_table_free(struct lc_table *t);
+
+static inline const char *lc_table_cell(const struct lc_table *t, size_t rec, int col)
+{
+    return t->text + t->cell[rec * (size_t)t->ncols + (size_t)col];
+}
+
+#endif
