@@ -1,0 +1,40 @@
+/* compress.h - internals shared by the statistics (analysis.c), the folding
+ * transform and plans (fold.c) and the policies (policy.c). The public API
+ * is the "linearity analysis and folding" section of lincomp.h. */
+#ifndef LC_COMPRESS_H
+#define LC_COMPRESS_H
+
+#include "internal.h"
+
+#include <stdint.h>
+
+struct lc_stats_node {
+    int width, pieces;   /* 0 for the input and the output node */
+    lc_act act;
+    uint64_t *cnt;       /* (pieces, width): cnt[p * width + i] */
+    float *zmin, *zmax;  /* (width) */
+};
+
+struct lc_stats {
+    int n_nodes;
+    size_t samples;
+    struct lc_stats_node *node;  /* n_nodes entries */
+};
+
+struct lc_plan {
+    int n_nodes;
+    int *width;          /* per node, as in the graph the plan was made for */
+    lc_act *act;
+    size_t *off;         /* node k's neurons start at off[k] in piece/slope */
+    signed char *piece;  /* LC_KEEP or the piece, per neuron */
+    float *slope;        /* PReLU slopes (0 elsewhere), per neuron */
+};
+
+/* Slope s and offset c of `piece` of activation act (prelu_slope is the
+ * neuron's PReLU slope). The piece must be valid for the activation. */
+void lc_piece_affine(lc_act act, float prelu_slope, int piece, float *s, float *c);
+
+/* LC_ERR_SHAPE unless p was made for a graph shaped like g. */
+lc_status lc_plan_check(const lc_graph *g, const lc_plan *p, lc_error *err);
+
+#endif
