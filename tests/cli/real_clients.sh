@@ -1,0 +1,80 @@
+#!/bin/sh
+# real_clients.sh - models written by torch.onnx.export (tests/fixtures, made
+# by gen_fixtures.py; see MANIFEST.tsv) against PyTorch's own outputs, and
+# lincomp's re-exported ONNX against ONNX Runtime.
+#
+# For every MANIFEST row (model, input, PyTorch output):
+#   ort/...        ONNX Runtime on the original file gives PyTorch's outputs
+#                  (guards the fixtures and the tools themselves)
+#   predict/...    `lincomp predict` gives PyTorch's outputs
+# Once per model:
+#   roundtrip/...  `lincomp convert` re-exports it; ONNX Runtime on that file
+#                  gives lincomp's outputs on the original
+#   checker/...    the re-exported file passes onnx.checker (only when
+#                  /usr/bin/python3 has the onnx package; silent otherwise)
+# Tolerance everywhere: |a - b| <= 1e-6 + 1e-5 |b|.
+. "${ROOT:-$PWD}/tests/cli/lib.sh"
+
+TOL="--rtol 1e-5 --atol 1e-6"
+
+# same NAME OUT REF: the two tables agree within TOL
+same() {
+    if r=$($CMP "$2" "$3" $TOL 2>&1); then pass "$1"
+    else fail "$1" "$(printf '%s' "$r" | head -c 300 | tr '\n' ' ')"; fi
+}
+
+# run NAME CMD...: run, fail NAME with the first stderr line on error
+run() {
+    name=$1; shift
+    "$@" >"$TMP/out" 2>"$TMP/err"
+    rc=$?
+    [ "$rc" -eq 0 ] && return 0
+    fail "$name" "exit $rc ($(head -c 300 "$TMP/err" | tr '\n' ' '))"
+    return 1
+}
+
+checker=
+if /usr/bin/python3 -c 'import onnx' >/dev/null 2>&1; then checker=yes; fi
+
+tab=$(printf '\t')
+seen=" "
+# the loop reads the MANIFEST on fd 3, so commands cannot swallow it
+while IFS="$tab" read -r model input expected inw outw notes <&3; do
+    [ "$model" = model ] && continue            # the header row
+    base=${model%.onnx}
+    tag="$base.${input##*.}"                    # e.g. mlp_gemm.csv
+    m="$FIX/$model"
+
+    rm -f "$TMP/ort.csv" "$TMP/pred.csv"
+    run "real_clients/ort/$tag" $ORT "$m" "$FIX/$input" "$TMP/ort.csv" &&
+        same "real_clients/ort/$tag" "$TMP/ort.csv" "$FIX/$expected"
+
+    run "real_clients/predict/$tag" "$LINCOMP" predict "$m" --data "$FIX/$input" -o "$TMP/pred.csv" &&
+        same "real_clients/predict/$tag" "$TMP/pred.csv" "$FIX/$expected"
+
+    case "$seen" in *" $base "*) continue ;; esac
+    seen="$seen$base "
+    rt="$TMP/rt_$base.onnx"
+    if run "real_clients/roundtrip/$base" "$LINCOMP" convert "$m" -o "$rt"; then
+        if [ ! -s "$TMP/pred.csv" ]; then
+            fail "real_clients/roundtrip/$base" "no lincomp predict output to compare with"
+        elif run "real_clients/roundtrip/$base" $ORT "$rt" "$FIX/$input" "$TMP/rt.csv"; then
+            same "real_clients/roundtrip/$base" "$TMP/rt.csv" "$TMP/pred.csv"
+        fi
+    fi
+done 3<"$FIX/MANIFEST.tsv"
+
+# one interpreter for all re-exported files (each start costs a fraction of a second)
+if [ -n "$checker" ] && ls "$TMP"/rt_*.onnx >/dev/null 2>&1; then
+    /usr/bin/python3 - "$TMP"/rt_*.onnx <<'EOF' 2>&1
+import os, sys
+import onnx
+for path in sys.argv[1:]:
+    name = "real_clients/checker/" + os.path.basename(path)[3:-5]
+    try:
+        onnx.checker.check_model(onnx.load(path), full_check=True)
+        print("PASS: " + name)
+    except Exception as e:  # any failure to load or check is a FAIL line
+        print("FAIL: %s: %s" % (name, " ".join(str(e).split())[:300]))
+EOF
+fi
