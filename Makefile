@@ -15,7 +15,7 @@ endif
 
 CFLAGS_ALL  = -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror $(OPT) $(SANFLAGS) \
               -fPIC -fvisibility=hidden -Iinclude -Isrc -I$(B)/gen $(CFLAGS)
-LDLIBS_ALL  = -lopenblas -lprotobuf-c -lcjson -lcsv -lz -lm $(LDLIBS)
+LDLIBS_ALL  = -lopenblas -lglpk -lprotobuf-c -lcjson -lcsv -lz -lm $(LDLIBS)
 LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
 
 LIB_SRC  := $(wildcard src/*.c src/data/*.c src/onnx/*.c)
@@ -45,7 +45,8 @@ $(B)/gen/onnx.pb-c.o: $(GEN_SRC)
 
 $(B)/%.o: %.c $(GEN_SRC) $(wildcard include/*.h src/*.h src/*/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -c $< -o $@
+	@echo "  CC $<"
+	@$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 $(B)/liblincomp.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^

@@ -82,6 +82,9 @@ typedef struct lc_act {
     float lo, hi; /* CLIP bounds */
 } lc_act;
 
+/* Lower-case name of an activation kind ("relu", "leaky_relu", ...). Static. */
+LC_API const char *lc_act_name(lc_act_kind k);
+
 /* Description of one node for lc_graph_create(). Node 0 is the input: only
  * `width` (and `name`) are used. */
 typedef struct lc_node_spec {
@@ -210,6 +213,30 @@ LC_API lc_status lc_onnx_load_mem(const void *buf, size_t len, const char *what,
  * temporary file beside `path` and renamed. */
 LC_API lc_status lc_onnx_save(const lc_graph *g, const char *path, lc_error *err);
 
+/* -------------------------------------------------------------- C export */
+
+/* Writes g as dependency-free C99 source: c_path (must end in ".c") and the
+ * header beside it (the same path ending in ".h"). The header defines
+ * NAME_INPUT_SIZE and NAME_OUTPUT_SIZE (NAME upper-cased) and declares
+ *     void NAME_forward(const float *input, float *output);
+ *     void NAME_forward_batch(const float *input, float *output, size_t n);
+ * The source holds the weights as static const float arrays (bit-exact), uses
+ * only the C standard library and libm, allocates nothing, and compiles with
+ * gcc -std=c99 -Wall -Wextra -Werror -pedantic. When g stores preprocessing,
+ * the input is the feature vector in its column order with numeric features
+ * raw (NaN for missing): the generated code fills in means and standardises
+ * when the spec says so. name NULL means "model". See docs/export-c.md.
+ * The header is written first, then the source, each through a temporary
+ * file and a rename; if the source fails, a header that did not exist
+ * before is removed again.
+ * Errors: LC_ERR_INVALID (c_path not ending in .c, name not a C identifier
+ * of at most 64 characters, a file name that cannot go into #include),
+ * LC_ERR_NUMERIC (a non-finite weight, bias, slope or activation parameter),
+ * LC_ERR_SHAPE (stored preprocessing of another width), LC_ERR_IO,
+ * LC_ERR_NOMEM. */
+LC_API lc_status lc_export_c(const lc_graph *g, const char *c_path, const char *name,
+                             lc_error *err);
+
 /* ------------------------------------------------------------------ files */
 
 /* Writes len bytes to path through a temporary file in the same folder and a
@@ -230,6 +257,261 @@ typedef struct lc_eval_result {
 /* Needs labels. LC_ERR_SHAPE when widths differ. */
 LC_API lc_status lc_evaluate(const lc_graph *g, const lc_data *d,
                              lc_eval_result *res, lc_error *err);
+
+/* ------------------------------------- linearity analysis and folding */
+/*
+ * The paper's method, done exactly (DESIGN sections 3-5, docs/method.md):
+ *   1. lc_stats_compute(): one batched pass over calibration data counts, for
+ *      every hidden neuron, the samples in each linear piece of its activation.
+ *   2. A plan (lc_plan) assigns each hidden neuron either "keep" or the piece
+ *      it is folded to; lc_plan_from_stats() builds one from the statistics,
+ *      a threshold tau and a layer threshold; callers may also build or edit
+ *      plans by hand with lc_plan_set().
+ *   3. lc_fold() applies a plan and returns a new, smaller graph. It is the
+ *      only function in the library that changes a graph's structure.
+ *
+ * Pieces of each hidden activation, numbered from the left:
+ *   identity            : 0 = everything (h = z)
+ *   relu                : 0 = z <= 0 (h = 0),         1 = z > 0 (h = z)
+ *   leaky_relu / prelu  : 0 = z <= 0 (h = alpha z),   1 = z > 0 (h = z)
+ *   clip(lo, hi)        : 0 = z <= lo (h = lo), 1 = lo < z < hi (h = z),
+ *                         2 = z >= hi (h = hi)
+ * The "identity piece" is the one with h = z; the activation rate of a neuron
+ * is the share of samples in it. A folded neuron computes h = s z + c with the
+ * piece's slope s and offset c; s = 0 pieces are constants ("removed
+ * constant"), the others are "folded linear" and need skip edges.
+ */
+
+/* Number of linear pieces of a hidden activation (1, 2 or 3); 0 for the
+ * output activations softmax / log_softmax / sigmoid. */
+LC_API int lc_act_pieces(lc_act_kind k);
+/* Index of the piece with h = z (0 for identity, 1 otherwise); -1 for output
+ * activations. */
+LC_API int lc_act_identity_piece(lc_act_kind k);
+
+typedef struct lc_stats lc_stats;
+
+/* Runs g over x (n rows of `cols` floats, cols must equal the input width)
+ * in batches, counting for every hidden node (1 .. nodes-2) and neuron the
+ * samples per piece, and the min and max of the pre-activation z. A NaN z is
+ * counted in no piece and ignored by min/max. Costs about one lc_forward.
+ * *out is owned by the caller (lc_stats_free). Errors: LC_ERR_SHAPE when
+ * cols differs from the input width, LC_ERR_NOMEM. n = 0 is allowed (all
+ * counts zero). */
+LC_API lc_status lc_stats_compute(const lc_graph *g, const float *x, size_t n, int cols,
+                                  lc_stats **out, lc_error *err);
+LC_API void lc_stats_free(lc_stats *s);
+/* Samples seen (the n of lc_stats_compute). */
+LC_API size_t lc_stats_samples(const lc_stats *s);
+/* Node count of the graph the statistics were computed on. */
+LC_API int lc_stats_nodes(const lc_stats *s);
+/* Width of hidden node k; 0 for the input and the output node. */
+LC_API int lc_stats_width(const lc_stats *s, int k);
+/* Pieces of node k's activation (lc_act_pieces); 0 for input and output. */
+LC_API int lc_stats_pieces(const lc_stats *s, int k);
+/* Samples of neuron i of hidden node k that fell in `piece`. The arguments
+ * must be in range (k hidden, 0 <= i < width, 0 <= piece < pieces). */
+LC_API size_t lc_stats_count(const lc_stats *s, int k, int i, int piece);
+/* Smallest / largest finite-or-infinite non-NaN z of neuron i of node k;
+ * +inf / -inf when no sample had a non-NaN z. */
+LC_API float lc_stats_zmin(const lc_stats *s, int k, int i);
+LC_API float lc_stats_zmax(const lc_stats *s, int k, int i);
+/* Activation rate: share of samples in the identity piece (0 when n = 0). */
+LC_API double lc_stats_rate(const lc_stats *s, int k, int i);
+/* Neurons of hidden node k that had every sample in `piece` (e.g. "always
+ * active" is the identity piece, "never active" for ReLU is piece 0).
+ * 0 when there were no samples. */
+LC_API int lc_stats_n_always(const lc_stats *s, int k, int piece);
+
+/* ---- plans */
+
+typedef struct lc_plan lc_plan;
+#define LC_KEEP (-1) /* plan entry: the neuron stays */
+
+/* An empty plan (every neuron kept) shaped like g: node count, widths,
+ * activations and PReLU slopes are copied, g is not referenced afterwards.
+ * *out is owned by the caller (lc_plan_free). Errors: LC_ERR_NOMEM. */
+LC_API lc_status lc_plan_create(const lc_graph *g, lc_plan **out, lc_error *err);
+LC_API void lc_plan_free(lc_plan *p);
+LC_API lc_status lc_plan_clone(const lc_plan *p, lc_plan **out, lc_error *err);
+/* Assigns neuron i of node k to `piece` (0 .. pieces-1) or LC_KEEP.
+ * Errors (LC_ERR_INVALID): k not a hidden node (the input and the output
+ * node are never folded), i out of range, piece out of range. */
+LC_API lc_status lc_plan_set(lc_plan *p, int k, int i, int piece, lc_error *err);
+/* The assignment of neuron i of node k (LC_KEEP when not folded or out of
+ * range). */
+LC_API int lc_plan_get(const lc_plan *p, int k, int i);
+/* Per-node counts for reports: neurons folded with slope s != 0 (linear, need
+ * skip edges), and with s = 0 (constants, plain exact pruning). */
+LC_API int lc_plan_folded_linear(const lc_plan *p, int k);
+LC_API int lc_plan_removed_constant(const lc_plan *p, int k);
+/* Parameters and FLOPs per sample (either pointer may be NULL) of the graph
+ * lc_fold(g, p) would return, computed from shapes alone with the cost model
+ * (no weights are touched; microseconds for typical models). Exact: equals
+ * lc_graph_params() of the folded graph. Errors: LC_ERR_SHAPE when p was not
+ * made for a graph of g's shape, LC_ERR_NOMEM. */
+LC_API lc_status lc_plan_params_after(const lc_graph *g, const lc_plan *p, size_t *params,
+                                      size_t *flops, lc_error *err);
+
+/* The cost model for one fold on the current graph: parameters freed by
+ * folding n_fold neurons out of hidden node k, minus n_m x n_j for every
+ * (consumer m, producer j) pair of k without an edge yet, when any_linear
+ * (some folded neuron has s != 0; constants need no edge). Positive means the
+ * model gets smaller. Nodes that a full fold makes constant are not
+ * followed; lc_plan_params_after() is the whole-graph version. */
+LC_API long long lc_fold_saving(const lc_graph *g, int k, int n_fold, int any_linear);
+
+/* Applies plan p to g and returns the folded graph in *out (caller owns it;
+ * g is not changed). For every hidden node k from the highest index down and
+ * its folded set L: W_mj += W_mk[:,L] diag(s_L) W_kj[L,:] (one SGEMM per
+ * consumer m, producer j; the edge is created when absent and some s != 0),
+ * b_m += W_mk[:,L] (s_L b_k[L] + c_L), then the rows L of node k and the
+ * columns L of its consumers are removed. A node left without neurons
+ * disappears (later indices shift down); a hidden node left without inputs is
+ * a constant and is folded into its consumers' biases; an output node left
+ * without inputs gets a zero edge from the narrowest remaining node. Names,
+ * preprocessing and the order of existing edges are kept, new edges are
+ * appended. Exact on every input on which each folded neuron stays in its
+ * piece (float32 rounding aside).
+ * node_map, when not NULL, receives lc_graph_nodes(g) entries: the new index
+ * of each old node, or -1 for a node that disappeared.
+ * Errors: LC_ERR_SHAPE when p was made for a differently shaped graph,
+ * LC_ERR_NOMEM. */
+LC_API lc_status lc_fold(const lc_graph *g, const lc_plan *p, lc_graph **out, int *node_map,
+                         lc_error *err);
+
+/* ---- policy: which neurons to fold */
+
+typedef enum lc_layer_kind {
+    LC_LAYER_AUTO = 0, /* fold only where the whole model gets smaller */
+    LC_LAYER_COUNT,    /* fold a node's linear neurons when more than value qualify */
+    LC_LAYER_FRACTION  /* ... when more than value x width qualify, 0 < value < 1 */
+} lc_layer_kind;
+
+typedef struct lc_layer_threshold {
+    lc_layer_kind kind;
+    double value; /* COUNT: an integer >= 0; FRACTION: in (0, 1); AUTO: unused */
+} lc_layer_threshold;
+
+/* Parses "auto", an integer ("3": COUNT) or a decimal fraction ("0.5":
+ * FRACTION, strictly between 0 and 1). Errors: LC_ERR_INVALID with a message
+ * that quotes the text and says what is accepted. */
+LC_API lc_status lc_layer_threshold_parse(const char *text, lc_layer_threshold *out,
+                                          lc_error *err);
+
+/* Builds a plan from statistics s computed on g. A neuron qualifies for a
+ * piece when its count there is >= tau x samples; it is assigned the identity
+ * piece if that qualifies, else the qualifying piece with the largest count
+ * (so at tau = 1 a ReLU neuron with rate 1 folds to identity, with rate 0 to
+ * zero; at tau < 1 a ReLU neuron with rate <= 1 - tau folds to zero).
+ * Constant assignments (s = 0) are always taken: they only remove
+ * parameters. Linear ones (s != 0) go through the layer threshold: COUNT N
+ * folds node k's linear neurons only when more than N qualify, FRACTION F
+ * when more than F x width(k) qualify, AUTO greedily folds the nodes (and,
+ * when no single node helps, pairs of nodes, for up to 64 candidate nodes)
+ * that shrink the whole model most by the cost model, re-evaluated after each accepted fold, and never
+ * returns a plan larger than g. *out is owned by the caller.
+ * Errors: LC_ERR_INVALID for tau outside [0, 1], a bad layer threshold or
+ * statistics without samples; LC_ERR_SHAPE when s was computed on a graph of
+ * another shape; LC_ERR_NOMEM. */
+LC_API lc_status lc_plan_from_stats(const lc_graph *g, const lc_stats *s, double tau,
+                                    lc_layer_threshold lt, lc_plan **out, lc_error *err);
+
+/* -------------------------------------------------------------- training */
+
+/* An MLP n_in -> hidden[0] -> ... -> hidden[n_hidden-1] -> n_out with
+ * activation `act` on every hidden node and identity on the output (logits),
+ * initialised like PyTorch's nn.Linear: weights and biases uniform in
+ * (-1/sqrt(fan_in), 1/sqrt(fan_in)) (Kaiming-uniform with a = sqrt(5)); PReLU
+ * slopes 0.25 (nn.PReLU). Nodes are named "input", "fc1", ..., "output".
+ * Same seed, same weights. n_hidden may be 0 (a linear model).
+ * Errors: LC_ERR_INVALID (widths < 1, an output activation as `act`),
+ * LC_ERR_NOMEM. */
+LC_API lc_status lc_graph_mlp(int n_in, const int *hidden, int n_hidden, int n_out, lc_act act,
+                              uint64_t seed, lc_graph **out, lc_error *err);
+
+typedef enum lc_optimizer {
+    LC_OPT_ADAM = 0,  /* torch.optim.Adam: L2 weight decay added to the gradient */
+    LC_OPT_SGD        /* torch.optim.SGD with momentum (no dampening, not Nesterov) */
+} lc_optimizer;
+
+typedef enum lc_monitor {
+    LC_MONITOR_VAL_LOSS = 0,  /* early stopping: lower validation loss is better */
+    LC_MONITOR_VAL_ACC        /* higher validation accuracy is better */
+} lc_monitor;
+
+/* What the epoch callback receives after each epoch. */
+typedef struct lc_epoch_info {
+    int epoch;          /* 1-based */
+    int epochs;         /* the planned number */
+    double train_loss;  /* mean over the epoch's samples, as trained (before
+                           each batch's update) */
+    double train_acc;
+    double val_loss;    /* on the validation data after the epoch; NaN without */
+    double val_acc;
+    int best;           /* 1 when this epoch's model is the best so far */
+    double seconds;     /* wall time of the epoch, validation included */
+} lc_epoch_info;
+
+typedef struct lc_train_opts {
+    int epochs;              /* >= 1 */
+    int batch;               /* >= 1; the last batch of an epoch may be smaller */
+    double lr;               /* > 0; 0 picks the optimizer's default:
+                                1e-3 for Adam, 0.01 for SGD */
+    lc_optimizer optimizer;
+    double momentum;         /* SGD, in [0, 1) */
+    double beta1, beta2;     /* Adam, in [0, 1) */
+    double eps;              /* Adam, > 0 */
+    double weight_decay;     /* >= 0, L2 added to the gradient (PyTorch) */
+    uint64_t seed;           /* the shuffle of every epoch */
+    int patience;            /* with val: stop after this many epochs without
+                                improvement and restore the best epoch's
+                                weights; 0: off */
+    lc_monitor monitor;
+    void (*epoch_cb)(void *ctx, const lc_epoch_info *info);  /* or NULL */
+    void *cb_ctx;
+} lc_train_opts;
+
+/* Fills o with the defaults: 10 epochs, batch 32, Adam (lr 0 = default,
+ * betas 0.9/0.999, eps 1e-8), SGD momentum 0.9, no weight decay, seed 0,
+ * no early stopping, monitor the validation loss, no callback. */
+LC_API void lc_train_opts_default(lc_train_opts *o);
+
+/* Trains every weight, bias and PReLU slope of g (skip edges included) with
+ * softmax cross-entropy on the output node's logits: its pre-activation when
+ * the output activation is softmax, log_softmax or sigmoid, else its output.
+ * A single output unit is a binary classifier (sigmoid cross-entropy on the
+ * logit, labels 0 and 1). Each epoch visits the training rows in an order
+ * shuffled by o->seed, in mini-batches of o->batch. `val` (may be NULL) is
+ * evaluated after each epoch, for the callback and early stopping.
+ * Same seed and same BLAS threads: the same model, bit for bit.
+ * Errors: LC_ERR_INVALID (bad options, unlabelled or empty data),
+ * LC_ERR_SHAPE (feature count or a label does not fit the model),
+ * LC_ERR_NUMERIC (the loss became NaN or infinite; try a lower lr),
+ * LC_ERR_NOMEM. On any error g is left as it was on entry. */
+LC_API lc_status lc_train(lc_graph *g, const lc_data *train, const lc_data *val,
+                          const lc_train_opts *o, lc_error *err);
+
+/* Mean loss over n samples (x: (n, input_width), labels y) and its gradient
+ * with respect to every parameter: grad holds lc_graph_params(g) floats in
+ * the layout of the model's one parameter block, so the gradient of the
+ * parameter at pointer p (from lc_graph_weight, _bias or _slope) is
+ * grad[p - lc_graph_param_base(g)]. Either of grad and loss may be NULL.
+ * The loss is lc_train's. Errors: LC_ERR_INVALID (n == 0),
+ * LC_ERR_SHAPE (a label out of range), LC_ERR_NOMEM. */
+LC_API lc_status lc_loss_grad(const lc_graph *g, const float *x, const int32_t *y, size_t n,
+                              float *grad, double *loss, lc_error *err);
+/* First float of g's parameter block (every weight, bias and slope). */
+LC_API const float *lc_graph_param_base(const lc_graph *g);
+
+/* Folds the numeric standardisation of preprocessing p ((x - mean) / sd per
+ * numeric column) into every edge leaving the input node:
+ * W'[:, c] = W[:, c] / sd_c and b' = b - sum_c W[:, c] mean_c / sd_c, then
+ * stores a copy of p with standardisation off in g, so that g takes the raw
+ * numeric features (and one-hot columns) and computes what it computed on
+ * standardised ones. Errors: LC_ERR_SHAPE when p's width differs from g's
+ * input width, LC_ERR_NOMEM. */
+LC_API lc_status lc_graph_fold_standardize(lc_graph *g, const lc_preproc *p, lc_error *err);
 
 #ifdef __cplusplus
 }

@@ -64,7 +64,6 @@ void lc_sgemm_ref(bool trans_a, bool trans_b, int m, int n, int k, float alpha,
 /* Applies a node's activation to z (n rows of width) in place. `slope` for PReLU. */
 void lc_act_apply(lc_act act, const float *slope, float *z, size_t n, int width);
 bool lc_act_is_output(lc_act_kind k);
-const char *lc_act_name(lc_act_kind k);
 
 /* Writes `len` bytes to a temporary file beside path and renames it, so a
  * failure never leaves a partial file nor clobbers a good one. */

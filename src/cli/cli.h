@@ -53,6 +53,16 @@ bool cli_parse_double(const char *s, double *out);
 /* Positional argument handling: exactly one MODEL argument after options. */
 int cli_one_positional(int argc, char **argv, const char **out, const char *what);
 
+/* Writes a cJSON tree (pretty) to path atomically, or to stdout for "-";
+ * frees nothing. Returns 0 or 1 (message printed). */
+struct cJSON;
+int cli_write_json(const struct cJSON *j, const char *path);
+/* A stage line on stderr ("lincomp compress: folding ...") when stderr is a
+ * terminal and not --quiet. */
+void cli_stage(const cli_common *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Parses a threshold in [0, 1]; usage error message printed on failure. */
+int cli_parse_threshold(const char *s, double *out);
+
 /* Name of the running subcommand, for messages. */
 extern const char *cli_cmd;
 
@@ -61,5 +71,10 @@ int cmd_info(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
+int cmd_analyze(int argc, char **argv);
+int cmd_compress(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_export_c(int argc, char **argv);
 
 #endif

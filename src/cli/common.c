@@ -1,11 +1,13 @@
 /* common.c - option parsing, error printing and loading shared by subcommands. */
 #include "cli.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 const char *cli_cmd = "lincomp";
 
@@ -120,5 +122,40 @@ int cli_load_data(const cli_common *c, const char *path, const lc_graph *g, bool
         *d = NULL;
         return cli_error(1, "%s: no labels (needed here)", path);
     }
+    return 0;
+}
+
+int cli_write_json(const cJSON *j, const char *path)
+{
+    char *text = cJSON_Print(j);
+    if (!text) return cli_error(1, "out of memory writing JSON");
+    size_t len = strlen(text);
+    int rc = 0;
+    if (!strcmp(path, "-")) {
+        if (fwrite(text, 1, len, stdout) != len || putchar('\n') == EOF) rc = cli_error(1, "cannot write to stdout");
+    } else {
+        lc_error err = {0};
+        text[len] = '\n'; /* replaces the NUL; length passed explicitly */
+        if (lc_write_file(path, text, len + 1, &err)) rc = cli_lc_error(&err);
+    }
+    cJSON_free(text);
+    return rc;
+}
+
+void cli_stage(const cli_common *c, const char *fmt, ...)
+{
+    if (c->quiet || !isatty(2)) return;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "lincomp %s: ", cli_cmd);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int cli_parse_threshold(const char *s, double *out)
+{
+    if (!cli_parse_double(s, out) || *out < 0 || *out > 1)
+        return cli_usage_error("--threshold wants a number in [0, 1], got '%s'", s);
     return 0;
 }

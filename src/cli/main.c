@@ -11,7 +11,12 @@ static const struct {
     {"info", cmd_info, "show a model's nodes, widths, activations, edges, params, FLOPs"},
     {"predict", cmd_predict, "write the model's outputs for every sample as CSV"},
     {"eval", cmd_eval, "accuracy and cross-entropy on labelled data"},
+    {"analyze", cmd_analyze, "activation statistics per layer and the size each threshold gives"},
+    {"compress", cmd_compress, "fold linear and constant neurons; write the smaller model"},
+    {"sweep", cmd_sweep, "size and test accuracy over a range of thresholds (CSV, SVG)"},
     {"convert", cmd_convert, "re-export a model in lincomp's ONNX form"},
+    {"train", cmd_train, "train an MLP classifier on CSV, IDX or NPY data"},
+    {"export-c", cmd_export_c, "write the model as dependency-free C (FILE.c and FILE.h)"},
 };
 
 static void usage(FILE *f)
