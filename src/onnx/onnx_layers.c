@@ -9,7 +9,6 @@
 
 /* ------------------------------------------------------- dense layers */
 
-
 /* x as a sum of identity/diagonal terms: x itself, or x made into a node
  * with the identity activation (once per value). New reference in *a. */
 static lc_status dense_input(ox_imp *c, const Onnx__NodeProto *n, ox_val *x, ox_aff **a)

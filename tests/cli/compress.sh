@@ -1,0 +1,91 @@
+# compress.sh - analyze / compress / sweep end to end on the PyTorch fixtures:
+# exactness at tau = 1 in lincomp and in ONNX Runtime, the size the cost
+# model promises, the sweep's table and figure, and the bad-input catalogue.
+. "${ROOT:-$PWD}/tests/cli/lib.sh"
+TOL="--rtol 1e-5 --atol 1e-5"
+
+tab=$(printf '\t')
+seen=" "
+while IFS="$tab" read -r model input expected inw outw notes <&3; do
+    [ "$model" = model ] && continue
+    case "$input" in *.npy) ;; *) continue ;; esac
+    base=${model%.onnx}
+    case "$seen" in *" $base "*) continue ;; esac
+    seen="$seen$base "
+    m="$FIX/$model" x="$FIX/$input" c="$TMP/c_$base.onnx"
+    if ! "$LINCOMP" compress "$m" --data "$x" -o "$c" --report "$TMP/r.json" >"$TMP/out" 2>"$TMP/err"; then
+        fail "compress/exact/$base" "exit $? ($(head -c 300 "$TMP/err"))"
+        continue
+    fi
+    "$LINCOMP" predict "$m" --data "$x" -o "$TMP/orig.csv" 2>/dev/null
+    "$LINCOMP" predict "$c" --data "$x" -o "$TMP/comp.csv" 2>/dev/null
+    if r=$($CMP "$TMP/comp.csv" "$TMP/orig.csv" $TOL 2>&1); then pass "compress/exact/$base"
+    else fail "compress/exact/$base" "$r"; fi
+    if $ORT "$c" "$x" "$TMP/ort.csv" 2>"$TMP/err" && r=$($CMP "$TMP/ort.csv" "$TMP/orig.csv" $TOL 2>&1); then
+        pass "compress/exact-ort/$base"
+    else fail "compress/exact-ort/$base" "$r $(head -c 200 "$TMP/err")"; fi
+    # the report's keys and its own verification agree with the files
+    if node -e '
+        const j = JSON.parse(require("fs").readFileSync(process.argv[1]));
+        const keys = ["params_before", "params_after", "size_ratio", "flops_before", "flops_after",
+          "threshold", "calibration_samples", "calibration_max_abs_diff", "accuracy_before",
+          "accuracy_after", "layers"];
+        for (const k of keys) if (!(k in j)) throw new Error("missing " + k);
+        if (j.params_after > j.params_before) throw new Error("grew");
+        if (Math.abs(j.size_ratio - j.params_after / j.params_before) > 1e-12) throw new Error("ratio");
+        if (j.calibration_samples !== 64 || j.threshold !== 1) throw new Error("calibration");
+        for (const l of j.layers) for (const k of ["name", "width_before", "width_after", "folded_linear", "removed_constant"])
+            if (!(k in l)) throw new Error("layer key " + k);
+    ' "$TMP/r.json" 2>"$TMP/err"; then pass "compress/report/$base"
+    else fail "compress/report/$base" "$(head -c 200 "$TMP/err")"; fi
+done 3<"$FIX/MANIFEST.tsv"
+
+# a model with many always-active neurons shrinks as the cost model says
+"$LINCOMP" compress "$FIX/mlp_linear_stack.onnx" --data "$FIX/mlp_linear_stack_in.npy" -o "$TMP/ls.onnx" --json >"$TMP/ls.json" 2>&1
+"$LINCOMP" analyze "$FIX/mlp_linear_stack.onnx" --data "$FIX/mlp_linear_stack_in.npy" --json >"$TMP/an.json" 2>&1
+if node -e '
+    const fs = require("fs");
+    const c = JSON.parse(fs.readFileSync(process.argv[1])), a = JSON.parse(fs.readFileSync(process.argv[2]));
+    if (!(c.size_ratio < 0.2)) throw new Error("size_ratio " + c.size_ratio);
+    if (a.compressed_params["1"] !== c.params_after) throw new Error("analyze says " + a.compressed_params["1"]);
+    const folded = c.layers.reduce((s, l) => s + l.folded_linear + l.removed_constant, 0);
+    const always = a.layers.reduce((s, l) => s + l.always_active + l.never_active, 0);
+    if (folded !== always) throw new Error("folded " + folded + " vs always/never " + always);
+    for (const l of a.layers) if (l.rates.length !== l.width || l.provably_linear !== null) throw new Error("rates");
+' "$TMP/ls.json" "$TMP/an.json" 2>"$TMP/err"; then pass compress/linear-stack-shrinks
+else fail compress/linear-stack-shrinks "$(head -c 300 "$TMP/err")"; fi
+
+# sweep: 20 thresholds, sizes never grow as tau falls, CSV and SVG written
+D="$DATA/iris.csv"
+if "$LINCOMP" sweep "$ROOT/examples/iris.onnx" --data "$D" --test "$D" --csv "$TMP/s.csv" --svg "$TMP/s.svg" >"$TMP/out" 2>"$TMP/err" &&
+    [ "$(wc -l <"$TMP/s.csv")" -eq 21 ] &&
+    awk -F, 'NR > 2 && $2 > prev { bad = 1 } NR > 1 { prev = $2 } END { exit bad }' "$TMP/s.csv" &&
+    grep -q "<svg" "$TMP/s.svg" && grep -q "accuracy against size" "$TMP/s.svg"; then pass compress/sweep
+else fail compress/sweep "$(head -c 300 "$TMP/err") $(head -3 "$TMP/s.csv" 2>/dev/null)"; fi
+"$LINCOMP" sweep "$ROOT/examples/iris.onnx" --data "$D" --test "$D" --thresholds 1,0.5 --json >"$TMP/sj.json" 2>&1 &&
+    node -e 'const j = JSON.parse(require("fs").readFileSync(process.argv[1]));
+      if (j.sweep.length !== 2 || j.sweep[0].threshold !== 1 || !(j.sweep[0].test_acc > 0.9)) process.exit(1);' "$TMP/sj.json" &&
+    pass compress/sweep-json || fail compress/sweep-json "$(head -c 300 "$TMP/sj.json")"
+
+# bad input: one line, non-zero exit, no output file
+M="$FIX/mlp_gemm.onnx" X="$FIX/mlp_gemm_in.npy" O="$TMP/bad.onnx"
+expect_error compress/err-threshold-high 2 "threshold" "$O" "$LINCOMP" compress "$M" --data "$X" -o "$O" --threshold 1.5
+expect_error compress/err-threshold-text 2 "threshold" "$O" "$LINCOMP" compress "$M" --data "$X" -o "$O" --threshold abc
+expect_error compress/err-layer-threshold 2 "layer" "$O" "$LINCOMP" compress "$M" --data "$X" -o "$O" --layer-threshold half
+expect_error compress/err-width 1 "features" "$O" "$LINCOMP" compress "$M" --data "$DATA/iris.csv" -o "$O"
+expect_error compress/err-no-output 2 "-o" - "$LINCOMP" compress "$M" --data "$X"
+expect_error compress/err-out-dir 1 "nodir" - "$LINCOMP" compress "$M" --data "$X" -o "$TMP/nodir/c.onnx"
+expect_error analyze/err-width 1 "features" - "$LINCOMP" analyze "$M" --data "$DATA/iris.csv"
+expect_error sweep/err-test-unlabelled 1 "label" "$TMP/s2.csv" "$LINCOMP" sweep "$M" --data "$X" --test "$X" --csv "$TMP/s2.csv"
+expect_error sweep/err-thresholds 2 "thresholds" - "$LINCOMP" sweep "$M" --data "$X" --test "$X" --thresholds 1,2
+# NaN weights: compress refuses, naming the node
+/usr/bin/python3 - "$M" "$TMP/nan.onnx" <<'PY' 2>/dev/null
+import sys, onnx, numpy as np
+from onnx import numpy_helper
+m = onnx.load(sys.argv[1])
+t = m.graph.initializer[0]
+a = numpy_helper.to_array(t).copy(); a.flat[0] = np.nan
+t.CopyFrom(numpy_helper.from_array(a, t.name))
+onnx.save(m, sys.argv[2])
+PY
+[ -f "$TMP/nan.onnx" ] && expect_error compress/err-nan-weights 1 "nan" "$O" "$LINCOMP" compress "$TMP/nan.onnx" --data "$X" -o "$O"
