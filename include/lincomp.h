@@ -417,6 +417,133 @@ LC_API lc_status lc_layer_threshold_parse(const char *text, lc_layer_threshold *
 LC_API lc_status lc_plan_from_stats(const lc_graph *g, const lc_stats *s, double tau,
                                     lc_layer_threshold lt, lc_plan **out, lc_error *err);
 
+/* ---------------------------------------------------------------- proofs */
+/*
+ * Provable linearity (docs/proofs.md): sound bounds on every hidden
+ * pre-activation z over an input box, so that a neuron proven to stay in one
+ * piece of its activation can be folded with no loss for ANY input in the
+ * box, not only for the calibration data.
+ *
+ *   lc_box     per-input-feature [lo, hi] (of the model's input vector)
+ *   lc_prove() interval bounds, then optionally symbolic (back-substituted
+ *              linear relaxations, DeepPoly/CROWN style), then optionally LP
+ *              tightening with GLPK, node by node, each method only on the
+ *              neurons the earlier ones left undecided
+ *   lc_proof   the bounds, the proven piece of every hidden neuron, which
+ *              method proved it, counts per node and the time per method
+ *
+ * Soundness: bounds are computed in double precision and widened after every
+ * dot product by a bound on its rounding error, so they hold for the exact
+ * real-valued network. A piece is then proven only with a margin that bounds
+ * the float32 evaluation error of z (any summation order), so that the
+ * float32 forward pass (lc_forward, ONNX Runtime, PyTorch) also never sees
+ * the neuron outside its (closed) piece on a float input inside the box.
+ */
+
+typedef struct lc_box lc_box;
+
+/* A box from per-feature bounds lo[0..n), hi[0..n) (copied). Errors:
+ * LC_ERR_INVALID when n < 1, a bound is NaN or infinite, or lo[j] > hi[j]
+ * (the message names the feature); LC_ERR_NOMEM. */
+LC_API lc_status lc_box_create(int n, const double *lo, const double *hi, lc_box **out,
+                               lc_error *err);
+/* The same range [lo, hi] for all n features. Errors as lc_box_create. */
+LC_API lc_status lc_box_from_range(int n, double lo, double hi, lc_box **out, lc_error *err);
+/* Parses "LO,HI" (as given to --input-range) into a box of n features.
+ * Errors: LC_ERR_INVALID quoting the text and saying what is expected. */
+LC_API lc_status lc_box_parse_range(const char *text, int n, lc_box **out, lc_error *err);
+/* Per-feature min and max over all rows of d. Errors: LC_ERR_INVALID when d
+ * has no rows, LC_ERR_NUMERIC naming the row and column of a NaN or
+ * infinity, LC_ERR_NOMEM. */
+LC_API lc_status lc_box_from_data(const lc_data *d, lc_box **out, lc_error *err);
+/* Reads a CSV file with one line "lo,hi" per input feature, in order
+ * (n_features lines; an optional header line such as "lo,hi", blank lines
+ * and lines starting with '#' are skipped). Errors: LC_ERR_IO (cannot read),
+ * LC_ERR_FORMAT naming path:line and what was expected (two numbers, lo <=
+ * hi, finite), LC_ERR_SHAPE when the file has more or fewer than n_features
+ * rows. */
+LC_API lc_status lc_box_load(const char *path, int n_features, lc_box **out, lc_error *err);
+LC_API void lc_box_free(lc_box *b);
+LC_API int lc_box_width(const lc_box *b);
+LC_API double lc_box_lo(const lc_box *b, int j);  /* j in range */
+LC_API double lc_box_hi(const lc_box *b, int j);
+
+typedef enum lc_prove_method {
+    LC_PROVE_NONE = -1,    /* not proven (lc_proof_method_of) */
+    LC_PROVE_INTERVAL = 0, /* interval arithmetic */
+    LC_PROVE_SYMBOLIC,     /* interval, then symbolic bounds */
+    LC_PROVE_LP            /* interval, symbolic, then LP (GLPK) */
+} lc_prove_method;
+
+/* "interval", "symbolic", "lp" ("none" for LC_PROVE_NONE). Static. */
+LC_API const char *lc_prove_method_name(lc_prove_method m);
+/* Parses one of the names above (not "none"). LC_ERR_INVALID quotes the
+ * text and lists the accepted names. */
+LC_API lc_status lc_prove_method_parse(const char *text, lc_prove_method *out, lc_error *err);
+
+typedef struct lc_proof lc_proof;
+
+/* Bounds every hidden node's pre-activations over `box` and proves which
+ * neurons stay in one piece of their activation (lc_plan piece numbering):
+ * for ReLU, LeakyReLU and PReLU, z >= 0 proves the identity piece and z <= 0
+ * piece 0 (both pieces agree at 0); for Clip(lo, hi) z <= lo, lo <= z <= hi,
+ * z >= hi prove pieces 0, 1, 2; identity neurons are always linear.
+ * `method` selects how far to go; each method runs node by node on the
+ * neurons still undecided, and tightened bounds of a node feed the next.
+ * lp_time_limit_s is the total time for the LP stage (0 picks 10 s; ignored
+ * unless method is LC_PROVE_LP); when it runs out the remaining neurons stay
+ * undecided. An LP that is not solved to optimality decides nothing, and the
+ * bound taken from an LP is the rigorous dual bound, not the solver's value.
+ * *out is owned by the caller (lc_proof_free). Errors: LC_ERR_SHAPE when the
+ * box width differs from the input width; LC_ERR_INVALID for an unknown
+ * method or a negative or NaN time limit; LC_ERR_UNSUPPORTED for a Clip with
+ * lo > hi; LC_ERR_NUMERIC for a weight that is not finite; LC_ERR_NOMEM. */
+LC_API lc_status lc_prove(const lc_graph *g, const lc_box *box, lc_prove_method method,
+                          double lp_time_limit_s, lc_proof **out, lc_error *err);
+LC_API void lc_proof_free(lc_proof *p);
+
+/* Node count of the graph the proof was made on. */
+LC_API int lc_proof_nodes(const lc_proof *p);
+/* Width of hidden node k; 0 for the input and the output node. */
+LC_API int lc_proof_width(const lc_proof *p, int k);
+/* Sound bounds on the pre-activation z of neuron i of hidden node k over the
+ * box, for the exact real-valued network (NaN when k or i is out of range). */
+LC_API double lc_proof_lower(const lc_proof *p, int k, int i);
+LC_API double lc_proof_upper(const lc_proof *p, int k, int i);
+/* The proven piece of neuron i of hidden node k, or LC_KEEP when undecided
+ * (or out of range). */
+LC_API int lc_proof_piece(const lc_proof *p, int k, int i);
+/* The method that proved it, LC_PROVE_NONE when undecided. */
+LC_API lc_prove_method lc_proof_method_of(const lc_proof *p, int k, int i);
+/* Per hidden node k (0 for others): neurons proven in the identity piece
+ * ("provably linear"), in a piece with slope 0 ("provably dead"/constant:
+ * dead ReLU, saturated Clip), in any piece (also LeakyReLU/PReLU's z <= 0
+ * piece), and those first proven by method m. */
+LC_API int lc_proof_n_linear(const lc_proof *p, int k);
+LC_API int lc_proof_n_constant(const lc_proof *p, int k);
+LC_API int lc_proof_n_proven(const lc_proof *p, int k);
+LC_API int lc_proof_n_by(const lc_proof *p, int k, lc_prove_method m);
+/* Wall time in seconds spent in method m's stage, summed over nodes. */
+LC_API double lc_proof_seconds(const lc_proof *p, lc_prove_method m);
+/* LP stage: neurons it decided, LPs solved to optimality, LPs that ended
+ * otherwise (time limit, solver failure), and neurons that were still
+ * undecided but not attempted because the time limit had been reached. */
+LC_API int lc_proof_lp_decided(const lc_proof *p);
+LC_API int lc_proof_lp_solved(const lc_proof *p);
+LC_API int lc_proof_lp_failed(const lc_proof *p);
+LC_API int lc_proof_lp_skipped(const lc_proof *p);
+/* Assigns every proven neuron its piece in plan `plan` (made with
+ * lc_plan_create on the same graph); other entries are not touched.
+ * Errors: LC_ERR_SHAPE when the plan's shape differs. */
+LC_API lc_status lc_proof_apply(const lc_proof *p, lc_plan *plan, lc_error *err);
+
+/* The paper's "provably linear" sign test, for comparison only: neurons of
+ * hidden node k whose incoming weights (all edges) and bias are all >= 0.
+ * It assumes non-negative inputs, so it is UNSOUND on a node that sees the
+ * input (or a LeakyReLU/PReLU/Clip output) with negative values. -1 when k
+ * is not a hidden node. */
+LC_API int lc_sign_test(const lc_graph *g, int k);
+
 /* -------------------------------------------------------------- training */
 
 /* An MLP n_in -> hidden[0] -> ... -> hidden[n_hidden-1] -> n_out with
