@@ -417,6 +417,29 @@ LC_API lc_status lc_layer_threshold_parse(const char *text, lc_layer_threshold *
 LC_API lc_status lc_plan_from_stats(const lc_graph *g, const lc_stats *s, double tau,
                                     lc_layer_threshold lt, lc_plan **out, lc_error *err);
 
+/* ---- fast evaluation of many plans (sweeps, budgets) */
+
+typedef struct lc_pieces lc_pieces;
+
+/* Runs g once over labelled data d and records, for every sample and hidden
+ * neuron, the piece its pre-activation falls in, and whether g predicts the
+ * sample's label. Memory: samples x hidden neurons bytes (capped at 1 GiB:
+ * LC_ERR_NOMEM beyond). *out is owned by the caller (lc_pieces_free).
+ * Errors: LC_ERR_INVALID (no labels), LC_ERR_SHAPE, LC_ERR_NOMEM. */
+LC_API lc_status lc_pieces_compute(const lc_graph *g, const lc_data *d, lc_pieces **out,
+                                   lc_error *err);
+LC_API void lc_pieces_free(lc_pieces *pc);
+
+/* Accuracy on d of folded = lc_fold(g, p): a sample on which every neuron
+ * folded by p stays in its piece gets g's own verdict (folding is exact
+ * there, up to float rounding); only the others are run through `folded`.
+ * Equal to lc_evaluate(folded, d) except for argmax ties at rounding level.
+ * *evaluated (may be NULL) receives how many samples were run.
+ * Errors: LC_ERR_SHAPE when p, pc or d do not belong to g, LC_ERR_NOMEM. */
+LC_API lc_status lc_plan_accuracy(const lc_graph *g, const lc_plan *p, const lc_graph *folded,
+                                  const lc_data *d, const lc_pieces *pc, double *acc,
+                                  size_t *evaluated, lc_error *err);
+
 /* ---------------------------------------------------------------- proofs */
 /*
  * Provable linearity (docs/proofs.md): sound bounds on every hidden

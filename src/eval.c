@@ -26,7 +26,7 @@ static double row_loss(lc_act_kind kind, const float *o, int w, int y)
     }
 }
 
-static int row_class(lc_act_kind kind, const float *o, int w)
+int lc_row_class(lc_act_kind kind, const float *o, int w)
 {
     if (w == 1) return kind == LC_ACT_SIGMOID ? o[0] > 0.5f : o[0] > 0.0f;
     int best = 0;
@@ -66,7 +66,7 @@ lc_status lc_evaluate(const lc_graph *g, const lc_data *d, lc_eval_result *res, 
         for (size_t i = 0; i < m; i++) {
             const float *o = out + i * (size_t)w;
             loss += row_loss(kind, o, w, y[r + i]);
-            correct += row_class(kind, o, w) == y[r + i];
+            correct += lc_row_class(kind, o, w) == y[r + i];
         }
     }
     free(out);

@@ -65,6 +65,10 @@ void lc_sgemm_ref(bool trans_a, bool trans_b, int m, int n, int k, float alpha,
 void lc_act_apply(lc_act act, const float *slope, float *z, size_t n, int width);
 bool lc_act_is_output(lc_act_kind k);
 
+/* The class a model's output row predicts (argmax; one unit: > 0.5 for a
+ * sigmoid, > 0 for a logit). Shared by every evaluation. */
+int lc_row_class(lc_act_kind kind, const float *o, int w);
+
 /* Writes `len` bytes to a temporary file beside path and renames it, so a
  * failure never leaves a partial file nor clobbers a good one. */
 lc_status lc_write_atomic(const char *path, const void *buf, size_t len, lc_error *err);
