@@ -24,6 +24,10 @@ static void usage(FILE *f)
                "  --csv FILE           the table as CSV\n"
                "  --svg FILE           size vs tau, accuracy vs tau, accuracy vs size\n"
                "  --json               the table as JSON on stdout\n"
+               "  --exact-eval         run every compressed model on every test sample\n"
+               "                       (default: only the samples on which a folded\n"
+               "                       neuron leaves its piece; the rest keep the\n"
+               "                       original's verdict, as folding is exact there)\n"
                "  --label NAME, --labels FILE, --threads N, --quiet\n");
 }
 
@@ -140,15 +144,17 @@ static int write_outputs(const cli_common *c, const char *csv, const char *svg, 
 
 int cmd_sweep(int argc, char **argv)
 {
-    enum { OPT_DATA = OPT_FIRST_OWN, OPT_TEST, OPT_TAUS, OPT_LAYER, OPT_CSV, OPT_SVG };
+    enum { OPT_DATA = OPT_FIRST_OWN, OPT_TEST, OPT_TAUS, OPT_LAYER, OPT_CSV, OPT_SVG, OPT_EXACT };
     static const struct option opts[] = {
         CLI_COMMON_OPTIONS, {"data", required_argument, 0, OPT_DATA},
         {"test", required_argument, 0, OPT_TEST}, {"thresholds", required_argument, 0, OPT_TAUS},
         {"layer-threshold", required_argument, 0, OPT_LAYER},
         {"csv", required_argument, 0, OPT_CSV}, {"svg", required_argument, 0, OPT_SVG},
+        {"exact-eval", no_argument, 0, OPT_EXACT},
         {0, 0, 0, 0}};
     cli_common c = {0};
     const char *data = NULL, *test = NULL, *csv = NULL, *svg = NULL, *layer = "auto";
+    bool exact = false;
     double taus[MAX_TAUS];
     int n_taus = 20;
     for (int i = 0; i < 20; i++) taus[i] = (20 - i) * 0.05;
@@ -164,6 +170,7 @@ int cmd_sweep(int argc, char **argv)
         case OPT_LAYER: layer = optarg; break;
         case OPT_CSV: csv = optarg; break;
         case OPT_SVG: svg = optarg; break;
+        case OPT_EXACT: exact = true; break;
         default: {
             int r = cli_common_opt(&c, opt, optarg, argv);
             if (r < 0) return EXIT_USAGE;
@@ -183,6 +190,7 @@ int cmd_sweep(int argc, char **argv)
     lc_data *d = NULL, *t = NULL;
     lc_stats *st = NULL;
     lc_plan *prev = NULL;
+    lc_pieces *pc = NULL;
     row rows[MAX_TAUS];
     int *map = NULL, rc = 1;
     struct timespec t0, t1;
@@ -196,6 +204,12 @@ int cmd_sweep(int argc, char **argv)
     }
     map = malloc((size_t)lc_graph_nodes(g) * sizeof *map);
     if (!map || lc_stats_compute(g, lc_data_x(d), lc_data_rows(d), lc_data_cols(d), &st, &err)) goto lcerr;
+    /* too many samples x neurons for the piece table: evaluate in full */
+    if (!exact) {
+        lc_status ps = lc_pieces_compute(g, t, &pc, &err);
+        if (ps == LC_ERR_NOMEM) exact = true;
+        else if (ps) goto lcerr;
+    }
     for (int i = 0; i < n_taus; i++) {
         lc_plan *p;
         if (lc_plan_from_stats(g, st, taus[i], lt, &p, &err)) goto lcerr;
@@ -211,8 +225,12 @@ int cmd_sweep(int argc, char **argv)
         lc_status s = lc_fold(g, p, &cg, map, &err);
         if (!s) {
             split_params(g, cg, map, &rows[i]);
-            s = lc_evaluate(cg, t, &ev, &err);
-            rows[i].acc = ev.accuracy;
+            if (exact) {
+                s = lc_evaluate(cg, t, &ev, &err);
+                rows[i].acc = ev.accuracy;
+            } else {
+                s = lc_plan_accuracy(g, p, cg, t, pc, &rows[i].acc, NULL, &err);
+            }
             lc_graph_free(cg);
         }
         lc_plan_free(prev);
@@ -240,6 +258,7 @@ lcerr:
     else cli_lc_error(&err);
 done:
     lc_plan_free(prev);
+    lc_pieces_free(pc);
     free(map);
     lc_stats_free(st);
     lc_data_free(t);
