@@ -89,3 +89,12 @@ t.CopyFrom(numpy_helper.from_array(a, t.name))
 onnx.save(m, sys.argv[2])
 PY
 [ -f "$TMP/nan.onnx" ] && expect_error compress/err-nan-weights 1 "nan" "$O" "$LINCOMP" compress "$TMP/nan.onnx" --data "$X" -o "$O"
+
+# the sweep's fast evaluation (only samples a fold changes) equals running
+# every compressed model on every sample (--exact-eval, the reference path)
+for m in "$ROOT/examples/iris.onnx"; do
+    "$LINCOMP" sweep "$m" --data "$D" --test "$D" --thresholds 1,0.9,0.8,0.7,0.6,0.5,0.4,0.3 --csv "$TMP/fast.csv" >/dev/null 2>&1
+    "$LINCOMP" sweep "$m" --data "$D" --test "$D" --thresholds 1,0.9,0.8,0.7,0.6,0.5,0.4,0.3 --csv "$TMP/full.csv" --exact-eval >/dev/null 2>&1
+    if [ -s "$TMP/fast.csv" ] && cmp -s "$TMP/fast.csv" "$TMP/full.csv"; then pass compress/sweep-fast-equals-exact
+    else fail compress/sweep-fast-equals-exact "$(diff "$TMP/fast.csv" "$TMP/full.csv" | head -5 | tr '\n' ' ')"; fi
+done
