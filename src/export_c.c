@@ -212,8 +212,8 @@ static void put_feature_doc(sbuf *b, const lc_preproc *p, const char *name)
             sb_printf(b, ": numeric, the raw value; NaN means missing (takes the mean %.9g)%s\n",
                       c->mean, std ? ";" : "");
             if (std)
-                sb_printf(b, " *       %s_forward standardises it: (x - %.9g) / %.9g\n", name,
-                          c->mean, c->sd);
+                sb_printf(b, " *       %s_forward standardises it: (x %c %.9g) / %.9g\n", name,
+                          c->mean < 0 ? '+' : '-', fabs(c->mean), c->sd);
             continue;
         }
         sb_printf(b, " *   [%d..%d] ", o, o + c->n_cat);
@@ -316,15 +316,17 @@ static int put_preproc_tables(sbuf *b, const lc_preproc *p, const char *name)
     for (int i = 0; i < lc_preproc_n_columns(p); i++)
         n += lc_preproc_column(p, i)->kind == LC_COL_NUMERIC;
     if (n == 0) return 0;
-    sb_printf(b, "\n/* numeric input features: index, training mean and sd */\n"
-                 "static const size_t %s_num_index[%d] = {", name, n);
+    sb_printf(b, "\n/* numeric input features: index, training mean%s */\n"
+                 "static const size_t %s_num_index[%d] = {",
+              lc_preproc_standardize(p) ? " and sd" : "", name, n);
     for (int i = 0, m = 0; i < lc_preproc_n_columns(p); i++) {
         if (lc_preproc_column(p, i)->kind != LC_COL_NUMERIC) continue;
         sb_printf(b, "%s%s%d", m ? "," : "", m % 12 ? " " : "\n    ", lc_preproc_offset(p, i));
         m++;
     }
     sb_printf(b, "\n};\n");
-    for (int t = 0; t < 2; t++) {
+    /* the sds only when they are used: an unused static is an error under -Werror */
+    for (int t = 0; t < 1 + lc_preproc_standardize(p); t++) {
         sb_printf(b, "static const double %s_num_%s[%d] = {", name, t ? "sd" : "mean", n);
         for (int i = 0, m = 0; i < lc_preproc_n_columns(p); i++) {
             const struct lc_pcol *c = lc_preproc_column(p, i);
@@ -407,7 +409,10 @@ static void put_forward(sbuf *b, const lc_graph *g, const char *name, const char
     if (x0) sb_printf(b, "    %s x0[%d];\n", storage, g->nodes[0].width);
     for (int k = 1; k < g->n_nodes - 1; k++)
         sb_printf(b, "    %s h%d[%d];\n", storage, k, g->nodes[k].width);
-    sb_printf(b, "    size_t i;\n    (void)input;\n");
+    sb_printf(b, "    size_t i;\n");
+    int in_used = 0;
+    for (int k = 1; k < g->n_nodes; k++) in_used |= lc_graph_find_edge(g, k, 0) >= 0;
+    if (!x0 && !in_used) sb_printf(b, "    (void)input; /* no node reads the input */\n");
     if (x0) {
         sb_printf(b, "\n    /* preprocessing: missing (NaN) numeric features take the training "
                      "mean%s */\n    for (i = 0; i < %d; i++) x0[i] = input[i];\n"
