@@ -18,6 +18,11 @@ CFLAGS_ALL  = -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror $(OPT) $(SANFLAGS
 LDLIBS_ALL  = -lopenblas -lglpk -lprotobuf-c -lcjson -lcsv -lz -lm $(LDLIBS)
 LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
 
+# Library version from the header; the soname changes only with the ABI.
+VERSION   := $(shell sed -n 's/^\#define LC_VERSION "\(.*\)"/\1/p' include/lincomp.h)
+SOVERSION := 0
+SONAME    := liblincomp.so.$(SOVERSION)
+
 LIB_SRC  := $(wildcard src/*.c src/data/*.c src/onnx/*.c)
 CLI_SRC  := $(wildcard src/cli/*.c)
 TEST_SRC := $(wildcard tests/unit/*.c)
@@ -27,7 +32,7 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/onnx.pb-c.o
 CLI_OBJ  := $(CLI_SRC:%.c=$(B)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/%.o)
 
-.PHONY: all setup test demo bench clean install uninstall
+.PHONY: all setup test demo bench clean install uninstall examples
 all: $(B)/liblincomp.a $(B)/liblincomp.so $(B)/lincomp
 
 # Checks (and as root installs) the Debian packages; cheap when all present.
@@ -51,8 +56,11 @@ $(B)/%.o: %.c $(GEN_SRC) $(wildcard include/*.h src/*.h src/*/*.h)
 $(B)/liblincomp.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-$(B)/liblincomp.so: $(LIB_OBJ)
-	$(CC) -shared $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+# The soname carries the ABI version: a program linked against this library
+# asks for liblincomp.so.$(SOVERSION) at run time (see install below).
+# (relinked when the Makefile changes, so an older build gains the soname)
+$(B)/liblincomp.so: $(LIB_OBJ) Makefile
+	$(CC) -shared -Wl,-soname,$(SONAME) $(LDFLAGS_ALL) -o $@ $(LIB_OBJ) $(LDLIBS_ALL)
 
 $(B)/lincomp: $(CLI_OBJ) $(B)/liblincomp.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(B)/liblincomp.a $(LDLIBS_ALL)
@@ -75,6 +83,52 @@ demo: all
 	@sh scripts/setup.sh demo
 	$(B)/lincomp info examples/iris.onnx
 	$(B)/lincomp predict examples/iris.onnx --data examples/iris-sample.csv -o -
+
+# ---------------------------------------------------------------- install
+# make install PREFIX=DIR [DESTDIR=staging]: the CLI, both libraries, the
+# header, a pkg-config file and the man page. The shared library is the file
+# liblincomp.so.$(SOVERSION) (its soname) with liblincomp.so linking to it
+# for -llincomp. `make uninstall` with the same PREFIX removes exactly these.
+BINDIR  = $(PREFIX)/bin
+LIBDIR  = $(PREFIX)/lib
+INCDIR  = $(PREFIX)/include
+PCDIR   = $(LIBDIR)/pkgconfig
+MAN1DIR = $(PREFIX)/share/man/man1
+INSTALLED = $(BINDIR)/lincomp $(LIBDIR)/liblincomp.a $(LIBDIR)/liblincomp.so \
+            $(LIBDIR)/$(SONAME) $(INCDIR)/lincomp.h $(PCDIR)/lincomp.pc \
+            $(MAN1DIR)/lincomp.1
+
+install: all lincomp.pc.in docs/lincomp.1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) \
+	           $(DESTDIR)$(PCDIR) $(DESTDIR)$(MAN1DIR)
+	install -m 755 $(B)/lincomp $(DESTDIR)$(BINDIR)/lincomp
+	install -m 644 $(B)/liblincomp.a $(DESTDIR)$(LIBDIR)/liblincomp.a
+	install -m 755 $(B)/liblincomp.so $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/liblincomp.so
+	install -m 644 include/lincomp.h $(DESTDIR)$(INCDIR)/lincomp.h
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' lincomp.pc.in \
+	    > $(DESTDIR)$(PCDIR)/lincomp.pc
+	chmod 644 $(DESTDIR)$(PCDIR)/lincomp.pc
+	install -m 644 docs/lincomp.1 $(DESTDIR)$(MAN1DIR)/lincomp.1
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+
+# Builds examples/*.c against the INSTALLED library (make install first), as
+# a user would: pkg-config finds lincomp.pc under PREFIX; the rpath lets the
+# programs find liblincomp.so.$(SOVERSION) in a prefix outside the loader's path.
+EXAMPLES_DIR ?= $(B)/examples
+examples:
+	@mkdir -p $(EXAMPLES_DIR)
+	@export PKG_CONFIG_PATH="$(PREFIX)/lib/pkgconfig$${PKG_CONFIG_PATH:+:$$PKG_CONFIG_PATH}"; \
+	pkg-config --exists lincomp || { echo "make examples: no lincomp.pc in $(PREFIX)/lib/pkgconfig (run make install PREFIX=$(PREFIX) first)" >&2; exit 1; }; \
+	for f in $(wildcard examples/*.c); do \
+	    exe=$(EXAMPLES_DIR)/$$(basename $$f .c); \
+	    echo "  CC $$f -> $$exe"; \
+	    $(CC) -std=c11 -Wall -Wextra -Werror -O2 -o $$exe $$f \
+	        $$(pkg-config --cflags --libs lincomp) -lm \
+	        -Wl,-rpath,$$(pkg-config --variable=libdir lincomp) || exit 1; \
+	done
 
 clean:
 	rm -rf build build-san
