@@ -81,8 +81,7 @@ test: all $(B)/test_unit
 
 demo: all
 	@sh scripts/setup.sh demo
-	$(B)/lincomp info examples/iris.onnx
-	$(B)/lincomp predict examples/iris.onnx --data examples/iris-sample.csv -o -
+	$(B)/lincomp demo
 
 # ---------------------------------------------------------------- install
 # make install PREFIX=DIR [DESTDIR=staging]: the CLI, both libraries, the

@@ -18,7 +18,33 @@
  *  - Pointers returned by accessors are borrowed: they stay valid while the
  *    object lives and must not be freed.
  *  - No hidden global state, except OpenBLAS's own thread count, which only
- *    lc_set_threads() changes.
+ *    lc_set_threads() changes. Functions that take const objects may be
+ *    called from several threads at once on the same objects.
+ *  - Sizes are checked against the library's caps (2^24 neurons per node or
+ *    features per row, 2^31 floats per model or data set, 4096 nodes);
+ *    beyond them a function fails with LC_ERR_NOMEM instead of allocating.
+ *
+ * Sections, in the order a program uses them (examples/compress_example.c
+ * walks through the first ones):
+ *   errors         status codes, the error record, threads
+ *   graph          building and inspecting a model
+ *   inference      the forward pass
+ *   data           loading CSV / IDX / NPY samples and labels
+ *   preprocessing  the feature spec a model stores (one-hot, standardising)
+ *   ONNX           reading and writing models
+ *   C export       a model as dependency-free C source
+ *   files          atomic file writing
+ *   evaluation     accuracy and loss on labelled data
+ *   linearity analysis and folding   statistics, plans, lc_fold, policies
+ *   proofs         sound bounds that prove neurons linear on an input box
+ *   training       MLP creation, training and gradients
+ *   pruning        activation-based importance pruning (the baseline)
+ *   budgets        size and accuracy budgets, fine-tuning
+ * A section uses only the ones above it.
+ *
+ * Build against the installed library with
+ *     cc prog.c $(pkg-config --cflags --libs lincomp)
+ * (pkg-config --static --libs for liblincomp.a).
  */
 #ifndef LINCOMP_H
 #define LINCOMP_H
@@ -40,6 +66,8 @@ extern "C" {
 
 /* ---------------------------------------------------------------- errors */
 
+/* The result of every function that can fail. LC_OK is 0, so `if (st)`
+ * tests for failure; the values are stable across versions. */
 typedef enum lc_status {
     LC_OK = 0,
     LC_ERR_IO,          /* a file could not be opened, read or written */
@@ -51,15 +79,25 @@ typedef enum lc_status {
     LC_ERR_NUMERIC      /* NaN or infinity where a finite number is needed */
 } lc_status;
 
+/* Filled by a failing function when its `err` argument is not NULL: code is
+ * the returned status and msg one NUL-terminated line without a newline,
+ * naming the file and the place (node, line, column, row, byte offset) and
+ * what was expected, e.g. "data.csv: line 7, column 'age': expected a
+ * number, found 'abc'". A successful call leaves *err untouched. The caller
+ * owns the struct (usually on the stack); nothing in it needs freeing. */
 typedef struct lc_error {
     lc_status code;
     char msg[512];
 } lc_error;
 
-/* A short English name of a status code ("format error", ...). Static. */
+/* A short English name of a status code ("format error", ...); "unknown
+ * error" for a value outside the enum. Static storage, never NULL. */
 LC_API const char *lc_status_str(lc_status s);
 
-/* Sets the number of BLAS threads (n >= 1). The only process-wide setting. */
+/* Sets the number of threads OpenBLAS uses for every later call in the
+ * process (its default comes from OPENBLAS_NUM_THREADS or the CPU count);
+ * n < 1 is ignored. The only process-wide setting: do not call it while
+ * another thread is inside the library. */
 LC_API void lc_set_threads(int n);
 
 /* ----------------------------------------------------------------- graph */
@@ -82,7 +120,8 @@ typedef struct lc_act {
     float lo, hi; /* CLIP bounds */
 } lc_act;
 
-/* Lower-case name of an activation kind ("relu", "leaky_relu", ...). Static. */
+/* Lower-case name of an activation kind ("relu", "leaky_relu", ...); "?" for
+ * a value outside the enum. Static storage. */
 LC_API const char *lc_act_name(lc_act_kind k);
 
 /* Description of one node for lc_graph_create(). Node 0 is the input: only
@@ -98,20 +137,33 @@ typedef struct lc_node_spec {
 typedef struct lc_graph lc_graph;
 typedef struct lc_preproc lc_preproc;
 
-/* Creates a graph of n_nodes nodes (n_nodes >= 2) with all weights, biases
- * and PReLU slopes zero, carved from one allocation. Errors: LC_ERR_INVALID
- * for a bad spec (source not earlier, duplicate source, width < 1, output
- * activation on a hidden node), LC_ERR_NOMEM. */
+/* Creates a graph of n_nodes nodes (2 to 4096) from spec[0 .. n_nodes) with
+ * all weights, biases and PReLU slopes zero, carved from one allocation;
+ * fill them in through lc_graph_weight / _bias / _slope. Names are copied,
+ * spec is not referenced afterwards. Edges keep the order of spec[k].src.
+ * *out is owned by the caller (lc_graph_free); NULL on error.
+ * Errors: LC_ERR_INVALID for a bad spec, naming the node: node count out of
+ * range, width < 1 or above the cap, an unknown activation, an output
+ * activation on a hidden node, a Clip with lo > hi, no incoming edge, a
+ * source that is not an earlier node, two edges from one source;
+ * LC_ERR_NOMEM when the weights exceed 2^31 floats or memory runs out. */
 LC_API lc_status lc_graph_create(int n_nodes, const lc_node_spec *spec,
                                  lc_graph **out, lc_error *err);
+/* Frees g with its weights, names and stored preprocessing. NULL is a no-op. */
 LC_API void lc_graph_free(lc_graph *g);
-/* Deep copy (weights, names, preprocessing). */
+/* Deep copy of g: weights, names, edges in order, preprocessing. *out is
+ * owned by the caller; NULL on error. Errors: LC_ERR_NOMEM. */
 LC_API lc_status lc_graph_clone(const lc_graph *g, lc_graph **out, lc_error *err);
 
+/* Accessors. k is a node index in [0, lc_graph_nodes(g)) and e an edge index
+ * in [0, lc_graph_n_in(g, k)); neither is checked. Node 0 (the input) has
+ * no edges, no bias, and the identity activation. */
 LC_API int lc_graph_nodes(const lc_graph *g);            /* including input */
 LC_API int lc_graph_input_width(const lc_graph *g);
 LC_API int lc_graph_output_width(const lc_graph *g);
 LC_API int lc_graph_width(const lc_graph *g, int k);
+/* Name of node k (the ONNX layer it came from, or "input"/"node<k>").
+ * Borrowed. */
 LC_API const char *lc_graph_name(const lc_graph *g, int k);
 LC_API lc_act lc_graph_act(const lc_graph *g, int k);
 LC_API int lc_graph_n_in(const lc_graph *g, int k);
@@ -120,8 +172,10 @@ LC_API int lc_graph_src(const lc_graph *g, int k, int e);  /* producer of edge e
 LC_API float *lc_graph_weight(lc_graph *g, int k, int e);
 /* Index of the edge of node k from producer j, or -1. */
 LC_API int lc_graph_find_edge(const lc_graph *g, int k, int j);
-LC_API float *lc_graph_bias(lc_graph *g, int k);   /* width_k */
-LC_API float *lc_graph_slope(lc_graph *g, int k);  /* width_k, PRELU only, else NULL */
+/* Bias of node k (width_k floats; NULL for the input node) and PReLU slopes
+ * (width_k floats, only for LC_ACT_PRELU, else NULL). Borrowed, writable. */
+LC_API float *lc_graph_bias(lc_graph *g, int k);
+LC_API float *lc_graph_slope(lc_graph *g, int k);
 
 /* Parameters: all weight entries plus all biases (PReLU slopes included).
  * FLOPs per sample: 2 x weight entries. */
@@ -132,27 +186,39 @@ LC_API int lc_graph_n_out(const lc_graph *g, int k);
 
 /* The preprocessing stored with the model, or NULL. Borrowed. */
 LC_API const lc_preproc *lc_graph_preproc(const lc_graph *g);
-/* Replaces the stored preprocessing; takes ownership of p (may be NULL). */
+/* Replaces the stored preprocessing, freeing the previous one; takes
+ * ownership of p (may be NULL to drop it). */
 LC_API void lc_graph_set_preproc(lc_graph *g, lc_preproc *p);
 
-/* Checks every weight, bias and slope for NaN or infinity. LC_ERR_NUMERIC
- * names the node and index. */
+/* Checks every weight, bias and slope for NaN or infinity. Returns LC_OK,
+ * or LC_ERR_NUMERIC naming the first bad value's node, index and value. */
 LC_API lc_status lc_graph_check_finite(const lc_graph *g, lc_error *err);
 
 /* ------------------------------------------------------------- inference */
 
-/* Forward pass of n samples x (n, input_width) into out (n, output_width),
- * processed in batches: one SGEMM per edge, then the activation. */
+/* Forward pass of n samples: x holds (n, input_width) floats row-major, out
+ * receives (n, output_width) floats (caller-allocated; not checked), the
+ * output activation applied (softmax, log_softmax, sigmoid or none).
+ * Processed in batches of up to 256 rows: one SGEMM per edge, then the
+ * activation. NaN inputs give NaN outputs. n = 0 does nothing. The scratch
+ * memory is allocated per call, so several threads may run the same graph.
+ * Errors: LC_ERR_NOMEM (the batch buffers). */
 LC_API lc_status lc_forward(const lc_graph *g, const float *x, size_t n,
                             float *out, lc_error *err);
-/* Plain-loop reference of lc_forward, in double accumulation. For tests. */
+/* Plain-loop reference of lc_forward: per sample and neuron, double
+ * accumulation, no BLAS. Same arguments; for tests and checks. Errors:
+ * LC_ERR_NOMEM. */
 LC_API lc_status lc_forward_ref(const lc_graph *g, const float *x, size_t n,
                                 float *out, lc_error *err);
 
 /* ------------------------------------------------------------------ data */
 
+/* A data set: rows x cols float features (row-major) and optional int32
+ * class labels, with class names when the labels were strings. */
 typedef struct lc_data lc_data;
 
+/* Options of lc_data_load; zero-initialise and set what you need ({0} reads
+ * a CSV's numeric columns as they are, the last column being the label). */
 typedef struct lc_load_opts {
     const char *label;        /* CSV label column name; NULL: the last one */
     const char *labels_path;  /* NPY labels file for an NPY data file */
@@ -162,55 +228,121 @@ typedef struct lc_load_opts {
     int fit;                  /* fit a new preprocessing on this CSV */
 } lc_load_opts;
 
-/* Loads CSV (by content), IDX (magic, gzip or plain) or NPY (magic).
- * With opts->fit the fitted preprocessing is kept in the data set
- * (lc_data_preproc). Errors name the file and the place. */
+/* Loads a data file, gunzipping it when it is gzip, and picks the format by
+ * content: NPY (magic), IDX (two zero bytes; labels from the labels-idx1
+ * file beside an images-idx3 file, or opts->labels_path; ubyte pixels scaled
+ * to [0, 1]), else CSV with a header row (docs/formats.md). For a CSV the
+ * features come from opts->pre (columns matched by name, one-hot, missing
+ * numeric cells take the stored mean), from a spec fitted here (opts->fit,
+ * kept in the data set: lc_data_preproc), or from the numeric columns as
+ * they are. opts may be NULL (all zero). The width is not checked against a
+ * model: compare lc_data_cols() with lc_graph_input_width().
+ * *out is owned by the caller (lc_data_free); NULL on error.
+ * Errors, each naming the file and the place (line and column, row, byte):
+ * LC_ERR_IO (cannot open or read), LC_ERR_FORMAT (malformed CSV, IDX or NPY,
+ * corrupt gzip, no data rows, a non-numeric cell without preprocessing, a
+ * column the preprocessing needs is missing, a label unknown to opts->pre,
+ * an empty label), LC_ERR_UNSUPPORTED (an NPY dtype, version or Fortran
+ * order lincomp does not read), LC_ERR_NUMERIC (a NaN or infinite value),
+ * LC_ERR_SHAPE (a labels file of another length or width), LC_ERR_INVALID
+ * (opts->fit together with opts->pre; opts->labels_path with a CSV),
+ * LC_ERR_NOMEM (beyond the size caps, or out of memory). */
 LC_API lc_status lc_data_load(const char *path, const lc_load_opts *opts,
                               lc_data **out, lc_error *err);
+/* Frees d with its labels, class names and fitted preprocessing. NULL is a
+ * no-op. */
 LC_API void lc_data_free(lc_data *d);
+/* Accessors; the arrays are borrowed and live as long as d. */
 LC_API size_t lc_data_rows(const lc_data *d);
 LC_API int lc_data_cols(const lc_data *d);
 LC_API const float *lc_data_x(const lc_data *d);     /* (rows, cols) */
 LC_API const int32_t *lc_data_y(const lc_data *d);   /* rows, or NULL */
-LC_API int lc_data_classes(const lc_data *d);        /* 0 when unlabelled */
+/* Number of classes (largest integer label + 1, or the number of distinct
+ * string labels / spec classes); 0 when unlabelled. */
+LC_API int lc_data_classes(const lc_data *d);
 /* Name of class c (from string labels), or NULL. Borrowed. */
 LC_API const char *lc_data_class_name(const lc_data *d, int c);
 /* The preprocessing fitted with opts->fit, or NULL. Borrowed. */
 LC_API const lc_preproc *lc_data_preproc(const lc_data *d);
-/* Creates a data set from caller arrays (copied); y may be NULL. */
+/* Creates a data set from caller arrays, which are copied: x (rows, cols)
+ * row-major, y (rows labels in [0, n_classes)) or NULL for unlabelled data
+ * (n_classes is then ignored). *out is owned by the caller (lc_data_free).
+ * Errors: LC_ERR_INVALID (x NULL; with y, n_classes < 1 or a label out of
+ * range, naming the row), LC_ERR_NUMERIC (a NaN or infinite feature, naming
+ * row and column), LC_ERR_FORMAT (rows == 0), LC_ERR_NOMEM (cols < 1 or
+ * beyond the caps, out of memory). */
 LC_API lc_status lc_data_from_arrays(size_t rows, int cols, const float *x,
                                      const int32_t *y, int n_classes,
                                      lc_data **out, lc_error *err);
-/* Rows idx[0..n) of d as a new data set. */
+/* Rows idx[0..n) of d (in that order, repeats allowed) as a new data set
+ * with d's labels, class names and fitted preprocessing. *out is owned by
+ * the caller. Errors: LC_ERR_INVALID (an index >= rows), LC_ERR_FORMAT
+ * (n == 0), LC_ERR_NOMEM. */
 LC_API lc_status lc_data_subset(const lc_data *d, const size_t *idx, size_t n,
                                 lc_data **out, lc_error *err);
 
 /* ---------------------------------------------------------- preprocessing */
 
-/* Serialises to / parses from the JSON stored in ONNX metadata_props
- * (key "lincomp.preprocessing"). *json is malloc'd, free() it. */
+/*
+ * A preprocessing spec (lc_preproc) turns the columns of a CSV into a
+ * model's input vector: numeric columns (missing cells take the mean,
+ * optionally standardised) and categorical ones (one-hot over up to 20
+ * categories plus "other"), and names the label column and the classes.
+ * lincomp train fits one and stores it in the model; lc_data_load applies it.
+ * The JSON form is described in docs/formats.md.
+ */
+
+/* Serialises p to the JSON stored in ONNX metadata_props (key
+ * "lincomp.preprocessing"). *json is NUL-terminated and malloc'd: free() it.
+ * Errors: LC_ERR_NOMEM. */
 LC_API lc_status lc_preproc_to_json(const lc_preproc *p, char **json, lc_error *err);
+/* Parses len bytes of that JSON (no NUL needed) strictly. *out is owned by
+ * the caller (lc_preproc_free); NULL on error. Errors: LC_ERR_FORMAT naming
+ * the byte offset of a syntax error, or the key and what was expected
+ * (unknown or repeated keys, wrong types, an unsupported version, sd <= 0,
+ * non-finite numbers, duplicate names, too many columns or categories),
+ * LC_ERR_NOMEM. */
 LC_API lc_status lc_preproc_from_json(const char *json, size_t len,
                                       lc_preproc **out, lc_error *err);
+/* Deep copy; p NULL gives *out NULL and LC_OK. Errors: LC_ERR_NOMEM. */
 LC_API lc_status lc_preproc_clone(const lc_preproc *p, lc_preproc **out, lc_error *err);
+/* Frees p; NULL is a no-op. Never free a borrowed spec (lc_graph_preproc,
+ * lc_data_preproc). */
 LC_API void lc_preproc_free(lc_preproc *p);
-/* Width of the feature vector the preprocessing produces. */
+/* Width of the feature vector the preprocessing produces: one per numeric
+ * column, categories + 1 per categorical column. */
 LC_API int lc_preproc_width(const lc_preproc *p);
-/* Number of classes and name of class c (borrowed), from the spec. */
+/* Number of classes and name of class c (borrowed; NULL when c is out of
+ * range), from the spec; 0 classes when the labels are integer indices. */
 LC_API int lc_preproc_classes(const lc_preproc *p);
 LC_API const char *lc_preproc_class_name(const lc_preproc *p, int c);
 
 /* ------------------------------------------------------------------ ONNX */
 
-/* Imports an ONNX model (see docs/onnx.md for the operators). BatchNorm is
- * folded into the adjacent dense layer; unsupported operators are refused
- * with the node's name, op type and the reason (LC_ERR_UNSUPPORTED). */
+/* Imports an ONNX model (see docs/onnx.md for the operators): default-domain
+ * opset 7 to 22, one float input [N, ...] and one output [N, d]. BatchNorm
+ * is folded into the adjacent dense layer; the metadata entry
+ * "lincomp.preprocessing" becomes the graph's preprocessing.
+ * *out is owned by the caller (lc_graph_free); NULL on error.
+ * Errors: LC_ERR_IO (cannot open or read path), LC_ERR_FORMAT (not an ONNX
+ * model, malformed protobuf, a tensor whose data does not match its shape,
+ * bad preprocessing metadata), LC_ERR_UNSUPPORTED (an operator, attribute,
+ * opset or graph shape lincomp does not handle; the message names the node,
+ * its op type and the reason), LC_ERR_NOMEM (a file over 2 GiB, a model
+ * beyond the size caps, out of memory). */
 LC_API lc_status lc_onnx_load(const char *path, lc_graph **out, lc_error *err);
+/* As lc_onnx_load, from len bytes of a serialised model in memory (not
+ * referenced afterwards); `what` names it in messages (NULL: "(memory)").
+ * Errors: as lc_onnx_load without LC_ERR_IO; an empty buffer is
+ * LC_ERR_FORMAT. */
 LC_API lc_status lc_onnx_load_mem(const void *buf, size_t len, const char *what,
                                   lc_graph **out, lc_error *err);
-/* Writes opset 13, IR 7: one Gemm per edge, Sum joining edges, the
- * activation nodes, preprocessing in metadata_props. The file is written to a
- * temporary file beside `path` and renamed. */
+/* Writes g as ONNX, opset 13, IR 7: one Gemm per edge, Sum joining edges,
+ * the activation nodes, preprocessing in metadata_props. lc_onnx_load reads
+ * it back to the same graph. The file is written to a temporary file beside
+ * `path` and renamed, so on error no file (and no partial file) is left and
+ * an existing file is kept. Errors, prefixed with path: LC_ERR_IO (cannot
+ * write), LC_ERR_UNSUPPORTED (more than ONNX's 2 GiB), LC_ERR_NOMEM. */
 LC_API lc_status lc_onnx_save(const lc_graph *g, const char *path, lc_error *err);
 
 /* -------------------------------------------------------------- C export */
@@ -241,11 +373,14 @@ LC_API lc_status lc_export_c(const lc_graph *g, const char *c_path, const char *
 
 /* Writes len bytes to path through a temporary file in the same folder and a
  * rename, so that a failure never leaves a partial file and never clobbers
- * an existing one. LC_ERR_IO names the path and the system's reason. */
+ * an existing one. The file gets mode 0644. Errors: LC_ERR_IO naming the path
+ * and the system's reason (folder missing or not writable, disk full),
+ * LC_ERR_NOMEM. */
 LC_API lc_status lc_write_file(const char *path, const void *buf, size_t len, lc_error *err);
 
 /* ------------------------------------------------------------ evaluation */
 
+/* What lc_evaluate measures; filled in by it (caller-owned). */
 typedef struct lc_eval_result {
     size_t samples;
     double accuracy;  /* share of argmax == label */
@@ -254,7 +389,13 @@ typedef struct lc_eval_result {
                          sigmoid for one output unit) */
 } lc_eval_result;
 
-/* Needs labels. LC_ERR_SHAPE when widths differ. */
+/* Runs g over every row of d in batches and fills *res with the sample
+ * count, accuracy and mean loss (both 0 for an empty data set). A single
+ * output unit is a binary classifier: class 1 when the logit is > 0 (the
+ * probability > 0.5 with a sigmoid output). Errors: LC_ERR_INVALID (d has no
+ * labels), LC_ERR_SHAPE (feature count differs from the input width, or a
+ * label is not one of the model's classes, naming the sample),
+ * LC_ERR_NOMEM. *res is not changed on error. */
 LC_API lc_status lc_evaluate(const lc_graph *g, const lc_data *d,
                              lc_eval_result *res, lc_error *err);
 
@@ -619,6 +760,9 @@ typedef struct lc_train_opts {
                                 weights; 0: off */
     lc_monitor monitor;
     void (*epoch_cb)(void *ctx, const lc_epoch_info *info);  /* or NULL */
+    /* After every batch: samples done of n in this epoch (for progress
+     * bars); or NULL. Both callbacks get cb_ctx. */
+    void (*batch_cb)(void *ctx, int epoch, size_t done, size_t n);
     void *cb_ctx;
 } lc_train_opts;
 
@@ -662,6 +806,211 @@ LC_API const float *lc_graph_param_base(const lc_graph *g);
  * standardised ones. Errors: LC_ERR_SHAPE when p's width differs from g's
  * input width, LC_ERR_NOMEM. */
 LC_API lc_status lc_graph_fold_standardize(lc_graph *g, const lc_preproc *p, lc_error *err);
+
+/* --------------------------------------------------------------- pruning */
+/*
+ * Activation-based importance pruning, the baseline the paper compares
+ * folding with (docs/pruning.md). Unlike lc_fold(), a removed neuron is
+ * replaced by nothing: its contribution to every consumer becomes 0 (or,
+ * with a fill value, that constant), so pruning changes the function.
+ */
+
+/* Removes hidden neurons from g and returns the smaller graph in *out (caller
+ * owns it; g is not changed). keep has lc_graph_nodes(g) entries: keep[k]
+ * NULL keeps every neuron of node k, else neuron i stays when keep[k][i] is
+ * non-zero. A removed neuron's row leaves every incoming edge, the bias and
+ * the PReLU slopes of its node, and its column leaves the edge of every
+ * consumer (skip edges included). fill (may be NULL; fill[k] may be NULL)
+ * gives the constant that replaces a removed neuron's output: every consumer
+ * m gets b_m += W_mk[:, i] * fill[k][i] (e.g. the neuron's mean output, a
+ * bias correction); without it the output is replaced by 0. Node indices,
+ * names, edges and preprocessing are kept: no node disappears.
+ * Equal to g with the outgoing weights of the removed neurons set to 0 (and
+ * fill folded into the biases).
+ * Errors: LC_ERR_INVALID when keep[0] or keep[last] removes a neuron (the
+ * input and the output are never pruned) or a hidden node would lose all of
+ * its neurons (the message names the node), LC_ERR_NUMERIC for a non-finite
+ * fill value, LC_ERR_NOMEM. */
+LC_API lc_status lc_graph_remove_neurons(const lc_graph *g, const unsigned char *const *keep,
+                                         const float *const *fill, lc_graph **out,
+                                         lc_error *err);
+
+/* What the pruning callback receives after each epoch. */
+typedef struct lc_prune_epoch {
+    int epoch;          /* 1-based */
+    int epochs;
+    double train_loss;  /* during the epoch's training (lc_epoch_info) */
+    double train_acc;
+    double val_loss;    /* of the trained model before this epoch's removal;
+                           NaN without validation data */
+    double val_acc;
+    int removed;        /* neurons removed after this epoch */
+    size_t params;      /* parameters after this epoch's removal */
+    double seconds;     /* training, statistics and removal */
+} lc_prune_epoch;
+
+typedef struct lc_prune_opts {
+    double target;         /* R in (0, 1]: stop removing at R x the original
+                              parameter count */
+    double start_acc;      /* remove only after epochs whose training accuracy
+                              exceeds this (default 0.7) */
+    double quantile;       /* in (0, 1]: remove the neurons at or below this
+                              quantile of activation rate (default 0.05) */
+    int bias_correction;   /* 1: a removed neuron's mean output over the
+                              training data goes into its consumers' biases
+                              (default 0: the paper's plain removal) */
+    lc_train_opts train;   /* epochs (the whole budget), batch, optimizer, lr,
+                              seed ...; patience and epoch_cb are ignored */
+    void (*epoch_cb)(void *ctx, const lc_prune_epoch *info);  /* or NULL */
+    void *cb_ctx;
+} lc_prune_opts;
+
+/* Defaults: target 1, start_acc 0.7, quantile 0.05, no bias correction,
+ * lc_train_opts_default() (10 epochs, batch 32, Adam), no callback. */
+LC_API void lc_prune_opts_default(lc_prune_opts *o);
+
+/* Trains a copy of g one epoch at a time (lc_train with one epoch per call,
+ * so Adam's moments restart every epoch; the shuffle seed is derived from
+ * o->train.seed and the epoch). After each epoch whose training accuracy
+ * exceeds o->start_acc, while the model is above floor(R x params(g)): the
+ * activation rate of every hidden neuron on the training data
+ * (lc_stats_compute), the o->quantile quantile q of all rates, and the
+ * neurons with rate <= q, lowest rate first, are removed one by one
+ * (lc_graph_remove_neurons) until the parameter count reaches the budget:
+ * the last step removes only as many as needed, so the result is at most
+ * one neuron's worth of parameters below it. The last neuron of a node is
+ * never removed. Training then continues to the epoch budget. When the
+ * budget is not reached within the epochs, the result is larger than R
+ * (compare lc_graph_params). A model whose stored preprocessing has its
+ * standardisation folded into the first layer (lincomp train) is trained on
+ * standardised features and folded back at the end, so that training sees
+ * well-scaled inputs; the result takes the same inputs as g.
+ * train and val hold g's input features (as lc_data_load gives them with
+ * g's preprocessing). *out is owned by the caller. Errors: LC_ERR_INVALID
+ * (target, quantile or start_acc out of range, bad training options, no
+ * labels or no samples), LC_ERR_SHAPE (features or labels do not fit g),
+ * LC_ERR_NUMERIC (training diverged), LC_ERR_NOMEM. */
+LC_API lc_status lc_prune(const lc_graph *g, const lc_data *train, const lc_data *val,
+                          const lc_prune_opts *o, lc_graph **out, lc_error *err);
+
+/* --------------------------------------------------------------- budgets */
+/*
+ * Size and accuracy budgets for compression (docs/budgets.md), and
+ * fine-tuning of a compressed graph. A budget search builds plans with one
+ * threshold per hidden node from the statistics, scores each candidate with
+ * lc_plan_accuracy() on labelled data (validation data, or calibration data
+ * labelled with the original model's own predictions: lc_data_predicted),
+ * and returns the best plan it found next to the paper's global-tau result.
+ */
+
+/* lc_plan_from_stats() with one threshold per node: tau[k] for hidden node
+ * k (tau has lc_graph_nodes(g) entries; those of the input and the output
+ * node are ignored). A tau above 1 folds nothing in that node. With every
+ * tau[k] equal to t in [0, 1] the plan is lc_plan_from_stats(g, s, t, lt).
+ * Errors: as lc_plan_from_stats; LC_ERR_INVALID for a tau < 0 or NaN. */
+LC_API lc_status lc_plan_from_stats_per_node(const lc_graph *g, const lc_stats *s,
+                                             const double *tau, lc_layer_threshold lt,
+                                             lc_plan **out, lc_error *err);
+
+/* Applies a layer threshold to candidate folds: `cand` (made for g) assigns
+ * each neuron the piece it may be folded to, LC_KEEP where none. Constant
+ * candidates are always taken, linear ones through lt exactly as in
+ * lc_plan_from_stats (so auto never returns a plan larger than g). Used to
+ * fold proven neurons (lc_proof_apply) with the cost model. *out is owned by
+ * the caller. Errors: LC_ERR_SHAPE (cand not made for g), LC_ERR_INVALID (a
+ * bad layer threshold), LC_ERR_NOMEM. */
+LC_API lc_status lc_plan_select(const lc_graph *g, const lc_plan *cand, lc_layer_threshold lt,
+                                lc_plan **out, lc_error *err);
+
+/* A copy of d's features labelled with the class g predicts for each row
+ * (lc_row_class: argmax, or > 0.5 / > 0 for one output unit), so that
+ * lc_pieces_compute and lc_plan_accuracy measure agreement with g. The
+ * copy has max(output width, 2) classes. *out is owned by the caller.
+ * Errors: LC_ERR_SHAPE (feature count), LC_ERR_NOMEM. */
+LC_API lc_status lc_data_predicted(const lc_graph *g, const lc_data *d, lc_data **out,
+                                   lc_error *err);
+
+typedef enum lc_budget_kind {
+    LC_BUDGET_SIZE = 0, /* at most target_size x the original parameters, best score */
+    LC_BUDGET_DROP      /* the fewest parameters with score >= original - max_drop */
+} lc_budget_kind;
+
+typedef enum lc_budget_method {
+    LC_BUDGET_PAPER = 0,  /* one global tau from 1.0 down in steps of 0.1 */
+    LC_BUDGET_PER_NODE    /* greedy search over a threshold per node */
+} lc_budget_method;
+
+/* "paper", "per-node". Static. */
+LC_API const char *lc_budget_method_name(lc_budget_method m);
+
+typedef struct lc_budget_opts {
+    lc_budget_kind kind;
+    double target_size;    /* SIZE: 0 < R <= 1 */
+    double max_drop;       /* DROP: allowed loss of accuracy as a fraction
+                              (percentage points / 100), in [0, 1] */
+    lc_layer_threshold lt; /* applied to every candidate plan */
+    /* called after each accepted step of the per-node search, or NULL */
+    void (*step_cb)(void *ctx, int step, size_t params, double score);
+    void *cb_ctx;
+} lc_budget_opts;
+
+typedef struct lc_budget_result {
+    int met;               /* SIZE: 1 when the size was reached (else plan is
+                              the smallest model: every node at tau 0); DROP: 1 */
+    lc_budget_method method;  /* the candidate that was kept */
+    lc_plan *plan;         /* the chosen plan (owned; lc_budget_result_clear) */
+    double *tau;           /* per node (lc_graph_nodes(g) entries, owned): the
+                              chosen threshold; above 1 (2.0) for a hidden
+                              node where nothing is folded; NaN for the input
+                              and the output node */
+    size_t params_before, params;   /* of g and of lc_fold(g, plan) */
+    double score_before, score;     /* lc_plan_accuracy on the scoring data */
+    double paper_tau;      /* the paper's candidate: its global tau (2.0 if
+                              no tau was acceptable), size, score, and whether
+                              it met the budget */
+    size_t paper_params;
+    double paper_score;
+    int paper_met;
+    size_t per_node_params;  /* the per-node candidate */
+    double per_node_score;
+    int per_node_met;
+    int steps;             /* accepted steps of the per-node search */
+    int evaluations;       /* plans folded and scored (cached plans not counted) */
+} lc_budget_result;
+
+/* Searches a plan within a budget. st: statistics of g (calibration data);
+ * d: labelled scoring data and pc = lc_pieces_compute(g, d). Two candidates
+ * are scored with lc_plan_accuracy on d: the paper's (global tau 1.0, 0.9,
+ * ..., 0.0: SIZE takes the first that meets the size, DROP the smallest
+ * whose score is within max_drop) and a greedy per-node search over the
+ * grid 1, 0.99, 0.98, 0.95, 0.9, 0.85, ..., 0.05, 0 that at each step lowers
+ * the threshold of the node (or, when no single node shrinks the model, of
+ * all nodes by one grid step) with the best parameters saved per score
+ * lost; SIZE stops when the size is met (taking, in that step, the best
+ * score among the moves that meet it), DROP when no move keeps the score
+ * within max_drop. The better candidate is kept (SIZE: higher score, then
+ * fewer parameters; DROP: fewer parameters, then higher score). For DROP
+ * the chosen plan is folded and checked with lc_evaluate on d (falling back
+ * along the search path if a rounding-level tie broke the promise).
+ * On LC_OK, *res holds owned memory: lc_budget_result_clear. Errors:
+ * LC_ERR_INVALID (target_size outside (0, 1], max_drop outside [0, 1],
+ * unlabelled d, a bad layer threshold), LC_ERR_SHAPE (st, pc or d not of g),
+ * LC_ERR_NOMEM. */
+LC_API lc_status lc_budget_search(const lc_graph *g, const lc_stats *st, const lc_data *d,
+                                  const lc_pieces *pc, const lc_budget_opts *o,
+                                  lc_budget_result *res, lc_error *err);
+/* Frees what a result owns and zeroes it. Accepts a zeroed result. */
+LC_API void lc_budget_result_clear(lc_budget_result *r);
+
+/* Fine-tunes g (typically a folded graph) with lc_train, in standardised
+ * input coordinates: every edge from the input node is rescaled to take
+ * (x - mean) / sd of train's features (sd 1 for constant features), trained,
+ * and mapped back, so that models whose first layer absorbed a
+ * standardisation (raw features of very different scales) train as well as
+ * they did originally. On any error g is left as it was. Errors: those of
+ * lc_train, LC_ERR_NOMEM. */
+LC_API lc_status lc_finetune(lc_graph *g, const lc_data *train, const lc_data *val,
+                             const lc_train_opts *o, lc_error *err);
 
 #ifdef __cplusplus
 }

@@ -329,6 +329,7 @@ lc_status lc_train(lc_graph *g, const lc_data *train, const lc_data *val,
                 goto out;
             }
             loss += bl;
+            if (o->batch_cb) o->batch_cb(o->cb_ctx, ep, b0 + m, n);
         }
         lc_epoch_info info = {ep, o->epochs, loss / (double)n, (double)correct / (double)n,
                               NAN, NAN, 0, 0};

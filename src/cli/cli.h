@@ -74,7 +74,9 @@ int cmd_convert(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_compress(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
 int cmd_train(int argc, char **argv);
+int cmd_prune(int argc, char **argv);
 int cmd_export_c(int argc, char **argv);
 
 #endif

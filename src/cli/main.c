@@ -18,8 +18,10 @@ static const struct {
     {"analyze", cmd_analyze, "activation statistics per layer and the size each threshold gives"},
     {"compress", cmd_compress, "fold linear and constant neurons; write the smaller model"},
     {"sweep", cmd_sweep, "size and test accuracy over a range of thresholds (CSV, SVG)"},
+    {"demo", cmd_demo, "train, compress and verify on Fashion-MNIST in about a minute"},
     {"convert", cmd_convert, "re-export a model in lincomp's ONNX form"},
     {"train", cmd_train, "train an MLP classifier on CSV, IDX or NPY data"},
+    {"prune", cmd_prune, "train while removing the least active neurons (pruning baseline)"},
     {"export-c", cmd_export_c, "write the model as dependency-free C (FILE.c and FILE.h)"},
 };
 

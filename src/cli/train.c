@@ -3,6 +3,7 @@
  * standardisation into the first layer and writes ONNX that takes raw
  * features. */
 #include "cli.h"
+#include "progress.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -97,6 +98,9 @@ static int check_output_dir(const char *path)
 
 typedef struct progress {
     bool quiet;
+    cli_progress bar; /* within an epoch, on a terminal */
+    int bar_epoch;
+    char bar_what[32];
     char intro[160];  /* printed before the first epoch, after the checks */
     double seconds;
     lc_epoch_info last, best;
@@ -109,6 +113,8 @@ static void on_epoch(void *ctx, const lc_epoch_info *e)
     p->seconds += e->seconds;
     if (e->best || p->best.epoch == 0) p->best = *e;
     if (p->quiet) return;
+    if (p->bar.drawn) fprintf(stderr, "\r%100s\r", ""); /* the epoch line replaces the bar */
+    p->bar.drawn = false;
     if (e->epoch == 1) fprintf(stderr, "%s\n", p->intro);
     if (isnan(e->val_loss))
         fprintf(stderr, "epoch %3d/%d  loss %.4f  acc %.4f  %.2fs\n", e->epoch, e->epochs,
@@ -117,6 +123,18 @@ static void on_epoch(void *ctx, const lc_epoch_info *e)
         fprintf(stderr, "epoch %3d/%d  loss %.4f  acc %.4f  val_loss %.4f  val_acc %.4f%s  %.2fs\n",
                 e->epoch, e->epochs, e->train_loss, e->train_acc, e->val_loss, e->val_acc,
                 e->best ? " *" : "  ", e->seconds);
+}
+
+static void on_batch(void *ctx, int epoch, size_t done, size_t n)
+{
+    progress *p = ctx;
+    if (p->quiet || !isatty(2)) return;
+    if (epoch != p->bar_epoch) { /* a new epoch: a new bar, quietly started */
+        p->bar_epoch = epoch;
+        snprintf(p->bar_what, sizeof p->bar_what, "epoch %d", epoch);
+        cli_progress_start(&p->bar, false, p->bar_what, (double)n, "samples");
+    }
+    cli_progress_update(&p->bar, (double)done);
 }
 
 static int load(const cli_common *c, const char *path, const char *labels, const lc_preproc *pre,
@@ -295,6 +313,7 @@ int cmd_train(int argc, char **argv)
              "training on %zu samples, %d features, %d classes: %zu parameters", lc_data_rows(tr),
              lc_data_cols(tr), classes, lc_graph_params(g));
     o.epoch_cb = on_epoch;
+    o.batch_cb = on_batch;
     o.cb_ctx = &prog;
     if (lc_train(g, tr, va, &o, &err)) goto fail;
     /* raw CSV features in, in lincomp and in ONNX Runtime alike */

@@ -1,0 +1,325 @@
+/* demo.c - `lincomp demo`: the method end to end on Fashion-MNIST (Debian
+ * package dataset-fashion-mnist) in about a minute: train a small MLP,
+ * analyze it, compress it at three settings, verify every result, draw the
+ * sweep and write the smallest model as plain C. Everything goes to demo/. */
+#include "cli.h"
+#include "progress.h"
+#include "svg.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define FMNIST "/usr/share/datasets/fashion-mnist/"
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: lincomp demo [--samples N] [--epochs N] [--out DIR] [options]\n\n"
+               "Trains a 784-256-256-128-10 MLP on Fashion-MNIST, analyzes it, compresses\n"
+               "it (tau = 1; tau = 0.9 with one epoch of fine-tuning; half the size with\n"
+               "fine-tuning), verifies each result and writes DIR (default demo/): the\n"
+               "ONNX files, sweep.svg and the smallest model as C (model.c, model.h).\n\n"
+               "  --samples N   training images to use (default 60000; 10000 of them\n"
+               "                are held out for calibration and validation)\n"
+               "  --epochs N    training epochs (default 8)\n"
+               "  --out DIR     output folder (default demo)\n"
+               "  --threads N   BLAS threads; --quiet: no progress\n");
+}
+
+typedef struct {
+    const char *name;
+    lc_graph *g;
+    double test_acc, calib_diff, reload_diff;
+} result;
+
+static double max_diff(const lc_graph *a, const lc_graph *b, const lc_data *d, lc_error *err)
+{
+    size_t n = lc_data_rows(d);
+    int w = lc_graph_output_width(a);
+    float *ya = malloc(n * (size_t)w * sizeof(float)), *yb = malloc(n * (size_t)w * sizeof(float));
+    double m = NAN;
+    if (ya && yb && !lc_forward(a, lc_data_x(d), n, ya, err) && !lc_forward(b, lc_data_x(d), n, yb, err)) {
+        m = 0;
+        for (size_t i = 0; i < n * (size_t)w; i++) m = fmax(m, fabs((double)ya[i] - yb[i]));
+    }
+    free(ya);
+    free(yb);
+    return m;
+}
+
+/* Saves g to dir/file, loads it back and measures the largest difference on d. */
+static int save_verified(const char *dir, const char *file, result *r, const lc_data *d)
+{
+    char path[4096];
+    lc_error err = {0};
+    lc_graph *back = NULL;
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    if (lc_onnx_save(r->g, path, &err) || lc_onnx_load(path, &back, &err)) return cli_lc_error(&err);
+    r->reload_diff = max_diff(r->g, back, d, &err);
+    lc_graph_free(back);
+    return isnan(r->reload_diff) ? cli_lc_error(&err) : 0;
+}
+
+typedef struct { cli_progress bar; bool quiet; int epoch; char what[32]; } train_progress;
+
+static void on_batch(void *ctx, int epoch, size_t done, size_t n)
+{
+    train_progress *p = ctx;
+    if (epoch != p->epoch) {
+        if (p->epoch) cli_progress_end(&p->bar);
+        p->epoch = epoch;
+        snprintf(p->what, sizeof p->what, "training, epoch %d", epoch);
+        cli_progress_start(&p->bar, p->quiet, p->what, (double)n, "images");
+    }
+    cli_progress_update(&p->bar, (double)done);
+}
+
+static int fine_tune(lc_graph *g, const lc_data *train, const cli_common *c, lc_error *err)
+{
+    lc_train_opts o;
+    lc_train_opts_default(&o);
+    o.epochs = 1;
+    o.batch = 128;
+    o.lr = 1e-4;
+    o.seed = 2;
+    train_progress tp = {.quiet = c->quiet};
+    o.batch_cb = on_batch;
+    o.cb_ctx = &tp;
+    lc_status st = lc_train(g, train, NULL, &o, err);
+    if (tp.epoch) cli_progress_end(&tp.bar);
+    return st ? cli_lc_error(err) : 0;
+}
+
+/* Folds g by plan p (made from st) into r->g and measures it. */
+static int compress_to(const lc_graph *g, const lc_plan *p, const lc_data *calib,
+                       const lc_data *test, result *r, lc_error *err)
+{
+    lc_eval_result ev;
+    if (lc_fold(g, p, &r->g, NULL, err)) return cli_lc_error(err);
+    r->calib_diff = max_diff(g, r->g, calib, err);
+    if (lc_evaluate(r->g, test, &ev, err)) return cli_lc_error(err);
+    r->test_acc = ev.accuracy;
+    return 0;
+}
+
+/* The paper's size budget: lower tau in steps of 0.05 until the plan fits. */
+static lc_status plan_for_size(const lc_graph *g, const lc_stats *st, double ratio, lc_plan **out,
+                               double *tau, lc_error *err)
+{
+    lc_layer_threshold lt = {LC_LAYER_AUTO, 0};
+    for (int i = 20; i >= 0; i--) {
+        size_t params;
+        lc_status s = lc_plan_from_stats(g, st, 0.05 * i, lt, out, err);
+        if (!s) s = lc_plan_params_after(g, *out, &params, NULL, err);
+        if (s) return s;
+        *tau = 0.05 * i;
+        if ((double)params <= ratio * (double)lc_graph_params(g)) return LC_OK;
+        lc_plan_free(*out);
+        *out = NULL;
+    }
+    err->code = LC_ERR_INVALID;
+    snprintf(err->msg, sizeof err->msg, "no threshold reaches %.0f%% of the size", 100 * ratio);
+    return err->code;
+}
+
+static int sweep_svg(const char *dir, const lc_graph *g, const lc_stats *st, const lc_data *test,
+                     lc_error *err)
+{
+    enum { N = 20 };
+    double tau[N], size[N], acc[N];
+    lc_pieces *pc;
+    lc_layer_threshold lt = {LC_LAYER_AUTO, 0};
+    if (lc_pieces_compute(g, test, &pc, err)) return cli_lc_error(err);
+    for (int i = 0; i < N; i++) {
+        lc_plan *p = NULL;
+        lc_graph *cg = NULL;
+        size_t params = 0;
+        tau[i] = 1.0 - 0.05 * i;
+        lc_status s = lc_plan_from_stats(g, st, tau[i], lt, &p, err);
+        if (!s) s = lc_fold(g, p, &cg, NULL, err);
+        if (!s) s = lc_plan_accuracy(g, p, cg, test, pc, &acc[i], NULL, err);
+        if (!s) params = lc_graph_params(cg);
+        size[i] = (double)params;
+        lc_graph_free(cg);
+        lc_plan_free(p);
+        if (s) {
+            lc_pieces_free(pc);
+            return cli_lc_error(err);
+        }
+    }
+    lc_pieces_free(pc);
+    svg_panel panels[3] = {{"size against threshold", "threshold tau", "parameters", tau, size, N, 1},
+                           {"accuracy against threshold", "threshold tau", "test accuracy", tau, acc, N, 1},
+                           {"accuracy against size", "parameters", "test accuracy", size, acc, N, 0}};
+    char *buf = NULL, path[4096];
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) return cli_error(1, "out of memory");
+    svg_write(f, "lincomp demo: threshold sweep on Fashion-MNIST", panels, 3);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/sweep.svg", dir);
+    lc_status s = lc_write_file(path, buf, len, err);
+    free(buf);
+    return s ? cli_lc_error(err) : 0;
+}
+
+static void print_row(const char *name, const lc_graph *g, size_t p0, double acc, double calib,
+                      double reload)
+{
+    printf("  %-28s %9zu %7.1f%% %9.4f  %12.3g %10.3g\n", name, lc_graph_params(g),
+           100.0 * (double)lc_graph_params(g) / (double)p0, acc, calib, reload);
+}
+
+int cmd_demo(int argc, char **argv)
+{
+    enum { OPT_SAMPLES = OPT_FIRST_OWN, OPT_EPOCHS, OPT_OUT };
+    static const struct option opts[] = {
+        CLI_COMMON_OPTIONS, {"samples", required_argument, 0, OPT_SAMPLES},
+        {"epochs", required_argument, 0, OPT_EPOCHS}, {"out", required_argument, 0, OPT_OUT},
+        {0, 0, 0, 0}};
+    cli_common c = {0};
+    long samples = 60000, epochs = 8;
+    const char *dir = "demo";
+    int opt;
+    while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'h': usage(stdout); return 0;
+        case OPT_SAMPLES:
+            if (!cli_parse_int(optarg, 600, 60000, &samples))
+                return cli_usage_error("--samples wants 600 to 60000, got '%s'", optarg);
+            break;
+        case OPT_EPOCHS:
+            if (!cli_parse_int(optarg, 1, 100, &epochs))
+                return cli_usage_error("--epochs wants 1 to 100, got '%s'", optarg);
+            break;
+        case OPT_OUT: dir = optarg; break;
+        default: {
+            int r = cli_common_opt(&c, opt, optarg, argv);
+            if (r < 0) return EXIT_USAGE;
+            if (r == 0) return cli_usage_error("unknown option");
+        }
+        }
+    }
+    if (optind < argc) return cli_usage_error("unexpected argument '%s'", argv[optind]);
+    if (mkdir(dir, 0755) && errno != EEXIST) return cli_error(1, "%s: cannot create: %s", dir, strerror(errno));
+
+    lc_error err = {0};
+    lc_load_opts lo = {0};
+    lc_data *all = NULL, *test = NULL, *train = NULL, *calib = NULL;
+    lc_graph *g = NULL;
+    lc_stats *st = NULL;
+    lc_plan *p = NULL;
+    result res[3] = {{"tau = 1 (exact)", NULL, 0, 0, 0}, {"tau = 0.9, fine-tuned", NULL, 0, 0, 0},
+                     {"50% size budget, fine-tuned", NULL, 0, 0, 0}};
+    size_t *idx = NULL;
+    int rc = 1;
+    if (lc_data_load(FMNIST "train-images-idx3-ubyte.gz", &lo, &all, &err) ||
+        lc_data_load(FMNIST "t10k-images-idx3-ubyte.gz", &lo, &test, &err)) {
+        cli_error(1, "%s (the demo needs Debian's dataset-fashion-mnist: apt-get install -y dataset-fashion-mnist)",
+                  err.msg);
+        goto done;
+    }
+    /* the last sixth of the used images is held out: calibration and validation */
+    size_t n = (size_t)samples < lc_data_rows(all) ? (size_t)samples : lc_data_rows(all);
+    size_t n_cal = n / 6, n_tr = n - n_cal;
+    idx = malloc(n * sizeof *idx);
+    if (!idx) goto done;
+    for (size_t i = 0; i < n; i++) idx[i] = i;
+    if (lc_data_subset(all, idx, n_tr, &train, &err) || lc_data_subset(all, idx + n_tr, n_cal, &calib, &err))
+        goto lcerr;
+
+    printf("lincomp demo: Fashion-MNIST, %zu training images, %zu held out, %zu test images\n\n",
+           n_tr, n_cal, lc_data_rows(test));
+    int hidden[] = {256, 256, 128};
+    lc_act relu = {LC_ACT_RELU, 0, 0, 0};
+    lc_train_opts o;
+    lc_train_opts_default(&o);
+    o.epochs = (int)epochs;
+    o.batch = 128;
+    o.seed = 1;
+    train_progress tp = {.quiet = c.quiet};
+    o.batch_cb = on_batch;
+    o.cb_ctx = &tp;
+    double t0 = cli_now();
+    if (lc_graph_mlp(784, hidden, 3, 10, relu, 1, &g, &err) || lc_train(g, train, NULL, &o, &err)) goto lcerr;
+    if (tp.epoch) cli_progress_end(&tp.bar);
+    lc_eval_result ev0;
+    if (lc_evaluate(g, test, &ev0, &err)) goto lcerr;
+    printf("1. trained 784-256-256-128-10 (%zu parameters) for %ld epochs in %.1f s: test accuracy %.4f\n\n",
+           lc_graph_params(g), epochs, cli_now() - t0, ev0.accuracy);
+
+    if (lc_stats_compute(g, lc_data_x(calib), lc_data_rows(calib), 784, &st, &err)) goto lcerr;
+    printf("2. activation statistics on the %zu held-out images\n", n_cal);
+    printf("  %-8s %6s %8s %8s %14s\n", "node", "width", "always", "never", "rate >= 0.9");
+    for (int k = 1; k < lc_graph_nodes(g) - 1; k++) {
+        int hi = 0, w = lc_graph_width(g, k);
+        for (int i = 0; i < w; i++) hi += lc_stats_rate(st, k, i) >= 0.9;
+        printf("  %-8s %6d %8d %8d %14d\n", lc_graph_name(g, k), w, lc_stats_n_always(st, k, 1),
+               lc_stats_n_always(st, k, 0), hi);
+    }
+
+    printf("\n3. compressing\n");
+    lc_layer_threshold lt = {LC_LAYER_AUTO, 0};
+    double tau_budget = 0;
+    if (lc_plan_from_stats(g, st, 1.0, lt, &p, &err) || compress_to(g, p, calib, test, &res[0], &err)) goto lcerr;
+    lc_plan_free(p);
+    p = NULL;
+    if (lc_plan_from_stats(g, st, 0.9, lt, &p, &err) || compress_to(g, p, calib, test, &res[1], &err) ||
+        fine_tune(res[1].g, train, &c, &err))
+        goto done;
+    lc_plan_free(p);
+    p = NULL;
+    if (plan_for_size(g, st, 0.5, &p, &tau_budget, &err) || compress_to(g, p, calib, test, &res[2], &err) ||
+        fine_tune(res[2].g, train, &c, &err))
+        goto lcerr;
+    for (int r = 1; r < 3; r++) {
+        if (lc_evaluate(res[r].g, test, &ev0, &err)) goto lcerr;
+        res[r].test_acc = ev0.accuracy;
+    }
+
+    result orig = {"original", g, 0, 0, 0};
+    lc_eval_result e;
+    if (lc_evaluate(g, test, &e, &err)) goto lcerr;
+    orig.test_acc = e.accuracy;
+    if (save_verified(dir, "original.onnx", &orig, test) || save_verified(dir, "exact.onnx", &res[0], test) ||
+        save_verified(dir, "lossy_finetuned.onnx", &res[1], test) ||
+        save_verified(dir, "budget50_finetuned.onnx", &res[2], test))
+        goto done;
+    char cpath[4096];
+    snprintf(cpath, sizeof cpath, "%s/model.c", dir);
+    if (lc_export_c(res[2].g, cpath, "model", &err) || sweep_svg(dir, g, st, test, &err)) goto lcerr;
+
+    size_t p0 = lc_graph_params(g);
+    printf("\n  %-28s %9s %8s %9s  %12s %10s\n", "model", "params", "size", "test acc",
+           "max|diff|*", "reload**");
+    print_row(orig.name, g, p0, orig.test_acc, 0, orig.reload_diff);
+    for (int r = 0; r < 3; r++)
+        print_row(res[r].name, res[r].g, p0, res[r].test_acc, res[r].calib_diff, res[r].reload_diff);
+    printf("\n  * largest output change of the fold (before fine-tuning) on the held-out images\n"
+           "  ** largest output difference after writing the ONNX file and reading it back\n"
+           "  the 50%% budget used tau = %.2f (the paper's rule: lower tau until the size fits)\n\n",
+           tau_budget);
+    /* verification: the exact fold changes outputs by rounding only, files read back as written */
+    double scale = 1;
+    bool ok = res[0].calib_diff <= 1e-4 * (scale + 10) && orig.reload_diff == 0;
+    for (int r = 0; r < 3; r++) ok = ok && res[r].reload_diff == 0;
+    printf("verified: %s. Files in %s/: original.onnx exact.onnx lossy_finetuned.onnx "
+           "budget50_finetuned.onnx sweep.svg model.c model.h\n", ok ? "yes" : "NO", dir);
+    rc = ok ? 0 : cli_error(1, "verification failed");
+    goto done;
+lcerr:
+    cli_lc_error(&err);
+done:
+    for (int r = 0; r < 3; r++) lc_graph_free(res[r].g);
+    free(idx);
+    lc_plan_free(p);
+    lc_stats_free(st);
+    lc_graph_free(g);
+    lc_data_free(train);
+    lc_data_free(calib);
+    lc_data_free(test);
+    lc_data_free(all);
+    return rc;
+}

@@ -1,0 +1,56 @@
+/* progress.c - see progress.h. Drawing is throttled to 10 per second so that
+ * the bar costs nothing next to the work it reports. */
+#include "progress.h"
+#include "cli.h"
+
+#include <time.h>
+#include <unistd.h>
+
+double cli_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+void cli_progress_start(cli_progress *p, bool quiet, const char *what, double total,
+                        const char *unit)
+{
+    *p = (cli_progress){what, unit, total, cli_now(), 0, quiet, isatty(2) != 0, false};
+    if (!quiet && !p->tty) fprintf(stderr, "lincomp %s: %s\n", cli_cmd, what);
+}
+
+static void clock_str(char *buf, size_t n, double s)
+{
+    int t = (int)(s + 0.5);
+    if (t >= 3600) snprintf(buf, n, "%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60);
+    else snprintf(buf, n, "%d:%02d", t / 60, t % 60);
+}
+
+void cli_progress_update(cli_progress *p, double done)
+{
+    if (p->quiet || !p->tty) return;
+    double now = cli_now();
+    if (now - p->last_draw < 0.1) return;
+    p->last_draw = now;
+    double el = now - p->t0, rate = el > 0 ? done / el : 0;
+    char eta[32] = "--:--";
+    if (p->total > 0 && rate > 0) clock_str(eta, sizeof eta, (p->total - done) / rate);
+    if (p->total > 0) {
+        int fill = (int)(30 * (done / p->total) + 0.5);
+        fill = fill < 0 ? 0 : fill > 30 ? 30 : fill;
+        fprintf(stderr, "\r%-24.24s [%.*s%*s] %3.0f%%  %.3g %s/s  ETA %s ", p->what, fill,
+                "##############################", 30 - fill, "", 100 * done / p->total, rate,
+                p->unit, eta);
+    } else {
+        fprintf(stderr, "\r%-24.24s %.0f %s  %.3g %s/s ", p->what, done, p->unit, rate, p->unit);
+    }
+    p->drawn = true;
+}
+
+void cli_progress_end(cli_progress *p)
+{
+    if (p->quiet || !p->tty) return;
+    if (p->drawn) fprintf(stderr, "\r%-24.24s done in %.1f s%50s\n", p->what, cli_now() - p->t0, "");
+    p->drawn = false;
+}

@@ -1,0 +1,22 @@
+/* progress.h - progress on stderr: a bar with rate and ETA when stderr is a
+ * terminal, one line per stage otherwise, nothing with --quiet. */
+#ifndef LC_CLI_PROGRESS_H
+#define LC_CLI_PROGRESS_H
+
+#include <stdbool.h>
+
+typedef struct cli_progress {
+    const char *what, *unit;
+    double total, t0, last_draw;
+    bool quiet, tty, drawn;
+} cli_progress;
+
+/* Starts a stage of `total` units (0: unknown, no bar). */
+void cli_progress_start(cli_progress *p, bool quiet, const char *what, double total,
+                        const char *unit);
+void cli_progress_update(cli_progress *p, double done);
+/* Ends the stage; on a terminal the bar line is replaced by a summary. */
+void cli_progress_end(cli_progress *p);
+double cli_now(void);
+
+#endif
