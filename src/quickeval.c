@@ -125,9 +125,10 @@ lc_status lc_plan_accuracy(const lc_graph *g, const lc_plan *p, const lc_graph *
     if (st) return st;
     if (pc->n != lc_data_rows(d) || pc->n_nodes != g->n_nodes)
         return lc_fail(err, LC_ERR_SHAPE, "piece table was made for other data or another model");
-    /* the folded neurons and their pieces, as one list */
+    /* the folded neurons (as piece-table columns) and their pieces */
     size_t nf = 0;
-    for (size_t i = 0; i < pc->neurons; i++) nf += p->piece[i] != LC_KEEP;
+    for (int k = 1; k < g->n_nodes - 1; k++)
+        for (int i = 0; i < g->nodes[k].width; i++) nf += lc_plan_get(p, k, i) != LC_KEEP;
     size_t *idx = malloc((nf ? nf : 1) * sizeof *idx);
     unsigned char *want = malloc(nf ? nf : 1);
     size_t *redo = malloc((pc->n ? pc->n : 1) * sizeof *redo);
@@ -138,10 +139,12 @@ lc_status lc_plan_accuracy(const lc_graph *g, const lc_plan *p, const lc_graph *
         return lc_fail(err, LC_ERR_NOMEM, "out of memory");
     }
     nf = 0;
-    for (size_t i = 0; i < pc->neurons; i++)
-        if (p->piece[i] != LC_KEEP) {
-            idx[nf] = i;
-            want[nf++] = (unsigned char)p->piece[i];
+    for (int k = 1; k < g->n_nodes - 1; k++)
+        for (int i = 0; i < g->nodes[k].width; i++) {
+            int piece = lc_plan_get(p, k, i);
+            if (piece == LC_KEEP) continue;
+            idx[nf] = pc->off[k] + (size_t)i;
+            want[nf++] = (unsigned char)piece;
         }
     size_t correct = 0, n_redo = 0;
     for (size_t s = 0; s < pc->n; s++) {
