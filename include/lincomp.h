@@ -18,14 +18,14 @@
  *  - Pointers returned by accessors are borrowed: they stay valid while the
  *    object lives and must not be freed.
  *  - No hidden global state, except OpenBLAS's own thread count, which only
- *    lc_set_threads() changes. Functions that take const objects may be
- *    called from several threads at once on the same objects.
+ *    lc_set_threads() changes.
  *  - Sizes are checked against the library's caps (2^24 neurons per node or
- *    features per row, 2^31 floats per model or data set, 4096 nodes);
- *    beyond them a function fails with LC_ERR_NOMEM instead of allocating.
+ *    features per row, 2^31 floats per model or data set) before anything
+ *    is allocated; beyond them a function fails (LC_ERR_NOMEM).
  *
- * Sections, in the order a program uses them (examples/compress_example.c
- * walks through the first ones):
+ * Sections, from the basic types up; each uses only those above it. A
+ * program typically needs errors, graph, data, ONNX and the linearity
+ * analysis (examples/compress_example.c is a complete one):
  *   errors         status codes, the error record, threads
  *   graph          building and inspecting a model
  *   inference      the forward pass
@@ -127,7 +127,7 @@ LC_API const char *lc_act_name(lc_act_kind k);
 /* Description of one node for lc_graph_create(). Node 0 is the input: only
  * `width` (and `name`) are used. */
 typedef struct lc_node_spec {
-    const char *name;  /* copied; NULL gives "node<k>" */
+    const char *name;  /* copied; NULL gives "input" / "node<k>" */
     int width;
     lc_act act;
     int n_in;          /* number of incoming edges */
@@ -199,9 +199,9 @@ LC_API lc_status lc_graph_check_finite(const lc_graph *g, lc_error *err);
 /* Forward pass of n samples: x holds (n, input_width) floats row-major, out
  * receives (n, output_width) floats (caller-allocated; not checked), the
  * output activation applied (softmax, log_softmax, sigmoid or none).
- * Processed in batches of up to 256 rows: one SGEMM per edge, then the
- * activation. NaN inputs give NaN outputs. n = 0 does nothing. The scratch
- * memory is allocated per call, so several threads may run the same graph.
+ * Processed in batches of up to 1024 rows: one SGEMM per edge, then the
+ * activation. NaN inputs give NaN outputs. n = 0 does nothing. g is only
+ * read; the scratch memory is allocated per call.
  * Errors: LC_ERR_NOMEM (the batch buffers). */
 LC_API lc_status lc_forward(const lc_graph *g, const float *x, size_t n,
                             float *out, lc_error *err);
@@ -221,7 +221,7 @@ typedef struct lc_data lc_data;
  * a CSV's numeric columns as they are, the last column being the label). */
 typedef struct lc_load_opts {
     const char *label;        /* CSV label column name; NULL: the last one */
-    const char *labels_path;  /* NPY labels file for an NPY data file */
+    const char *labels_path;  /* labels file (NPY or IDX1) of NPY or IDX data */
     const lc_preproc *pre;    /* apply this preprocessing (CSV); NULL: raw */
     int input_width;          /* model's input width, 0 if unknown: a CSV with
                                  exactly this many columns is unlabelled */
@@ -260,7 +260,8 @@ LC_API const int32_t *lc_data_y(const lc_data *d);   /* rows, or NULL */
 /* Number of classes (largest integer label + 1, or the number of distinct
  * string labels / spec classes); 0 when unlabelled. */
 LC_API int lc_data_classes(const lc_data *d);
-/* Name of class c (from string labels), or NULL. Borrowed. */
+/* Name of class c (from string labels or the spec's classes), or NULL.
+ * Borrowed. */
 LC_API const char *lc_data_class_name(const lc_data *d, int c);
 /* The preprocessing fitted with opts->fit, or NULL. Borrowed. */
 LC_API const lc_preproc *lc_data_preproc(const lc_data *d);
@@ -333,16 +334,16 @@ LC_API const char *lc_preproc_class_name(const lc_preproc *p, int c);
 LC_API lc_status lc_onnx_load(const char *path, lc_graph **out, lc_error *err);
 /* As lc_onnx_load, from len bytes of a serialised model in memory (not
  * referenced afterwards); `what` names it in messages (NULL: "(memory)").
- * Errors: as lc_onnx_load without LC_ERR_IO; an empty buffer is
- * LC_ERR_FORMAT. */
+ * Errors: as lc_onnx_load without LC_ERR_IO; an empty buffer or one over
+ * 2 GiB is LC_ERR_FORMAT. */
 LC_API lc_status lc_onnx_load_mem(const void *buf, size_t len, const char *what,
                                   lc_graph **out, lc_error *err);
 /* Writes g as ONNX, opset 13, IR 7: one Gemm per edge, Sum joining edges,
- * the activation nodes, preprocessing in metadata_props. lc_onnx_load reads
- * it back to the same graph. The file is written to a temporary file beside
- * `path` and renamed, so on error no file (and no partial file) is left and
- * an existing file is kept. Errors, prefixed with path: LC_ERR_IO (cannot
- * write), LC_ERR_UNSUPPORTED (more than ONNX's 2 GiB), LC_ERR_NOMEM. */
+ * the activation nodes, preprocessing in metadata_props. The file is written
+ * to a temporary file beside `path` and renamed, so on error no file (and no
+ * partial file) is left and an existing file is kept. Errors, prefixed with
+ * path: LC_ERR_IO (cannot write), LC_ERR_UNSUPPORTED (more than ONNX's
+ * 2 GiB), LC_ERR_NOMEM. */
 LC_API lc_status lc_onnx_save(const lc_graph *g, const char *path, lc_error *err);
 
 /* -------------------------------------------------------------- C export */
@@ -390,7 +391,7 @@ typedef struct lc_eval_result {
 } lc_eval_result;
 
 /* Runs g over every row of d in batches and fills *res with the sample
- * count, accuracy and mean loss (both 0 for an empty data set). A single
+ * count, accuracy and mean loss. A single
  * output unit is a binary classifier: class 1 when the logit is > 0 (the
  * probability > 0.5 with a sigmoid output). Errors: LC_ERR_INVALID (d has no
  * labels), LC_ERR_SHAPE (feature count differs from the input width, or a

@@ -1,0 +1,313 @@
+/* prune.c - `lincomp prune MODEL --train DATA --target-size R -o OUT.onnx`:
+ * activation-based importance pruning during training, the baseline that
+ * the paper compares folding with (docs/pruning.md). */
+#include "cli.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void usage(FILE *f)
+{
+    lc_prune_opts o;
+    lc_prune_opts_default(&o);
+    fprintf(f,
+            "usage: lincomp prune MODEL.onnx --train DATA --target-size R -o OUT.onnx [options]\n\n"
+            "Trains the model and, after every epoch whose training accuracy exceeds the\n"
+            "start level, removes the hidden neurons at or below the quantile of\n"
+            "activation rate (share of training samples with z in the identity piece)\n"
+            "until the model has R of its parameters; then trains on to the epoch\n"
+            "budget. Removed neurons are replaced by nothing (plain pruning).\n\n"
+            "  --train FILE        labelled training data (CSV, IDX or NPY) (required)\n"
+            "  --target-size R     parameter budget as a share of the model, in (0, 1]\n"
+            "                      (required)\n"
+            "  -o FILE             the pruned ONNX model (required)\n"
+            "  --val FILE          labelled data: accuracy per epoch, before and after\n"
+            "  --epochs N          the whole training budget (default %d)\n"
+            "  --start-acc X       prune after epochs with training accuracy > X\n"
+            "                      (default %g)\n"
+            "  --quantile Q        remove neurons with rate <= the Q quantile (default %g)\n"
+            "  --bias-correction   fold a removed neuron's mean output into its\n"
+            "                      consumers' biases (default off: the paper's removal)\n"
+            "  --batch N           (default %d)\n"
+            "  --optimizer NAME    adam or sgd (default adam; Adam restarts every epoch)\n"
+            "  --lr X              (default 1e-3 for adam, 0.01 for sgd)\n"
+            "  --momentum X        sgd momentum (default %g)\n"
+            "  --seed N            shuffling (default %llu)\n"
+            "  --report FILE       JSON report (--json: on stdout)\n"
+            "  --label NAME, --labels FILE, --threads N, --quiet\n",
+            o.train.epochs, o.start_acc, o.quantile, o.train.batch, o.train.momentum,
+            (unsigned long long)o.train.seed);
+}
+
+typedef struct history {
+    bool quiet;
+    int n, cap;
+    lc_prune_epoch *e;
+    bool nomem;
+} history;
+
+static void on_epoch(void *ctx, const lc_prune_epoch *e)
+{
+    history *h = ctx;
+    if (h->n == h->cap) {
+        int cap = h->cap ? 2 * h->cap : 16;
+        lc_prune_epoch *p = realloc(h->e, (size_t)cap * sizeof *p);
+        if (!p) {
+            h->nomem = true;
+            return;
+        }
+        h->e = p;
+        h->cap = cap;
+    }
+    h->e[h->n++] = *e;
+    if (h->quiet) return;
+    fprintf(stderr, "epoch %3d/%d  loss %.4f  acc %.4f", e->epoch, e->epochs, e->train_loss,
+            e->train_acc);
+    if (!isnan(e->val_acc)) fprintf(stderr, "  val_acc %.4f", e->val_acc);
+    fprintf(stderr, "  removed %4d  params %zu  %.2fs\n", e->removed, e->params, e->seconds);
+}
+
+/* The output folder must be writable before a long run starts. */
+static int check_output_dir(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (!slash) snprintf(dir, sizeof dir, ".");
+    else if (slash == path) snprintf(dir, sizeof dir, "/");
+    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    if (access(dir, W_OK | X_OK))
+        return cli_error(1, "%s: cannot write into '%s': %s", path, dir, strerror(errno));
+    return 0;
+}
+
+static cJSON *report(const char *model, const char *out, const lc_graph *g, const lc_graph *pg,
+                     const lc_prune_opts *o, const history *h, const lc_eval_result *before,
+                     const lc_eval_result *after)
+{
+    size_t pb = lc_graph_params(g), pa = lc_graph_params(pg);
+    size_t budget = (size_t)floor(o->target * (double)pb);
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "model", model);
+    cJSON_AddStringToObject(r, "output", out);
+    cJSON_AddNumberToObject(r, "params_before", (double)pb);
+    cJSON_AddNumberToObject(r, "params_after", (double)pa);
+    cJSON_AddNumberToObject(r, "size_ratio", (double)pa / (double)pb);
+    cJSON_AddNumberToObject(r, "flops_before", (double)lc_graph_flops(g));
+    cJSON_AddNumberToObject(r, "flops_after", (double)lc_graph_flops(pg));
+    cJSON_AddNumberToObject(r, "target_size", o->target);
+    cJSON_AddNumberToObject(r, "target_params", (double)budget);
+    cJSON_AddBoolToObject(r, "target_reached", pa <= budget);
+    cJSON_AddNumberToObject(r, "epochs", o->train.epochs);
+    cJSON_AddNumberToObject(r, "start_acc", o->start_acc);
+    cJSON_AddNumberToObject(r, "quantile", o->quantile);
+    cJSON_AddBoolToObject(r, "bias_correction", o->bias_correction);
+    if (before) {
+        cJSON_AddNumberToObject(r, "accuracy_before", before->accuracy);
+        cJSON_AddNumberToObject(r, "accuracy_after", after->accuracy);
+    } else {
+        cJSON_AddNullToObject(r, "accuracy_before");
+        cJSON_AddNullToObject(r, "accuracy_after");
+    }
+    cJSON *ep = cJSON_AddArrayToObject(r, "per_epoch");
+    for (int i = 0; i < h->n; i++) {
+        const lc_prune_epoch *e = &h->e[i];
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddItemToArray(ep, x);
+        cJSON_AddNumberToObject(x, "epoch", e->epoch);
+        cJSON_AddNumberToObject(x, "train_loss", e->train_loss);
+        cJSON_AddNumberToObject(x, "train_acc", e->train_acc);
+        if (isnan(e->val_acc)) cJSON_AddNullToObject(x, "val_acc");
+        else cJSON_AddNumberToObject(x, "val_acc", e->val_acc);
+        cJSON_AddNumberToObject(x, "removed", e->removed);
+        cJSON_AddNumberToObject(x, "params", (double)e->params);
+    }
+    /* pruning keeps every node, so node k of g is node k of pg */
+    cJSON *layers = cJSON_AddArrayToObject(r, "layers");
+    for (int k = 1; k < lc_graph_nodes(g) - 1; k++) {
+        cJSON *l = cJSON_CreateObject();
+        cJSON_AddItemToArray(layers, l);
+        cJSON_AddStringToObject(l, "name", lc_graph_name(g, k));
+        cJSON_AddNumberToObject(l, "width_before", lc_graph_width(g, k));
+        cJSON_AddNumberToObject(l, "width_after", lc_graph_width(pg, k));
+    }
+    return r;
+}
+
+static void print_table(const char *model, const char *out, const lc_graph *g,
+                        const lc_graph *pg, const lc_prune_opts *o, const lc_eval_result *before,
+                        const lc_eval_result *after)
+{
+    printf("%s -> %s (target size %g, %d epochs)\n\n", model, out, o->target, o->train.epochs);
+    printf("  %-20s %8s %8s\n", "node", "before", "after");
+    for (int k = 1; k < lc_graph_nodes(g) - 1; k++)
+        printf("  %-20.20s %8d %8d\n", lc_graph_name(g, k), lc_graph_width(g, k),
+               lc_graph_width(pg, k));
+    printf("\n  %-20s %12s %12s %8s\n", "", "before", "after", "ratio");
+    printf("  %-20s %12zu %12zu %8.4f\n", "parameters", lc_graph_params(g), lc_graph_params(pg),
+           (double)lc_graph_params(pg) / (double)lc_graph_params(g));
+    printf("  %-20s %12zu %12zu %8.4f\n", "FLOPs per sample", lc_graph_flops(g),
+           lc_graph_flops(pg), (double)lc_graph_flops(pg) / (double)lc_graph_flops(g));
+    if (before)
+        printf("  %-20s %12.4f %12.4f %+8.2f pp\n", "accuracy (--val)", before->accuracy,
+               after->accuracy, 100 * (after->accuracy - before->accuracy));
+}
+
+int cmd_prune(int argc, char **argv)
+{
+    enum {
+        OPT_TRAIN = OPT_FIRST_OWN, OPT_VAL, OPT_TARGET, OPT_EPOCHS, OPT_START, OPT_QUANTILE,
+        OPT_BIAS, OPT_BATCH, OPT_LR, OPT_OPTIMIZER, OPT_MOMENTUM, OPT_SEED, OPT_REPORT
+    };
+    static const struct option opts[] = {
+        CLI_COMMON_OPTIONS,
+        {"train", required_argument, 0, OPT_TRAIN}, {"val", required_argument, 0, OPT_VAL},
+        {"target-size", required_argument, 0, OPT_TARGET},
+        {"epochs", required_argument, 0, OPT_EPOCHS},
+        {"start-acc", required_argument, 0, OPT_START},
+        {"quantile", required_argument, 0, OPT_QUANTILE},
+        {"bias-correction", no_argument, 0, OPT_BIAS},
+        {"batch", required_argument, 0, OPT_BATCH}, {"lr", required_argument, 0, OPT_LR},
+        {"optimizer", required_argument, 0, OPT_OPTIMIZER},
+        {"momentum", required_argument, 0, OPT_MOMENTUM},
+        {"seed", required_argument, 0, OPT_SEED}, {"report", required_argument, 0, OPT_REPORT},
+        {"output", required_argument, 0, 'o'}, {0, 0, 0, 0}};
+    cli_common c = {0};
+    lc_prune_opts o;
+    lc_prune_opts_default(&o);
+    const char *train_path = NULL, *val_path = NULL, *out_path = NULL, *report_path = NULL;
+    bool have_target = false;
+    long v;
+    double x;
+    int opt;
+    while ((opt = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'h': return usage(stdout), 0;
+        case 'o': out_path = optarg; break;
+        case OPT_TRAIN: train_path = optarg; break;
+        case OPT_VAL: val_path = optarg; break;
+        case OPT_REPORT: report_path = optarg; break;
+        case OPT_BIAS: o.bias_correction = 1; break;
+        case OPT_TARGET:
+            if (!cli_parse_double(optarg, &x) || !(x > 0 && x <= 1))
+                return cli_usage_error("--target-size wants a number in (0, 1], got '%s'",
+                                       optarg);
+            o.target = x;
+            have_target = true;
+            break;
+        case OPT_START:
+            if (!cli_parse_double(optarg, &x) || !(x >= 0 && x <= 1))
+                return cli_usage_error("--start-acc wants a number in [0, 1], got '%s'", optarg);
+            o.start_acc = x;
+            break;
+        case OPT_QUANTILE:
+            if (!cli_parse_double(optarg, &x) || !(x > 0 && x <= 1))
+                return cli_usage_error("--quantile wants a number in (0, 1], got '%s'", optarg);
+            o.quantile = x;
+            break;
+        case OPT_EPOCHS:
+            if (!cli_parse_int(optarg, 1, INT_MAX, &v))
+                return cli_usage_error("--epochs wants a positive integer, got '%s'", optarg);
+            o.train.epochs = (int)v;
+            break;
+        case OPT_BATCH:
+            if (!cli_parse_int(optarg, 1, INT_MAX, &v))
+                return cli_usage_error("--batch wants a positive integer, got '%s'", optarg);
+            o.train.batch = (int)v;
+            break;
+        case OPT_LR:
+            if (!cli_parse_double(optarg, &x) || !(x > 0))
+                return cli_usage_error("--lr wants a positive number, got '%s'", optarg);
+            o.train.lr = x;
+            break;
+        case OPT_OPTIMIZER:
+            if (!strcmp(optarg, "adam")) o.train.optimizer = LC_OPT_ADAM;
+            else if (!strcmp(optarg, "sgd")) o.train.optimizer = LC_OPT_SGD;
+            else return cli_usage_error("unknown optimizer '%s' (adam or sgd)", optarg);
+            break;
+        case OPT_MOMENTUM:
+            if (!cli_parse_double(optarg, &x) || !(x >= 0 && x < 1))
+                return cli_usage_error("--momentum wants a number in [0, 1), got '%s'", optarg);
+            o.train.momentum = x;
+            break;
+        case OPT_SEED:
+            if (!cli_parse_int(optarg, 0, LONG_MAX, &v))
+                return cli_usage_error("--seed wants a non-negative integer, got '%s'", optarg);
+            o.train.seed = (uint64_t)v;
+            break;
+        default: {
+            int r = cli_common_opt(&c, opt, optarg, argv);
+            if (r < 0) return EXIT_USAGE;
+            if (r == 0) return cli_usage_error("unknown option");
+        }
+        }
+    }
+    const char *model_path;
+    if (cli_one_positional(argc, argv, &model_path, "MODEL")) return EXIT_USAGE;
+    if (!train_path) return cli_usage_error("--train is required");
+    if (!have_target) return cli_usage_error("--target-size is required");
+    if (!out_path) return cli_usage_error("-o OUT.onnx is required");
+    if (check_output_dir(out_path)) return 1;
+
+    lc_graph *g = NULL, *pg = NULL;
+    lc_data *tr = NULL, *va = NULL;
+    cJSON *rep = NULL;
+    history h = {.quiet = c.quiet};
+    lc_error err = {0};
+    lc_eval_result before = {0}, after = {0};
+    int rc = 1;
+    if (cli_load_model(model_path, &g)) goto done;
+    if (lc_graph_check_finite(g, &err)) {
+        cli_error(1, "%s: %s", model_path, err.msg);
+        goto done;
+    }
+    if (cli_load_data(&c, train_path, g, false, &tr)) goto done;
+    if (!lc_data_y(tr)) {
+        cli_error(1, "%s: no labels: pruning trains the model and needs a label column "
+                     "(--label) or, for NPY, --labels", train_path);
+        goto done;
+    }
+    if (val_path && cli_load_data(&c, val_path, g, true, &va)) goto done;
+    if (va && lc_evaluate(g, va, &before, &err)) goto lcerr;
+
+    o.epoch_cb = on_epoch;
+    o.cb_ctx = &h;
+    if (!c.quiet)
+        fprintf(stderr, "pruning %s to %g of %zu parameters over %d epochs on %zu samples\n",
+                model_path, o.target, lc_graph_params(g), o.train.epochs, lc_data_rows(tr));
+    if (lc_prune(g, tr, va, &o, &pg, &err)) goto lcerr;
+    if (h.nomem) {
+        cli_error(1, "out of memory recording the epochs");
+        goto done;
+    }
+    if (va && lc_evaluate(pg, va, &after, &err)) goto lcerr;
+    if (lc_onnx_save(pg, out_path, &err)) goto lcerr;
+
+    rep = report(model_path, out_path, g, pg, &o, &h, va ? &before : NULL, va ? &after : NULL);
+    if (!c.json) print_table(model_path, out_path, g, pg, &o, va ? &before : NULL,
+                             va ? &after : NULL);
+    if (!c.quiet && !cJSON_IsTrue(cJSON_GetObjectItem(rep, "target_reached")))
+        fprintf(stderr, "lincomp prune: warning: the target size was not reached in %d epochs "
+                        "(more --epochs, a lower --start-acc or a higher --quantile prune "
+                        "further)\n", o.train.epochs);
+    if ((c.json && cli_write_json(rep, "-")) || (report_path && cli_write_json(rep, report_path))) {
+        remove(out_path); /* no half-finished result */
+        goto done;
+    }
+    rc = 0;
+    goto done;
+lcerr:
+    cli_lc_error(&err);
+done:
+    cJSON_Delete(rep);
+    free(h.e);
+    lc_graph_free(pg);
+    lc_graph_free(g);
+    lc_data_free(va);
+    lc_data_free(tr);
+    return rc;
+}
