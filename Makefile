@@ -3,7 +3,14 @@
 
 CC      ?= cc
 PREFIX  ?= /usr/local
-ifeq ($(SANITIZE),1)
+ifeq ($(FUZZ),1)
+# internal: `make fuzz` re-runs make with FUZZ=1 to build the libFuzzer
+# harnesses with clang into build-fuzz/ (see the fuzz target below)
+B       := build-fuzz
+CC      := clang
+SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPT     := -O1 -g
+else ifeq ($(SANITIZE),1)
 B       := build-san
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 OPT     := -O1 -g
@@ -32,7 +39,7 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/onnx.pb-c.o
 CLI_OBJ  := $(CLI_SRC:%.c=$(B)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/%.o)
 
-.PHONY: all setup test demo bench clean install uninstall examples
+.PHONY: all setup test demo bench clean install uninstall examples fuzz fuzz-build
 all: $(B)/liblincomp.a $(B)/liblincomp.so $(B)/lincomp
 
 # Checks (and as root installs) the Debian packages; cheap when all present.
@@ -68,6 +75,10 @@ $(B)/lincomp: $(CLI_OBJ) $(B)/liblincomp.a
 $(B)/test_unit: $(TEST_OBJ) $(B)/liblincomp.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $(TEST_OBJ) $(B)/liblincomp.a $(LDLIBS_ALL)
 
+# Replays saved fuzz inputs through the harnesses' entry points (make test).
+$(B)/replay: fuzz/replay.c fuzz/targets.c fuzz/targets.h $(B)/liblincomp.a
+	$(CC) $(CFLAGS_ALL) -o $@ fuzz/replay.c fuzz/targets.c $(B)/liblincomp.a $(LDLIBS_ALL)
+
 $(B)/bench_forward: bench/bench_forward.c $(B)/liblincomp.a
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(B)/liblincomp.a $(LDLIBS_ALL)
 
@@ -75,13 +86,40 @@ bench: all $(B)/bench_forward
 	@sh scripts/setup.sh test
 	@B=$(B) sh bench/run
 
-test: all $(B)/test_unit
+test: all $(B)/test_unit $(B)/replay
 	@sh scripts/setup.sh test
 	@B=$(B) sh tests/run
 
 demo: all
 	@sh scripts/setup.sh demo
 	$(B)/lincomp demo
+
+# ------------------------------------------------------------------- fuzz
+# make fuzz [FUZZ_SECONDS=N] [FUZZ_TARGETS="onnx csv"]: builds every harness
+# with clang -fsanitize=fuzzer,address,undefined into build-fuzz/ and runs
+# each for N seconds, one after the other. New inputs go to
+# build-fuzz/corpus/T/ (fuzz/corpus/T/ and fuzz/regressions/T/ are read as
+# seeds), crashes to build-fuzz/artifacts/T/: copy each into
+# fuzz/regressions/T/ once fixed (docs/robustness.md).
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= onnx csv idx npy preproc_json
+FUZZ_FLAGS   ?= -rss_limit_mb=2048 -timeout=10 -max_len=65536
+fuzz:
+	@$(MAKE) --no-print-directory FUZZ=1 fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+	    mkdir -p build-fuzz/corpus/$$t build-fuzz/artifacts/$$t fuzz/regressions/$$t; \
+	    dict=; [ -f fuzz/$$t.dict ] && dict=-dict=fuzz/$$t.dict; \
+	    echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	    build-fuzz/fuzz_$$t $(FUZZ_FLAGS) $$dict -max_total_time=$(FUZZ_SECONDS) \
+	        -artifact_prefix=build-fuzz/artifacts/$$t/ \
+	        build-fuzz/corpus/$$t fuzz/corpus/$$t fuzz/regressions/$$t || exit 1; \
+	done
+
+ifeq ($(FUZZ),1)
+fuzz-build: $(addprefix $(B)/fuzz_,$(FUZZ_TARGETS))
+$(B)/fuzz_%: fuzz/fuzz_%.c fuzz/targets.c fuzz/targets.h $(B)/liblincomp.a
+	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ fuzz/fuzz_$*.c fuzz/targets.c $(B)/liblincomp.a $(LDLIBS_ALL)
+endif
 
 # ---------------------------------------------------------------- install
 # make install PREFIX=DIR [DESTDIR=staging]: the CLI, both libraries, the
@@ -130,4 +168,4 @@ examples:
 	done
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz

@@ -40,6 +40,7 @@
  *   training       MLP creation, training and gradients
  *   pruning        activation-based importance pruning (the baseline)
  *   budgets        size and accuracy budgets, fine-tuning
+ *   induced linearity  training neurons to become linear, then folding
  * A section uses only the ones above it.
  *
  * Build against the installed library with
@@ -1012,6 +1013,131 @@ LC_API void lc_budget_result_clear(lc_budget_result *r);
  * lc_train, LC_ERR_NOMEM. */
 LC_API lc_status lc_finetune(lc_graph *g, const lc_data *train, const lc_data *val,
                              const lc_train_opts *o, lc_error *err);
+
+/* ---------------------------------------------------- induced linearity */
+/*
+ * Linearity-inducing fine-tuning (docs/induce.md): most trained networks
+ * have few linear neurons, so make them. Every hidden ReLU neuron gets a
+ * gate g in [0, 1] and computes relu(z) + g min(z, 0): a PReLU with slope g,
+ * exactly ReLU at g = 0 and exactly linear at g = 1. Weights and gates train
+ * together under a penalty lambda x sum_i w_i (1 - g_i) that pushes gates to
+ * 1, weighted per neuron by what its node's fold saves under the cost model
+ * (lc_induce_weights), with lambda raised while the model that folds every
+ * gate >= 0.5 is above the size budget. Then gates are set to exactly 0 or 1
+ * (lc_induce_select), the gate-1 neurons are folded with lc_fold (exact:
+ * they are linear everywhere), and the folded graph is fine-tuned.
+ */
+
+/* The gated copy of g: every hidden ReLU node becomes a PReLU node whose
+ * slopes (the gates, lc_graph_slope) are 0, so it computes g's function;
+ * weights, names, edges and preprocessing are copied. Other nodes are
+ * copied as they are. *out is owned by the caller. Errors: LC_ERR_NOMEM. */
+LC_API lc_status lc_induce_gate_graph(const lc_graph *g, lc_graph **out, lc_error *err);
+
+/* Penalty weight per node, in the context of plan p (made for g, a graph
+ * with ReLU hidden nodes; NULL: nothing folded yet): the parameters that
+ * folding all of hidden ReLU node k to its identity piece saves, given that
+ * the other nodes are folded as p says (lc_plan_params_after of p with node
+ * k fully folded against p with node k not folded at all), divided by k's
+ * width, clamped at 0 and scaled so that the largest weight is 1. A node
+ * whose whole layer folds with little new edge cost is worth more per
+ * neuron than one whose fold needs a large skip edge. w receives
+ * lc_graph_nodes(g) entries; 0 for the input, the output and nodes that are
+ * not ReLU. Errors: LC_ERR_SHAPE (p not made for g), LC_ERR_NOMEM. */
+LC_API lc_status lc_induce_weights(const lc_graph *g, const lc_plan *p, double *w,
+                                   lc_error *err);
+
+/* The final 0/1 rounding of gates: gates[k] (width_k floats, or NULL) for
+ * each node k of g (lc_graph_nodes(g) entries; only hidden ReLU nodes are
+ * read). Neurons are ranked by gate (ties: larger lc_induce_weights weight
+ * first, then node and index), and the plan folds a prefix of that ranking
+ * to the identity piece: of the prefixes whose folded size is at most
+ * `budget` parameters, the one that changes the gates least (sum of
+ * 1 - g over the folded neurons plus sum of g over the others); when no
+ * prefix fits, the smallest one. *met tells which (may be NULL). *out is
+ * owned by the caller. Errors: LC_ERR_INVALID (a gate outside [0, 1] or
+ * NaN), LC_ERR_NOMEM. */
+LC_API lc_status lc_induce_select(const lc_graph *g, const float *const *gates, size_t budget,
+                                  lc_plan **out, int *met, lc_error *err);
+
+/* What the epoch callback of lc_induce receives. */
+typedef struct lc_induce_epoch {
+    int epoch;             /* 1-based, within the phase */
+    int epochs;
+    int finetune;          /* 0: induction, 1: fine-tuning the folded graph */
+    double train_loss;     /* mean over the epoch (cross-entropy, no penalty) */
+    double train_acc;
+    double val_acc;        /* after the epoch; NaN without validation data */
+    double lambda;         /* induction: penalty strength at the epoch's end */
+    size_t est_params;     /* induction: size if every gate >= 0.5 were folded */
+    int gates_high;        /* induction: gates >= 0.5 */
+    int gates_one;         /* induction: gates exactly 1 */
+    double seconds;
+} lc_induce_epoch;
+
+typedef struct lc_induce_opts {
+    double target_size;    /* R in (0, 1]: at most R x the original parameters */
+    int epochs;            /* induction epochs, >= 1 (default 10) */
+    int finetune_epochs;   /* of the folded graph, >= 0 (default 3) */
+    int batch;             /* >= 1 (default 32) */
+    double lr;             /* Adam learning rate of the weights (default 1e-3) */
+    double gate_lr;        /* Adam learning rate of the gates (default 1e-2) */
+    double lambda0;        /* initial penalty strength (default 1e-4) */
+    double lambda_factor;  /* > 1: lambda's factor per check (default 1.25) */
+    int checks;            /* controller checks over the induction (default 100) */
+    double anneal_share;   /* in (0, 1]: share of the induction steps during
+                              which lambda changes; then it is held (0.8) */
+    uint64_t seed;         /* shuffling */
+    void (*epoch_cb)(void *ctx, const lc_induce_epoch *info);  /* or NULL */
+    void *cb_ctx;
+} lc_induce_opts;
+
+/* One stage of the pipeline: parameters and accuracies (NaN without data). */
+typedef struct lc_induce_stage {
+    size_t params;
+    double val_acc, test_acc;
+} lc_induce_stage;
+
+typedef struct lc_induce_result {
+    /* original: g; induced: the gated model after training, params = the
+     * folded size with every gate >= 0.5 at 1; rounded: gates set to 0/1,
+     * not folded (params of g); folded: lc_fold of it; finetuned: the result */
+    lc_induce_stage original, induced, rounded, folded, finetuned;
+    size_t budget;         /* floor(R x original params) */
+    int met;               /* the folded size is within the budget */
+    int n_nodes;           /* of g */
+    int *linearized;       /* per node of g: neurons folded linear (owned) */
+    double lambda;         /* the penalty strength at the end of induction */
+    int steps;             /* induction steps (batches) */
+    double fold_max_abs_diff; /* largest output difference between the rounded
+                                 gated model and its fold on the validation
+                                 (else training) data: float rounding only */
+} lc_induce_result;
+
+/* Defaults: target 1, 10 + 3 epochs, batch 32, lr 1e-3, gate lr 1e-2,
+ * lambda0 1e-4, factor 1.25, 100 checks, anneal share 0.8, seed 0. */
+LC_API void lc_induce_opts_default(lc_induce_opts *o);
+
+/* The whole pipeline on a copy of g (g is not changed): gate, train with
+ * the annealed penalty, round (lc_induce_select with the budget), fold,
+ * fine-tune (lc_finetune). Training steps use Adam on mini-batches of the
+ * training rows in an order shuffled by o->seed; every o->checks-th part of
+ * the steps the controller computes the size with every gate >= 0.5 folded
+ * and multiplies lambda by lambda_factor while it is above the budget
+ * (divides when it is below 0.8 x the budget), and recomputes the weights
+ * (lc_induce_weights) in the context of that plan. A model with stored
+ * preprocessing is trained in standardised input coordinates (as
+ * lc_finetune). val and test (each may be NULL) are only measured for the
+ * report, never used for a decision. *out is owned by the caller; *res
+ * holds owned memory (lc_induce_result_clear). Errors: LC_ERR_INVALID (an
+ * option out of range, unlabelled training data), LC_ERR_UNSUPPORTED (g has
+ * no hidden ReLU node), LC_ERR_SHAPE (data of another width, labels out of
+ * range), LC_ERR_NUMERIC (training diverged), LC_ERR_NOMEM. */
+LC_API lc_status lc_induce(const lc_graph *g, const lc_data *train, const lc_data *val,
+                           const lc_data *test, const lc_induce_opts *o, lc_graph **out,
+                           lc_induce_result *res, lc_error *err);
+/* Frees what a result owns and zeroes it; accepts a zeroed result. */
+LC_API void lc_induce_result_clear(lc_induce_result *r);
 
 #ifdef __cplusplus
 }
