@@ -1078,6 +1078,8 @@ typedef struct lc_induce_epoch {
 typedef struct lc_induce_opts {
     double target_size;    /* R in (0, 1]: at most R x the original parameters */
     int epochs;            /* induction epochs, >= 1 (default 10) */
+    int min_steps;         /* >= 0: at least this many steps (batches): more
+                              epochs on small data sets (default 2000) */
     int finetune_epochs;   /* of the folded graph, >= 0 (default 3) */
     int batch;             /* >= 1 (default 32) */
     double lr;             /* Adam learning rate of the weights (default 1e-3) */
@@ -1109,12 +1111,13 @@ typedef struct lc_induce_result {
     int *linearized;       /* per node of g: neurons folded linear (owned) */
     double lambda;         /* the penalty strength at the end of induction */
     int steps;             /* induction steps (batches) */
+    int epochs;            /* induction epochs run (o->epochs or more) */
     double fold_max_abs_diff; /* largest output difference between the rounded
                                  gated model and its fold on the validation
                                  (else training) data: float rounding only */
 } lc_induce_result;
 
-/* Defaults: target 1, 10 + 3 epochs, batch 32, lr 1e-3, gate lr 1e-2,
+/* Defaults: target 1, 10 epochs (at least 2000 steps) + 3, batch 32, lr 1e-3, gate lr 1e-2,
  * lambda0 1e-4, factor 1.25, 100 checks, anneal share 0.8, seed 0. */
 LC_API void lc_induce_opts_default(lc_induce_opts *o);
 
@@ -1124,7 +1127,8 @@ LC_API void lc_induce_opts_default(lc_induce_opts *o);
  * training rows in an order shuffled by o->seed; every o->checks-th part of
  * the steps the controller computes the size with every gate >= 0.5 folded
  * and multiplies lambda by lambda_factor while it is above the budget
- * (divides when it is below 0.8 x the budget), and recomputes the weights
+ * (divides by its square root, not below lambda0, when below 0.7 x the
+ * budget), and recomputes the weights
  * (lc_induce_weights) in the context of that plan. A model with stored
  * preprocessing is trained in standardised input coordinates (as
  * lc_finetune). val and test (each may be NULL) are only measured for the

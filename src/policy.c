@@ -168,21 +168,48 @@ done:
     return st;
 }
 
-lc_status lc_plan_from_stats(const lc_graph *g, const lc_stats *s, double tau,
-                             lc_layer_threshold lt, lc_plan **out, lc_error *err)
+/* Checks a layer threshold's kind and value. */
+static lc_status check_layer_threshold(lc_layer_threshold lt, lc_error *err)
 {
-    *out = NULL;
-    if (!(tau >= 0.0 && tau <= 1.0))
-        return lc_fail(err, LC_ERR_INVALID, "threshold %g: must be between 0 and 1", tau);
     if (lt.kind == LC_LAYER_COUNT ? !(lt.value >= 0 && lt.value == floor(lt.value))
         : lt.kind == LC_LAYER_FRACTION ? !(lt.value > 0 && lt.value < 1)
         : lt.kind != LC_LAYER_AUTO)
         return lc_fail(err, LC_ERR_INVALID, "layer threshold: kind %d value %g is not an "
                        "integer >= 0, a fraction in (0, 1) or auto", (int)lt.kind, lt.value);
-    lc_status st = check_stats(g, s, err);
-    if (st) return st;
+    return LC_OK;
+}
+
+/* The shared second half of every plan builder: the candidates c (one piece
+ * or LC_KEEP per neuron, in p's layout) through the layer threshold into p. */
+static lc_status select_candidates(const lc_graph *g, struct cand *c, lc_layer_threshold lt,
+                                   lc_plan *p, lc_error *err)
+{
+    for (int k = 1; k < g->n_nodes - 1; k++)
+        for (int i = 0; i < p->width[k]; i++) {
+            size_t at = p->off[k] + (size_t)i;
+            if (c->piece[at] == LC_KEEP) continue;
+            float sl, cc;
+            lc_piece_affine(p->act[k], p->slope[at], c->piece[at], &sl, &cc);
+            c->linear[at] = sl != 0.0f;
+            c->n_lin[k] += sl != 0.0f;
+        }
+    if (lt.kind == LC_LAYER_AUTO) return plan_auto(g, c, p, err);
+    for (int k = 1; k < g->n_nodes - 1; k++) {
+        double limit = lt.kind == LC_LAYER_COUNT ? lt.value : lt.value * p->width[k];
+        apply_node(p, c, k, (double)c->n_lin[k] > limit);
+    }
+    return LC_OK;
+}
+
+/* Builds a plan from candidates: either statistics with one tau per node
+ * (tau_of(k)) or a plan of candidate pieces. */
+static lc_status build_plan(const lc_graph *g, const lc_stats *s, const double *tau,
+                            double tau_all, const lc_plan *cand, lc_layer_threshold lt,
+                            lc_plan **out, lc_error *err)
+{
     lc_plan *p;
-    if ((st = lc_plan_create(g, &p, err))) return st;
+    lc_status st = lc_plan_create(g, &p, err);
+    if (st) return st;
     size_t total = p->off[g->n_nodes];
     struct cand c = {malloc(total ? total : 1), calloc(total ? total : 1, sizeof(bool)),
                      calloc((size_t)g->n_nodes, sizeof(int))};
@@ -190,26 +217,18 @@ lc_status lc_plan_from_stats(const lc_graph *g, const lc_stats *s, double tau,
         st = lc_fail(err, LC_ERR_NOMEM, "plan: out of memory");
         goto done;
     }
-    memset(c.piece, LC_KEEP, total ? total : 1);
-    for (int k = 1; k < g->n_nodes - 1; k++)
-        for (int i = 0; i < p->width[k]; i++) {
-            size_t at = p->off[k] + (size_t)i;
-            int pc = choose_piece(s, k, i, tau);
-            if (pc == LC_KEEP) continue;
-            float sl, cc;
-            lc_piece_affine(p->act[k], p->slope[at], pc, &sl, &cc);
-            c.piece[at] = (signed char)pc;
-            c.linear[at] = sl != 0.0f;
-            c.n_lin[k] += sl != 0.0f;
-        }
-    if (lt.kind == LC_LAYER_AUTO) {
-        st = plan_auto(g, &c, p, err);
+    if (cand) {
+        memcpy(c.piece, cand->piece, total);
     } else {
+        memset(c.piece, LC_KEEP, total ? total : 1);
         for (int k = 1; k < g->n_nodes - 1; k++) {
-            double limit = lt.kind == LC_LAYER_COUNT ? lt.value : lt.value * p->width[k];
-            apply_node(p, &c, k, (double)c.n_lin[k] > limit);
+            double t = tau ? tau[k] : tau_all;
+            if (t > 1.0) continue; /* per node: above 1 folds nothing */
+            for (int i = 0; i < p->width[k]; i++)
+                c.piece[p->off[k] + (size_t)i] = (signed char)choose_piece(s, k, i, t);
         }
     }
+    st = select_candidates(g, &c, lt, p, err);
 done:
     free(c.piece);
     free(c.linear);
@@ -217,4 +236,40 @@ done:
     if (st) lc_plan_free(p);
     else *out = p;
     return st;
+}
+
+lc_status lc_plan_from_stats(const lc_graph *g, const lc_stats *s, double tau,
+                             lc_layer_threshold lt, lc_plan **out, lc_error *err)
+{
+    *out = NULL;
+    if (!(tau >= 0.0 && tau <= 1.0))
+        return lc_fail(err, LC_ERR_INVALID, "threshold %g: must be between 0 and 1", tau);
+    lc_status st = check_layer_threshold(lt, err);
+    if (!st) st = check_stats(g, s, err);
+    if (st) return st;
+    return build_plan(g, s, NULL, tau, NULL, lt, out, err);
+}
+
+lc_status lc_plan_from_stats_per_node(const lc_graph *g, const lc_stats *s, const double *tau,
+                                      lc_layer_threshold lt, lc_plan **out, lc_error *err)
+{
+    *out = NULL;
+    lc_status st = check_layer_threshold(lt, err);
+    if (!st) st = check_stats(g, s, err);
+    if (st) return st;
+    for (int k = 1; k < g->n_nodes - 1; k++)
+        if (!(tau[k] >= 0.0)) /* NaN too */
+            return lc_fail(err, LC_ERR_INVALID, "threshold %g of node %d ('%s'): must be "
+                           ">= 0 (above 1 folds nothing)", tau[k], k, g->nodes[k].name);
+    return build_plan(g, s, tau, 0.0, NULL, lt, out, err);
+}
+
+lc_status lc_plan_select(const lc_graph *g, const lc_plan *cand, lc_layer_threshold lt,
+                         lc_plan **out, lc_error *err)
+{
+    *out = NULL;
+    lc_status st = check_layer_threshold(lt, err);
+    if (!st) st = lc_plan_check(g, cand, err);
+    if (st) return st;
+    return build_plan(g, NULL, NULL, 0.0, cand, lt, out, err);
 }

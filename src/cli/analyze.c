@@ -1,6 +1,7 @@
-/* analyze.c - `lincomp analyze MODEL --data DATA [--json]`: per hidden node
- * the activation statistics and the size each threshold would give. */
-#include "cli.h"
+/* analyze.c - `lincomp analyze MODEL --data DATA [--prove] [--json]`: per
+ * hidden node the activation statistics, the size each threshold would give
+ * and, with --prove, the neurons proven linear or dead on an input box. */
+#include "prove.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@ static void usage(FILE *f)
                "  --data FILE     calibration samples (CSV, IDX or NPY; labels not needed)\n"
                "  --json          JSON on stdout (layers: name, width, always_active,\n"
                "                  never_active, provably_linear, provably_dead, rates)\n"
+               CLI_PROVE_HELP
                "  --label NAME    label column of a CSV (default: the last one)\n"
                "  --threads N     BLAS threads (default: OpenBLAS's choice)\n"
                "  --quiet         no progress on stderr\n");
@@ -35,15 +37,19 @@ int cmd_analyze(int argc, char **argv)
 {
     enum { OPT_DATA = OPT_FIRST_OWN };
     static const struct option opts[] = {
-        CLI_COMMON_OPTIONS, {"data", required_argument, 0, OPT_DATA}, {0, 0, 0, 0}};
+        CLI_COMMON_OPTIONS, CLI_PROVE_OPTIONS, {"data", required_argument, 0, OPT_DATA},
+        {0, 0, 0, 0}};
     cli_common c = {0};
+    cli_prove pr = {0};
     const char *data_path = NULL;
     int opt;
     while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         if (opt == 'h') return usage(stdout), 0;
         if (opt == OPT_DATA) data_path = optarg;
         else {
-            int r = cli_common_opt(&c, opt, optarg, argv);
+            int r = cli_prove_opt(&pr, opt, optarg);
+            if (r < 0) return EXIT_USAGE;
+            if (r == 0) r = cli_common_opt(&c, opt, optarg, argv);
             if (r < 0) return EXIT_USAGE;
             if (r == 0) return cli_usage_error("unknown option");
         }
@@ -51,10 +57,12 @@ int cmd_analyze(int argc, char **argv)
     const char *model_path;
     if (cli_one_positional(argc, argv, &model_path, "MODEL")) return EXIT_USAGE;
     if (!data_path) return cli_usage_error("--data is required");
+    if (cli_prove_check(&pr)) return EXIT_USAGE;
 
     lc_graph *g = NULL;
     lc_data *d = NULL;
     lc_stats *st = NULL;
+    lc_proof *pf = NULL;
     cJSON *root = NULL;
     int rc = 1;
     lc_error err = {0};
@@ -74,6 +82,14 @@ int cmd_analyze(int argc, char **argv)
         lc_plan_free(p);
         if (s2) goto lcerr;
     }
+    if (pr.on) {
+        cli_stage(&c, "proving (%s bounds)", lc_prove_method_name(pr.method));
+        int r = cli_prove_run(&pr, g, d, &pf);
+        if (r) {
+            rc = r;
+            goto done;
+        }
+    }
 
     int n = lc_graph_nodes(g);
     if (c.json) {
@@ -91,12 +107,19 @@ int cmd_analyze(int argc, char **argv)
             cJSON_AddNumberToObject(l, "width", w);
             cJSON_AddNumberToObject(l, "always_active", lc_stats_n_always(st, k, id));
             cJSON_AddNumberToObject(l, "never_active", never_active(st, k));
-            cJSON_AddNullToObject(l, "provably_linear");
-            cJSON_AddNullToObject(l, "provably_dead");
+            if (pf) {
+                cJSON_AddNumberToObject(l, "provably_linear", lc_proof_n_linear(pf, k));
+                cJSON_AddNumberToObject(l, "provably_dead", lc_proof_n_constant(pf, k));
+            } else {
+                cJSON_AddNullToObject(l, "provably_linear");
+                cJSON_AddNullToObject(l, "provably_dead");
+            }
             cJSON *rates = cJSON_AddArrayToObject(l, "rates");
             for (int i = 0; i < w; i++)
                 cJSON_AddItemToArray(rates, cJSON_CreateNumber(lc_stats_rate(st, k, i)));
         }
+        if (pf) cJSON_AddItemToObject(root, "proof", cli_prove_json(&pr, pf, g));
+        else cJSON_AddNullToObject(root, "proof");
         cJSON *cs = cJSON_AddObjectToObject(root, "compressed_params");
         for (int t = 0; t < N_TAUS; t++) {
             char key[16];
@@ -119,6 +142,14 @@ int cmd_analyze(int argc, char **argv)
             for (int b = 0; b < 11; b++) printf(" %4d", hist[b]);
             printf("\n");
         }
+        if (pf) {
+            printf("\n  proven on the %s box by %s bounds (%.3f s):\n  %-20s %7s %8s %8s\n",
+                   pr.box_kind, lc_prove_method_name(pr.method), pr.seconds, "node", "width",
+                   "linear", "dead");
+            for (int k = 1; k < n - 1; k++)
+                printf("  %-20.20s %7d %8d %8d\n", lc_graph_name(g, k), lc_graph_width(g, k),
+                       lc_proof_n_linear(pf, k), lc_proof_n_constant(pf, k));
+        }
         printf("\n  parameters: %zu now", lc_graph_params(g));
         for (int t = 0; t < N_TAUS; t++)
             printf(", %zu at tau=%g (%.1f%%)", sizes[t], taus[t],
@@ -131,6 +162,7 @@ lcerr:
     cli_lc_error(&err);
 done:
     cJSON_Delete(root);
+    lc_proof_free(pf);
     lc_stats_free(st);
     lc_data_free(d);
     lc_graph_free(g);

@@ -1,0 +1,546 @@
+/* budget.c - size and accuracy budgets: which thresholds to use so that the
+ * folded model meets a parameter budget with the least loss of accuracy, or
+ * an accuracy budget with the fewest parameters (docs/budgets.md).
+ *
+ * Every candidate is a plan built from the statistics with one tau per
+ * hidden node (lc_plan_from_stats_per_node), sized exactly by the cost model
+ * (lc_plan_params_after, microseconds) and scored for real: folded and
+ * evaluated with lc_plan_accuracy, which runs only the samples on which a
+ * folded neuron leaves its piece. Plans that different thresholds produce
+ * alike are scored once (a cache keyed by a hash of the plan). */
+#include "compress.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TAU_OFF 2.0 /* a node's threshold when nothing in it is folded */
+
+/* The per-node grid, from exact (1.0) to "every neuron folded" (0.0). */
+static const double grid[] = {1.0, 0.99, 0.98, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.65, 0.6, 0.55,
+                              0.5, 0.45, 0.4, 0.35, 0.3, 0.25, 0.2, 0.15, 0.1, 0.05, 0.0};
+enum { N_GRID = sizeof grid / sizeof *grid };
+
+const char *lc_budget_method_name(lc_budget_method m)
+{
+    return m == LC_BUDGET_PER_NODE ? "per-node" : "paper";
+}
+
+lc_status lc_data_predicted(const lc_graph *g, const lc_data *d, lc_data **out, lc_error *err)
+{
+    *out = NULL;
+    size_t n = lc_data_rows(d), cells;
+    int ow = lc_graph_output_width(g);
+    if (lc_data_cols(d) != g->nodes[0].width)
+        return lc_fail(err, LC_ERR_SHAPE, "data has %d features, the model takes %d",
+                       lc_data_cols(d), g->nodes[0].width);
+    if (!lc_mul_ok(n ? n : 1, (size_t)ow, &cells) || cells > LC_MAX_FLOATS)
+        return lc_fail(err, LC_ERR_NOMEM, "%zu outputs of width %d: over the cap", n, ow);
+    float *y = malloc(cells * sizeof *y);
+    int32_t *lab = malloc((n ? n : 1) * sizeof *lab);
+    lc_status st = LC_OK;
+    if (!y || !lab) st = lc_fail(err, LC_ERR_NOMEM, "out of memory for predictions");
+    if (!st) st = lc_forward(g, lc_data_x(d), n, y, err);
+    if (!st) {
+        lc_act_kind k = g->nodes[g->n_nodes - 1].act.kind;
+        for (size_t r = 0; r < n; r++) lab[r] = lc_row_class(k, y + r * (size_t)ow, ow);
+        st = lc_data_from_arrays(n, lc_data_cols(d), lc_data_x(d), lab, ow < 2 ? 2 : ow, out, err);
+    }
+    free(y);
+    free(lab);
+    return st;
+}
+
+void lc_budget_result_clear(lc_budget_result *r)
+{
+    if (!r) return;
+    lc_plan_free(r->plan);
+    free(r->tau);
+    memset(r, 0, sizeof *r);
+}
+
+/* ------------------------------------------------------------ scoring */
+
+typedef struct {
+    uint64_t hash;
+    size_t params;
+    double score;
+} cached;
+
+typedef struct {
+    const lc_graph *g;
+    const lc_stats *st;
+    const lc_data *d;
+    const lc_pieces *pc;
+    const lc_budget_opts *o;
+    int n;              /* nodes */
+    cached *cache;
+    size_t n_cache, cap_cache;
+    int evaluations;
+} search;
+
+static uint64_t plan_hash(const lc_plan *p)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (size_t i = 0; i < p->off[p->n_nodes]; i++) {
+        h ^= (unsigned char)p->piece[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+/* The plan for per-node thresholds tau and its exact size. */
+static lc_status plan_of(search *s, const double *tau, lc_plan **p, size_t *params, lc_error *err)
+{
+    lc_status st = lc_plan_from_stats_per_node(s->g, s->st, tau, s->o->lt, p, err);
+    if (!st) st = lc_plan_params_after(s->g, *p, params, NULL, err);
+    if (st) {
+        lc_plan_free(*p);
+        *p = NULL;
+    }
+    return st;
+}
+
+/* Score of plan p on the scoring data: folded for real, evaluated with
+ * lc_plan_accuracy; each distinct plan once. */
+static lc_status score_of(search *s, const lc_plan *p, size_t params, double *score, lc_error *err)
+{
+    uint64_t h = plan_hash(p);
+    for (size_t i = 0; i < s->n_cache; i++)
+        if (s->cache[i].hash == h && s->cache[i].params == params) {
+            *score = s->cache[i].score;
+            return LC_OK;
+        }
+    lc_graph *f = NULL;
+    lc_status st = lc_fold(s->g, p, &f, NULL, err);
+    if (!st) st = lc_plan_accuracy(s->g, p, f, s->d, s->pc, score, NULL, err);
+    lc_graph_free(f);
+    if (st) return st;
+    s->evaluations++;
+    if (s->n_cache == s->cap_cache) {
+        size_t cap = s->cap_cache ? 2 * s->cap_cache : 64;
+        cached *c = realloc(s->cache, cap * sizeof *c);
+        if (!c) return LC_OK; /* the cache is only an optimisation */
+        s->cache = c;
+        s->cap_cache = cap;
+    }
+    s->cache[s->n_cache++] = (cached){h, params, *score};
+    return LC_OK;
+}
+
+/* --------------------------------------------------------- candidates */
+
+/* One candidate of a search: thresholds (grid indices, -1 = off), size, score. */
+typedef struct {
+    int *idx;
+    size_t params;
+    double score;
+    bool ok;
+} state;
+
+static void idx_to_tau(const search *s, const int *idx, double *tau)
+{
+    for (int k = 0; k < s->n; k++)
+        tau[k] = k == 0 || k == s->n - 1 ? NAN : idx[k] < 0 ? TAU_OFF : grid[idx[k]];
+}
+
+/* Size and score of the thresholds idx; scored only when `score` is set. */
+static lc_status eval_idx(search *s, const int *idx, double *tau, bool score, state *out,
+                          lc_error *err)
+{
+    lc_plan *p;
+    idx_to_tau(s, idx, tau);
+    lc_status st = plan_of(s, tau, &p, &out->params, err);
+    if (!st && score) st = score_of(s, p, out->params, &out->score, err);
+    lc_plan_free(p);
+    return st;
+}
+
+static bool better_move(const lc_budget_opts *o, double budget, double floor_, const state *cur,
+                        const state *a, const state *b)
+{
+    /* a replaces b (b may be unset) */
+    if (!b->ok) return true;
+    if (o->kind == LC_BUDGET_SIZE) {
+        bool ra = (double)a->params <= budget, rb = (double)b->params <= budget;
+        if (ra != rb) return ra;
+        if (ra) return a->score > b->score || (a->score == b->score && a->params < b->params);
+    }
+    (void)floor_;
+    double sa = (double)(cur->params - a->params), sb = (double)(cur->params - b->params);
+    double la = fmax(cur->score - a->score, 0) + 1e-6, lb = fmax(cur->score - b->score, 0) + 1e-6;
+    double qa = sa / la, qb = sb / lb;
+    return qa > qb || (qa == qb && sa > sb);
+}
+
+/* The greedy per-node search from `start` (grid indices). On return *best
+ * is the final state; hist (steps x n ints, owned by the caller) the path. */
+static lc_status greedy(search *s, const int *start, double budget, double floor_, state *cur,
+                        int **hist, int *steps, lc_error *err)
+{
+    int n = s->n;
+    lc_status st = LC_OK;
+    double *tau = malloc((size_t)n * sizeof *tau);
+    int *try_idx = malloc((size_t)n * sizeof *try_idx);
+    state best = {malloc((size_t)n * sizeof(int)), 0, 0, false}, cand = {try_idx, 0, 0, true};
+    if (!tau || !try_idx || !best.idx) {
+        st = lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
+        goto done;
+    }
+    memcpy(cur->idx, start, (size_t)n * sizeof(int));
+    if ((st = eval_idx(s, cur->idx, tau, true, cur, err))) goto done;
+    cur->ok = true;
+    for (;;) {
+        if (s->o->kind == LC_BUDGET_SIZE && (double)cur->params <= budget) break;
+        best.ok = false;
+        /* single nodes: the first grid step down that makes the model smaller */
+        for (int k = 1; k < n - 1; k++) {
+            memcpy(try_idx, cur->idx, (size_t)n * sizeof(int));
+            cand.params = cur->params;
+            for (int j = cur->idx[k] + 1; j < N_GRID; j++) {
+                try_idx[k] = j;
+                if ((st = eval_idx(s, try_idx, tau, false, &cand, err))) goto done;
+                if (cand.params < cur->params) break;
+            }
+            if (cand.params >= cur->params) continue;
+            if ((st = eval_idx(s, try_idx, tau, true, &cand, err))) goto done;
+            if (s->o->kind == LC_BUDGET_DROP && cand.score < floor_) continue;
+            if (better_move(s->o, budget, floor_, cur, &cand, &best)) {
+                memcpy(best.idx, try_idx, (size_t)n * sizeof(int));
+                best.params = cand.params;
+                best.score = cand.score;
+                best.ok = true;
+            }
+        }
+        /* no single node helps (folds that only pay off together): all
+         * nodes one grid step further, until the model gets smaller */
+        if (!best.ok) {
+            memcpy(try_idx, cur->idx, (size_t)n * sizeof(int));
+            bool moved = true, smaller = false;
+            while (moved && !smaller) {
+                moved = false;
+                for (int k = 1; k < n - 1; k++)
+                    if (try_idx[k] < N_GRID - 1) try_idx[k]++, moved = true;
+                if (!moved) break;
+                if ((st = eval_idx(s, try_idx, tau, false, &cand, err))) goto done;
+                smaller = cand.params < cur->params;
+            }
+            if (smaller) {
+                if ((st = eval_idx(s, try_idx, tau, true, &cand, err))) goto done;
+                if (s->o->kind == LC_BUDGET_SIZE || cand.score >= floor_) {
+                    memcpy(best.idx, try_idx, (size_t)n * sizeof(int));
+                    best.params = cand.params;
+                    best.score = cand.score;
+                    best.ok = true;
+                }
+            }
+        }
+        if (!best.ok) break;
+        int *h = realloc(*hist, (size_t)(*steps + 1) * (size_t)n * sizeof(int));
+        if (!h) {
+            st = lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
+            goto done;
+        }
+        *hist = h;
+        memcpy(h + (size_t)*steps * (size_t)n, best.idx, (size_t)n * sizeof(int));
+        (*steps)++;
+        memcpy(cur->idx, best.idx, (size_t)n * sizeof(int));
+        cur->params = best.params;
+        cur->score = best.score;
+        if (s->o->step_cb) s->o->step_cb(s->o->cb_ctx, *steps, cur->params, cur->score);
+    }
+done:
+    free(tau);
+    free(try_idx);
+    free(best.idx);
+    return st;
+}
+
+/* SIZE: the last step of the greedy search may overshoot the budget. Raise
+ * single nodes' thresholds back by one grid step while the model stays
+ * within the budget and the score gets strictly better. */
+static lc_status refine(search *s, double budget, state *cur, int *steps, lc_error *err)
+{
+    int n = s->n;
+    double *tau = malloc((size_t)n * sizeof *tau);
+    int *try_idx = malloc((size_t)n * sizeof *try_idx), *best = malloc((size_t)n * sizeof *best);
+    lc_status st = LC_OK;
+    if (!tau || !try_idx || !best) {
+        st = lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
+        goto done;
+    }
+    for (bool improved = true; improved;) {
+        improved = false;
+        state b = {best, cur->params, cur->score, false}, cand = {try_idx, 0, 0, true};
+        for (int k = 1; k < n - 1; k++) {
+            if (cur->idx[k] < 0) continue;
+            memcpy(try_idx, cur->idx, (size_t)n * sizeof(int));
+            try_idx[k]--;
+            if ((st = eval_idx(s, try_idx, tau, false, &cand, err))) goto done;
+            if ((double)cand.params > budget) continue;
+            if ((st = eval_idx(s, try_idx, tau, true, &cand, err))) goto done;
+            if (cand.score > b.score) {
+                memcpy(best, try_idx, (size_t)n * sizeof(int));
+                b.params = cand.params;
+                b.score = cand.score;
+                b.ok = true;
+            }
+        }
+        if (b.ok) {
+            memcpy(cur->idx, best, (size_t)n * sizeof(int));
+            cur->params = b.params;
+            cur->score = b.score;
+            (*steps)++;
+            improved = true;
+            if (s->o->step_cb) s->o->step_cb(s->o->cb_ctx, *steps, cur->params, cur->score);
+        }
+    }
+done:
+    free(tau);
+    free(try_idx);
+    free(best);
+    return st;
+}
+
+/* Grid index of a tau of the paper's steps (all are on the grid). */
+static int grid_index(double t)
+{
+    for (int j = 0; j < N_GRID; j++)
+        if (fabs(grid[j] - t) < 1e-9) return j;
+    return -1;
+}
+
+/* The paper's candidate: a global tau from 1.0 down in steps of 0.1.
+ * Writes its global tau (TAU_OFF: none acceptable) and state. */
+static lc_status paper(search *s, double budget, double floor_, double *tau_out, state *res,
+                       lc_error *err)
+{
+    double *tau = malloc((size_t)s->n * sizeof *tau);
+    if (!tau) return lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
+    lc_status st = LC_OK;
+    res->ok = false;
+    *tau_out = TAU_OFF;
+    for (int i = 10; i >= 0; i--) {
+        double t = i / 10.0;
+        state c = {NULL, 0, 0, true};
+        lc_plan *p;
+        for (int k = 0; k < s->n; k++) tau[k] = t;
+        if ((st = plan_of(s, tau, &p, &c.params, err))) break;
+        bool fits = s->o->kind == LC_BUDGET_DROP || (double)c.params <= budget;
+        if (fits) st = score_of(s, p, c.params, &c.score, err);
+        lc_plan_free(p);
+        if (st) break;
+        if (!fits) continue;
+        if (s->o->kind == LC_BUDGET_SIZE) {
+            *res = c;
+            *tau_out = t;
+            break;
+        }
+        if (c.score >= floor_ &&
+            (!res->ok || c.params < res->params || (c.params == res->params && c.score > res->score))) {
+            *res = c;
+            *tau_out = t;
+        }
+    }
+    free(tau);
+    return st;
+}
+
+/* DROP: the promise checked with lc_evaluate on the folded model. */
+static lc_status verify(search *s, const double *tau, double need, bool *ok, lc_plan **plan,
+                        lc_error *err)
+{
+    size_t params;
+    lc_graph *f = NULL;
+    lc_eval_result r;
+    lc_status st = plan_of(s, tau, plan, &params, err);
+    if (!st) st = lc_fold(s->g, *plan, &f, NULL, err);
+    if (!st) st = lc_evaluate(f, s->d, &r, err);
+    lc_graph_free(f);
+    if (!st) *ok = r.accuracy >= need;
+    if (st || !*ok) {
+        lc_plan_free(*plan);
+        *plan = NULL;
+    }
+    return st;
+}
+
+lc_status lc_budget_search(const lc_graph *g, const lc_stats *st_, const lc_data *d,
+                           const lc_pieces *pc, const lc_budget_opts *o, lc_budget_result *res,
+                           lc_error *err)
+{
+    memset(res, 0, sizeof *res);
+    if (o->kind == LC_BUDGET_SIZE ? !(o->target_size > 0 && o->target_size <= 1)
+        : o->kind == LC_BUDGET_DROP ? !(o->max_drop >= 0 && o->max_drop <= 1) : true)
+        return lc_fail(err, LC_ERR_INVALID, "budget: target size must be in (0, 1] and the "
+                       "allowed drop in [0, 1] (got kind %d, size %g, drop %g)", (int)o->kind,
+                       o->target_size, o->max_drop);
+    if (!lc_data_y(d)) return lc_fail(err, LC_ERR_INVALID, "budget: the scoring data has no labels");
+    int n = g->n_nodes;
+    search s = {g, st_, d, pc, o, n, NULL, 0, 0, 0};
+    lc_status st;
+    int *hist = NULL, steps = 0, *start = calloc((size_t)n, sizeof *start);
+    int *low = calloc((size_t)n, sizeof *low), *hist2 = NULL, steps2 = 0;
+    int *start2 = calloc((size_t)n, sizeof *start2);
+    state cur = {calloc((size_t)n, sizeof(int)), 0, 0, false}, pap = {NULL, 0, 0, false};
+    state cur2 = {calloc((size_t)n, sizeof(int)), 0, 0, false};
+    double *tau = malloc((size_t)n * sizeof *tau);
+    if (!start || !low || !cur.idx || !tau || !start2 || !cur2.idx) {
+        st = lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
+        goto done;
+    }
+    res->params_before = lc_graph_params(g);
+    double budget = o->target_size * (double)res->params_before;
+    /* the original's score: the empty plan (nothing to re-run) */
+    {
+        lc_plan *p0;
+        if ((st = lc_plan_create(g, &p0, err))) goto done;
+        st = lc_plan_accuracy(g, p0, g, d, pc, &res->score_before, NULL, err);
+        lc_plan_free(p0);
+        if (st) goto done;
+    }
+    double floor_ = res->score_before - o->max_drop - 1e-12;
+
+    if (o->kind == LC_BUDGET_SIZE) {
+        /* reachable at all? every node at tau 0 folds every neuron */
+        state bottom = {low, 0, 0, true};
+        for (int k = 1; k < n - 1; k++) low[k] = N_GRID - 1;
+        if ((st = eval_idx(&s, low, tau, false, &bottom, err))) goto done;
+        if ((double)bottom.params > budget) {
+            if ((st = eval_idx(&s, low, tau, true, &bottom, err)) ||
+                (st = plan_of(&s, tau, &res->plan, &res->params, err)))
+                goto done;
+            res->met = 0;
+            res->method = LC_BUDGET_PER_NODE;
+            res->score = bottom.score;
+            res->tau = tau;
+            tau = NULL;
+            res->evaluations = s.evaluations;
+            goto done;
+        }
+    } else {
+        /* start from exact thresholds if they keep the promise, else from nothing */
+        state one = {start, 0, 0, true};
+        if ((st = eval_idx(&s, start, tau, true, &one, err))) goto done;
+        if (one.score < floor_)
+            for (int k = 1; k < n - 1; k++) start[k] = -1;
+    }
+    if ((st = paper(&s, budget, floor_, &res->paper_tau, &pap, err))) goto done;
+    if ((st = greedy(&s, start, budget, floor_, &cur, &hist, &steps, err))) goto done;
+    if (o->kind == LC_BUDGET_SIZE && (st = refine(&s, budget, &cur, &steps, err))) goto done;
+    /* a second start at the paper's result: SIZE from its last global tau
+     * that missed the budget, DROP from the smallest one that keeps the
+     * promise; the greedy search then refines it node by node */
+    double t2 = o->kind == LC_BUDGET_SIZE ? res->paper_tau + 0.1 : res->paper_tau;
+    if (pap.ok && t2 <= 1.0 + 1e-9 && grid_index(t2) >= 0) {
+        for (int k = 1; k < n - 1; k++) start2[k] = grid_index(t2);
+        if ((st = greedy(&s, start2, budget, floor_, &cur2, &hist2, &steps2, err))) goto done;
+        if (o->kind == LC_BUDGET_SIZE && (st = refine(&s, budget, &cur2, &steps2, err)))
+            goto done;
+        bool second;
+        if (o->kind == LC_BUDGET_SIZE)
+            second = (double)cur2.params <= budget &&
+                     ((double)cur.params > budget || cur2.score > cur.score ||
+                      (cur2.score == cur.score && cur2.params < cur.params));
+        else
+            second = cur2.params < cur.params ||
+                     (cur2.params == cur.params && cur2.score > cur.score);
+        if (second) { /* swap the runs: the path matters for DROP's fallback */
+            state ts = cur;
+            cur = cur2;
+            cur2 = ts;
+            int *ti = hist;
+            hist = hist2;
+            hist2 = ti;
+            int tn = steps;
+            steps = steps2;
+            steps2 = tn;
+            ti = start;
+            start = start2;
+            start2 = ti;
+        }
+    }
+    res->paper_met = o->kind == LC_BUDGET_DROP || pap.ok;
+    res->paper_params = pap.ok ? pap.params : res->params_before;
+    res->paper_score = pap.ok ? pap.score : res->score_before;
+    res->per_node_params = cur.params;
+    res->per_node_score = cur.score;
+    res->per_node_met = o->kind == LC_BUDGET_DROP || (double)cur.params <= budget;
+    res->steps = steps;
+
+    /* keep the better candidate */
+    bool per_node;
+    if (o->kind == LC_BUDGET_SIZE)
+        per_node = !res->paper_met || (res->per_node_met && (cur.score > res->paper_score ||
+                   (cur.score == res->paper_score && cur.params < res->paper_params)));
+    else
+        per_node = cur.params < res->paper_params ||
+                   (cur.params == res->paper_params && cur.score > res->paper_score);
+    if (o->kind == LC_BUDGET_SIZE || !per_node) {
+        /* SIZE needs no verification: the parameter count is exact */
+        if (per_node) idx_to_tau(&s, cur.idx, tau);
+        else
+            for (int k = 0; k < n; k++)
+                tau[k] = k == 0 || k == n - 1 ? NAN : res->paper_tau;
+    }
+    res->method = per_node ? LC_BUDGET_PER_NODE : LC_BUDGET_PAPER;
+    if (o->kind == LC_BUDGET_SIZE) {
+        if ((st = plan_of(&s, tau, &res->plan, &res->params, err))) goto done;
+        res->score = per_node ? cur.score : res->paper_score;
+        res->met = 1;
+    } else {
+        /* DROP: check for real; fall back along the path if a rounding-level
+         * tie broke the promise: the chosen one, the other candidate, the
+         * per-node path backwards, nothing folded */
+        lc_eval_result r0;
+        if ((st = lc_evaluate(g, d, &r0, err))) goto done;
+        double need = r0.accuracy - o->max_drop - 1e-12;
+        int order[2] = {per_node, !per_node};
+        bool ok = false;
+        for (int c = 0; c < 2 && !ok; c++) {
+            if (order[c]) idx_to_tau(&s, cur.idx, tau);
+            else
+                for (int k = 0; k < n; k++) tau[k] = k == 0 || k == n - 1 ? NAN : res->paper_tau;
+            if ((st = verify(&s, tau, need, &ok, &res->plan, err))) goto done;
+            if (ok) {
+                res->method = order[c] ? LC_BUDGET_PER_NODE : LC_BUDGET_PAPER;
+                res->score = order[c] ? cur.score : res->paper_score;
+            }
+        }
+        for (int h = steps - 2; h >= -1 && !ok; h--) {
+            const int *ix = h >= 0 ? hist + (size_t)h * (size_t)n : start;
+            state c = {NULL, 0, 0, true};
+            idx_to_tau(&s, ix, tau);
+            if ((st = verify(&s, tau, need, &ok, &res->plan, err))) goto done;
+            if (ok) {
+                res->method = LC_BUDGET_PER_NODE;
+                if ((st = eval_idx(&s, ix, tau, true, &c, err))) goto done;
+                res->score = c.score;
+            }
+        }
+        if (!ok) { /* nothing folded keeps any promise */
+            for (int k = 1; k < n - 1; k++) tau[k] = TAU_OFF;
+            if ((st = lc_plan_create(g, &res->plan, err))) goto done;
+            res->method = LC_BUDGET_PER_NODE;
+            res->score = res->score_before;
+        }
+        if ((st = lc_plan_params_after(g, res->plan, &res->params, NULL, err))) goto done;
+        res->met = 1;
+    }
+    res->tau = tau;
+    tau = NULL;
+    res->evaluations = s.evaluations;
+    st = LC_OK;
+done:
+    if (st) lc_budget_result_clear(res);
+    free(s.cache);
+    free(hist);
+    free(hist2);
+    free(start);
+    free(start2);
+    free(low);
+    free(cur.idx);
+    free(cur2.idx);
+    free(tau);
+    return st;
+}

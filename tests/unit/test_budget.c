@@ -1,0 +1,281 @@
+/* test_budget.c - per-node plans, candidate selection, the budget search
+ * and fine-tuning on random graphs with skip edges and every activation. */
+#include "test.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+lc_graph *fold_test_random_graph(test_rng *r);                /* test_fold.c */
+void fold_test_random_input(test_rng *r, float *x, size_t n); /* test_fold.c */
+
+#define NS 300
+
+static int same_plan(const lc_graph *g, const lc_plan *a, const lc_plan *b)
+{
+    for (int k = 1; k < lc_graph_nodes(g) - 1; k++)
+        for (int i = 0; i < lc_graph_width(g, k); i++)
+            if (lc_plan_get(a, k, i) != lc_plan_get(b, k, i)) return 0;
+    return 1;
+}
+
+/* A random graph, NS random inputs, their statistics, and labelled data:
+ * the graph's own predictions with every third label changed, so that
+ * accuracy is neither 0 nor 1. */
+typedef struct {
+    lc_graph *g;
+    float *x;
+    lc_stats *st;
+    lc_data *d;
+} setup;
+
+static int make_setup(test_rng *r, setup *s, lc_error *err)
+{
+    memset(s, 0, sizeof *s);
+    s->g = fold_test_random_graph(r);
+    if (!s->g) return 0;
+    int iw = lc_graph_input_width(s->g), ow = lc_graph_output_width(s->g);
+    s->x = malloc(sizeof(float) * NS * (size_t)iw);
+    float *y = malloc(sizeof(float) * NS * (size_t)ow);
+    int32_t *lab = malloc(sizeof(int32_t) * NS);
+    fold_test_random_input(r, s->x, (size_t)NS * iw);
+    int ok = lc_stats_compute(s->g, s->x, NS, iw, &s->st, err) == LC_OK &&
+             lc_forward(s->g, s->x, NS, y, err) == LC_OK;
+    int classes = ow < 2 ? 2 : ow;
+    for (int i = 0; ok && i < NS; i++) {
+        int best = 0;
+        for (int c = 1; c < ow; c++)
+            if (y[i * ow + c] > y[i * ow + best]) best = c;
+        if (ow == 1) best = y[i] > 0;
+        lab[i] = i % 3 == 0 ? (best + 1) % classes : best;
+    }
+    ok = ok && lc_data_from_arrays(NS, iw, s->x, lab, classes, &s->d, err) == LC_OK;
+    free(y);
+    free(lab);
+    return ok;
+}
+
+static void free_setup(setup *s)
+{
+    lc_graph_free(s->g);
+    free(s->x);
+    lc_stats_free(s->st);
+    lc_data_free(s->d);
+}
+
+/* Equal per-node thresholds give lc_plan_from_stats's plan; selecting the
+ * raw candidates (layer threshold count 0) again gives it too. */
+TEST(budget_per_node_equals_global)
+{
+    lc_error err;
+    test_rng r = {2024};
+    static const char *lts[] = {"auto", "0", "2", "0.5"};
+    static const double taus[] = {1.0, 0.95, 0.8, 0.5, 0.2, 0.0};
+    for (int rep = 0; rep < 15; rep++) {
+        setup s;
+        CHECK_MSG(make_setup(&r, &s, &err), "%s", err.msg);
+        int n = lc_graph_nodes(s.g);
+        double tau[8];
+        for (int t = 0; t < 6; t++)
+            for (int l = 0; l < 4; l++) {
+                lc_layer_threshold lt, every = {LC_LAYER_COUNT, 0};
+                CHECK_OK(lc_layer_threshold_parse(lts[l], &lt, &err), &err);
+                for (int k = 0; k < n; k++) tau[k] = taus[t];
+                lc_plan *a = NULL, *b = NULL, *raw = NULL, *c = NULL;
+                CHECK_OK(lc_plan_from_stats(s.g, s.st, taus[t], lt, &a, &err), &err);
+                CHECK_OK(lc_plan_from_stats_per_node(s.g, s.st, tau, lt, &b, &err), &err);
+                CHECK_OK(lc_plan_from_stats(s.g, s.st, taus[t], every, &raw, &err), &err);
+                CHECK_OK(lc_plan_select(s.g, raw, lt, &c, &err), &err);
+                CHECK_MSG(same_plan(s.g, a, b), "per-node tau %g lt %s differs", taus[t], lts[l]);
+                CHECK_MSG(same_plan(s.g, a, c), "select tau %g lt %s differs", taus[t], lts[l]);
+                lc_plan_free(a);
+                lc_plan_free(b);
+                lc_plan_free(raw);
+                lc_plan_free(c);
+            }
+        /* above 1 folds nothing in that node; negative or NaN is refused */
+        for (int k = 0; k < n; k++) tau[k] = 2.0;
+        lc_plan *p = NULL;
+        CHECK_OK(lc_plan_from_stats_per_node(s.g, s.st, tau, (lc_layer_threshold){LC_LAYER_COUNT, 0},
+                                             &p, &err), &err);
+        for (int k = 1; k < n - 1; k++)
+            CHECK(lc_plan_folded_linear(p, k) == 0 && lc_plan_removed_constant(p, k) == 0);
+        lc_plan_free(p);
+        tau[1] = -0.5;
+        CHECK(lc_plan_from_stats_per_node(s.g, s.st, tau, (lc_layer_threshold){LC_LAYER_AUTO, 0},
+                                          &p, &err) == LC_ERR_INVALID && !p);
+        tau[1] = NAN;
+        CHECK(lc_plan_from_stats_per_node(s.g, s.st, tau, (lc_layer_threshold){LC_LAYER_AUTO, 0},
+                                          &p, &err) == LC_ERR_INVALID && !p);
+        free_setup(&s);
+    }
+}
+
+/* lc_data_predicted: labels are the model's classes, so the original
+ * agrees with them everywhere. */
+TEST(budget_data_predicted)
+{
+    lc_error err;
+    test_rng r = {7};
+    setup s;
+    CHECK_MSG(make_setup(&r, &s, &err), "%s", err.msg);
+    lc_data *p = NULL;
+    lc_eval_result e;
+    CHECK_OK(lc_data_predicted(s.g, s.d, &p, &err), &err);
+    CHECK(lc_data_rows(p) == NS && lc_data_y(p));
+    CHECK_OK(lc_evaluate(s.g, p, &e, &err), &err);
+    CHECK(e.accuracy == 1.0);
+    lc_data_free(p);
+    free_setup(&s);
+}
+
+/* SIZE: the size is met, the score is real, at least the paper's; a size
+ * below tau 0's is reported as not met. DROP: the promise holds for real. */
+TEST(budget_search_keeps_promises)
+{
+    lc_error err;
+    test_rng r = {99};
+    int searched = 0;
+    for (int rep = 0; rep < 12; rep++) {
+        setup s;
+        CHECK_MSG(make_setup(&r, &s, &err), "%s", err.msg);
+        lc_pieces *pc = NULL;
+        CHECK_OK(lc_pieces_compute(s.g, s.d, &pc, &err), &err);
+        lc_eval_result e0;
+        CHECK_OK(lc_evaluate(s.g, s.d, &e0, &err), &err);
+        static const double sizes[] = {0.9, 0.6, 0.3};
+        for (int i = 0; i < 3; i++) {
+            lc_budget_opts o = {LC_BUDGET_SIZE, sizes[i], 0, {LC_LAYER_AUTO, 0}, NULL, NULL};
+            lc_budget_result b;
+            CHECK_OK(lc_budget_search(s.g, s.st, s.d, pc, &o, &b, &err), &err);
+            size_t after;
+            CHECK_OK(lc_plan_params_after(s.g, b.plan, &after, NULL, &err), &err);
+            CHECK(after == b.params && b.params_before == lc_graph_params(s.g));
+            if (b.met) {
+                searched++;
+                CHECK_MSG((double)b.params <= sizes[i] * (double)b.params_before,
+                          "%zu params over %g x %zu", b.params, sizes[i], b.params_before);
+                CHECK(!b.paper_met || b.score >= b.paper_score);
+                lc_graph *f = NULL;
+                double acc;
+                CHECK_OK(lc_fold(s.g, b.plan, &f, NULL, &err), &err);
+                CHECK_OK(lc_plan_accuracy(s.g, b.plan, f, s.d, pc, &acc, NULL, &err), &err);
+                CHECK(acc == b.score);
+                lc_graph_free(f);
+                CHECK(isnan(b.tau[0]) && isnan(b.tau[lc_graph_nodes(s.g) - 1]));
+            } else {
+                /* not reachable: even tau 0 everywhere is larger */
+                CHECK((double)b.params > sizes[i] * (double)b.params_before);
+            }
+            lc_budget_result_clear(&b);
+        }
+        static const double drops[] = {0.0, 0.02, 0.1};
+        for (int i = 0; i < 3; i++) {
+            lc_budget_opts o = {LC_BUDGET_DROP, 0, drops[i], {LC_LAYER_AUTO, 0}, NULL, NULL};
+            lc_budget_result b;
+            CHECK_OK(lc_budget_search(s.g, s.st, s.d, pc, &o, &b, &err), &err);
+            CHECK(b.met && b.params <= b.params_before && b.params <= b.paper_params);
+            lc_graph *f = NULL;
+            lc_eval_result e;
+            CHECK_OK(lc_fold(s.g, b.plan, &f, NULL, &err), &err);
+            CHECK_OK(lc_evaluate(f, s.d, &e, &err), &err);
+            CHECK_MSG(e.accuracy >= e0.accuracy - drops[i] - 1e-12, "drop %g: %g -> %g",
+                      drops[i], e0.accuracy, e.accuracy);
+            CHECK(lc_graph_params(f) == b.params);
+            lc_graph_free(f);
+            lc_budget_result_clear(&b);
+        }
+        /* bad options and unlabelled data */
+        lc_budget_result b;
+        lc_budget_opts bad = {LC_BUDGET_SIZE, 0, 0, {LC_LAYER_AUTO, 0}, NULL, NULL};
+        CHECK(lc_budget_search(s.g, s.st, s.d, pc, &bad, &b, &err) == LC_ERR_INVALID && !b.plan);
+        bad.target_size = 1.5;
+        CHECK(lc_budget_search(s.g, s.st, s.d, pc, &bad, &b, &err) == LC_ERR_INVALID);
+        bad = (lc_budget_opts){LC_BUDGET_DROP, 0, -0.1, {LC_LAYER_AUTO, 0}, NULL, NULL};
+        CHECK(lc_budget_search(s.g, s.st, s.d, pc, &bad, &b, &err) == LC_ERR_INVALID);
+        lc_data *u = NULL;
+        CHECK_OK(lc_data_from_arrays(NS, lc_graph_input_width(s.g), s.x, NULL, 0, &u, &err), &err);
+        bad = (lc_budget_opts){LC_BUDGET_SIZE, 0.5, 0, {LC_LAYER_AUTO, 0}, NULL, NULL};
+        CHECK(lc_budget_search(s.g, s.st, u, pc, &bad, &b, &err) == LC_ERR_INVALID);
+        lc_data_free(u);
+        lc_pieces_free(pc);
+        free_setup(&s);
+    }
+    CHECK_MSG(searched > 10, "only %d size budgets were reachable", searched);
+}
+
+/* Fine-tuning in standardised coordinates: a tiny learning rate leaves the
+ * function as it was (the rescaling maps back exactly up to rounding), real
+ * training lowers the loss, and a failing run leaves g untouched. */
+TEST(budget_finetune)
+{
+    lc_error err;
+    test_rng r = {5};
+    int hidden[] = {16, 16};
+    lc_graph *g = NULL;
+    lc_act relu = {LC_ACT_RELU, 0, 0, 0};
+    CHECK_OK(lc_graph_mlp(3, hidden, 2, 2, relu, 1, &g, &err), &err);
+    /* features on very different scales: x0 ~ 1000 +- 300, x1 ~ 0.01, x2 ~ 1 */
+    float x[NS * 3];
+    int32_t y[NS];
+    for (int i = 0; i < NS; i++) {
+        x[i * 3] = (float)(1000 + 300 * test_normal(&r));
+        x[i * 3 + 1] = (float)(0.01 * test_normal(&r));
+        x[i * 3 + 2] = (float)test_normal(&r);
+        y[i] = (x[i * 3] - 1000) / 300 + x[i * 3 + 1] * 100 > 0;
+    }
+    lc_data *d = NULL;
+    CHECK_OK(lc_data_from_arrays(NS, 3, x, y, 2, &d, &err), &err);
+    /* as `lincomp train` leaves a model: its standardisation folded into the
+     * first layer (x0: mean 1000, sd 300; x1: sd 0.01) */
+    float *w = lc_graph_weight(g, 1, 0), *b = lc_graph_bias(g, 1);
+    for (int i = 0; i < 16; i++) {
+        w[i * 3] /= 300;
+        b[i] -= w[i * 3] * 1000;
+        w[i * 3 + 1] /= 0.01f;
+    }
+    float y0[NS * 2], y1[NS * 2];
+    CHECK_OK(lc_forward(g, x, NS, y0, &err), &err);
+    lc_train_opts o;
+    lc_train_opts_default(&o);
+    o.epochs = 1;
+    o.lr = 1e-30;
+    CHECK_OK(lc_finetune(g, d, NULL, &o, &err), &err);
+    CHECK_OK(lc_forward(g, x, NS, y1, &err), &err);
+    CHECK_CLOSE(y1, y0, NS * 2, 1e-3, 1e-4);
+
+    /* the same training on raw coordinates does worse: the reason for
+     * lc_finetune's rescaling */
+    lc_eval_result before, after, raw;
+    lc_graph *plain = NULL;
+    CHECK_OK(lc_graph_clone(g, &plain, &err), &err);
+    CHECK_OK(lc_evaluate(g, d, &before, &err), &err);
+    o.epochs = 30;
+    o.optimizer = LC_OPT_SGD;
+    o.lr = 1e-2;
+    CHECK_OK(lc_finetune(g, d, d, &o, &err), &err);
+    CHECK_OK(lc_evaluate(g, d, &after, &err), &err);
+    CHECK_OK(lc_train(plain, d, d, &o, &err), &err);
+    CHECK_OK(lc_evaluate(plain, d, &raw, &err), &err);
+    lc_graph_free(plain);
+    printf("    fine-tuning: loss %.4f -> %.4f, accuracy %.4f -> %.4f (raw coordinates: "
+           "loss %.4f, accuracy %.4f)\n", before.loss, after.loss, before.accuracy,
+           after.accuracy, raw.loss, raw.accuracy);
+    CHECK(after.loss < before.loss && after.loss < raw.loss && after.accuracy > raw.accuracy &&
+          after.accuracy > 0.9);
+
+    /* errors leave g as it was */
+    size_t np = lc_graph_params(g);
+    float *copy = malloc(np * sizeof(float));
+    memcpy(copy, lc_graph_param_base(g), np * sizeof(float));
+    o.epochs = 0;
+    CHECK(lc_finetune(g, d, NULL, &o, &err) == LC_ERR_INVALID);
+    lc_data *u = NULL;
+    CHECK_OK(lc_data_from_arrays(NS, 3, x, NULL, 0, &u, &err), &err);
+    o.epochs = 1;
+    CHECK(lc_finetune(g, u, NULL, &o, &err) == LC_ERR_INVALID);
+    CHECK(memcmp(copy, lc_graph_param_base(g), np * sizeof(float)) == 0);
+    free(copy);
+    lc_data_free(u);
+    lc_data_free(d);
+    lc_graph_free(g);
+}
