@@ -17,6 +17,11 @@ lc_status lc_fail(lc_error *err, lc_status code, const char *fmt, ...)
         err->code = code;
         vsnprintf(err->msg, sizeof err->msg, fmt, ap);
         va_end(ap);
+        /* Names and cells quoted from a file may hold newlines or other
+         * control bytes (a quoted CSV header "a\nb", an ONNX node name);
+         * the message must stay one printable line (found by fuzzing). */
+        for (char *p = err->msg; *p; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '?';
     }
     return code;
 }

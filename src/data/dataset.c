@@ -216,9 +216,16 @@ lc_status lc_read_maybe_gz(const char *path, unsigned char **buf, size_t *len, l
             st = lc_fail(err, LC_ERR_IO, "%s: read error: %s", path, strerror(errno));
         else if (zerr == Z_MEM_ERROR)
             st = lc_fail(err, LC_ERR_NOMEM, "%s: out of memory decompressing", path);
-        else if (zerr != Z_OK)
+        else if (zerr != Z_OK) {
+            /* zlib prefixes its message with the path: name the file once */
+            size_t pl = strlen(path);
+            if (msg && !strncmp(msg, path, pl) && !strncmp(msg + pl, ": ", 2)) msg += pl + 2;
+            /* n counts only whole reads that succeeded, so it is a lower
+             * bound of where the stream broke */
             st = lc_fail(err, LC_ERR_FORMAT,
-                         "%s: corrupt gzip data after %zu decompressed bytes: %s", path, n, msg);
+                         "%s: corrupt gzip stream (%s) after at least %zu decompressed bytes",
+                         path, msg ? msg : "unknown zlib error", n);
+        }
     }
     gzclose(f);
     if (st) {

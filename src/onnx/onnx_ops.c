@@ -108,6 +108,10 @@ static lc_status put(ox_imp *c, const Onnx__NodeProto *n, size_t i, int kind, ox
 lc_status ox_put_sym(ox_imp *c, const Onnx__NodeProto *n, ox_aff *a, int rank,
                          const int64_t *dims, const char *label, ox_val **outv)
 {
+    /* cleared first: a node whose output 0 is unnamed defines nothing and
+     * returns LC_OK, and callers test *outv (found by fuzzing: put_act
+     * wrote through an uninitialised pointer) */
+    if (outv) *outv = NULL;
     if (!a) return ox_node_fail(c, n, LC_ERR_NOMEM, "out of memory");
     ox_val *v;
     lc_status st = put(c, n, 0, OX_SYM, &v);

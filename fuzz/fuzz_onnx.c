@@ -1,0 +1,11 @@
+/* fuzz_onnx.c - libFuzzer harness for lc_fuzz_onnx() (fuzz/targets.c), built
+ * and run by `make fuzz`; its findings live in fuzz/regressions/onnx/. */
+#include "targets.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    lc_fuzz_onnx(data, size); /* refusing an input is no failure */
+    return 0;
+}

@@ -1,0 +1,11 @@
+/* fuzz_preproc_json.c - libFuzzer harness for lc_fuzz_preproc_json() (fuzz/targets.c), built
+ * and run by `make fuzz`; its findings live in fuzz/regressions/preproc_json/. */
+#include "targets.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    lc_fuzz_preproc_json(data, size); /* refusing an input is no failure */
+    return 0;
+}
