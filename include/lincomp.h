@@ -1127,9 +1127,10 @@ LC_API void lc_induce_opts_default(lc_induce_opts *o);
  * training rows in an order shuffled by o->seed; every o->checks-th part of
  * the steps the controller computes the size with every gate >= 0.5 folded
  * and multiplies lambda by lambda_factor while it is above the budget
- * (divides by its square root, not below lambda0, when below 0.7 x the
- * budget), and recomputes the weights
- * (lc_induce_weights) in the context of that plan. A model with stored
+ * (divides it by sqrt(lambda_factor), not below lambda0, when below 0.7 x
+ * the budget), and recomputes the weights (lc_induce_weights) in the
+ * context of that plan. The run has o->epochs epochs, or more when they
+ * hold fewer than o->min_steps steps. A model with stored
  * preprocessing is trained in standardised input coordinates (as
  * lc_finetune). val and test (each may be NULL) are only measured for the
  * report, never used for a decision. *out is owned by the caller; *res

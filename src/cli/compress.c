@@ -29,7 +29,9 @@ static void usage(FILE *f)
                "                           gets smaller), N (a node needs more than N\n"
                "                           foldable neurons) or F (more than F x width)\n"
                "  --val FILE               labelled data: accuracy before and after\n"
-               "  --report FILE            JSON report (--json: on stdout)\n\n"
+               "  --report FILE            JSON report (--json: on stdout)\n"
+               "  --induce                 train the network to become linear where it pays,\n"
+               "                           then fold (see 'lincomp compress --induce --help')\n\n"
                "budgets (thresholds per node, searched with real evaluation):\n"
                "  --target-size R          at most R x the original parameters (0 < R <= 1)\n"
                "                           with the least loss of accuracy on --val (else\n"
@@ -515,6 +517,9 @@ static void print_all(const char *model, const args *a, const lc_graph *g, const
 
 int cmd_compress(int argc, char **argv)
 {
+    /* --induce trains before it folds: its own path and options */
+    for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+        if (!strcmp(argv[i], "--induce")) return compress_induce(argc, argv);
     cli_common c = {0};
     args a = {.tau = 1.0, .layer = "auto", .drop_pp = -1};
     lc_train_opts_default(&a.topts);
