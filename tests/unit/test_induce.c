@@ -108,7 +108,9 @@ TEST(induce_gates_one_fold_exactly)
         CHECK(x && a && b);
         CHECK_OK(lc_forward_ref(G, x, ns, a, &err), &err);
         CHECK_OK(lc_forward(F, x, ns, b, &err), &err);
-        CHECK_CLOSE(b, a, ns * ow, 1e-5, 1e-5);
+        /* float32 GEMMs in the fold and the forward pass round differently
+         * with each OpenBLAS kernel: DESIGN's exactness bound is 1e-4 */
+        CHECK_CLOSE(b, a, ns * ow, 1e-4, 1e-4);
         free(x), free(a), free(b);
         lc_plan_free(p);
         lc_graph_free(F);
