@@ -57,9 +57,12 @@ int cli_one_positional(int argc, char **argv, const char **out, const char *what
  * frees nothing. Returns 0 or 1 (message printed). */
 struct cJSON;
 int cli_write_json(const struct cJSON *j, const char *path);
-/* A stage line on stderr ("lincomp compress: folding ...") when stderr is a
- * terminal and not --quiet. */
+/* A stage line on stderr ("lincomp compress: folding ...") unless --quiet. */
 void cli_stage(const cli_common *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The folder of an output path must be writable, checked before a long run
+ * so that it does not end in a failed save ("-" is stdout). 0 or 1
+ * (message printed). */
+int cli_check_output(const char *path);
 /* Parses a threshold in [0, 1]; usage error message printed on failure. */
 int cli_parse_threshold(const char *s, double *out);
 

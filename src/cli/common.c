@@ -144,7 +144,7 @@ int cli_write_json(const cJSON *j, const char *path)
 
 void cli_stage(const cli_common *c, const char *fmt, ...)
 {
-    if (c->quiet || !isatty(2)) return;
+    if (c->quiet) return;
     va_list ap;
     va_start(ap, fmt);
     fprintf(stderr, "lincomp %s: ", cli_cmd);
@@ -157,5 +157,18 @@ int cli_parse_threshold(const char *s, double *out)
 {
     if (!cli_parse_double(s, out) || *out < 0 || *out > 1)
         return cli_usage_error("--threshold wants a number in [0, 1], got '%s'", s);
+    return 0;
+}
+
+int cli_check_output(const char *path)
+{
+    if (!strcmp(path, "-")) return 0;
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (!slash) snprintf(dir, sizeof dir, ".");
+    else if (slash == path) snprintf(dir, sizeof dir, "/");
+    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    if (access(dir, W_OK | X_OK))
+        return cli_error(1, "%s: cannot write into '%s': %s", path, dir, strerror(errno));
     return 0;
 }

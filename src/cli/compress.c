@@ -530,6 +530,7 @@ int cmd_compress(int argc, char **argv)
     lc_error err = {0};
     lc_layer_threshold lt;
     if (lc_layer_threshold_parse(a.layer, &lt, &err)) return cli_usage_error("%s", err.msg);
+    if (cli_check_output(a.out) || (a.report && cli_check_output(a.report))) return 1;
 
     lc_graph *g = NULL, *cg = NULL;
     lc_data *d = NULL, *v = NULL, *tr = NULL;

@@ -59,18 +59,6 @@ static void on_epoch(void *ctx, const lc_induce_epoch *e)
                 e->epochs, e->train_loss, e->train_acc, e->val_acc, e->seconds);
 }
 
-static int check_output_dir(const char *path)
-{
-    char dir[4096];
-    const char *slash = strrchr(path, '/');
-    if (!slash) snprintf(dir, sizeof dir, ".");
-    else if (slash == path) snprintf(dir, sizeof dir, "/");
-    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    if (access(dir, W_OK | X_OK))
-        return cli_error(1, "%s: cannot write into '%s': %s", path, dir, strerror(errno));
-    return 0;
-}
-
 static void add_acc(cJSON *o, const char *key, double v)
 {
     if (isnan(v)) cJSON_AddNullToObject(o, key);
@@ -260,7 +248,7 @@ int compress_induce(int argc, char **argv)
     if (!train_path) return cli_usage_error("--train is required");
     if (!val_path) return cli_usage_error("--val is required");
     if (!out_path) return cli_usage_error("-o OUT.onnx is required");
-    if (check_output_dir(out_path)) return 1;
+    if (cli_check_output(out_path)) return 1;
 
     lc_graph *g = NULL, *f = NULL;
     lc_data *tr = NULL, *va = NULL, *te = NULL;

@@ -53,6 +53,7 @@ int cmd_predict(int argc, char **argv)
     if (cli_one_positional(argc, argv, &model_path, "MODEL")) return EXIT_USAGE;
     if (!data_path) return cli_usage_error("--data is required");
     if (!out_path) return cli_usage_error("-o OUT.csv is required ('-' for stdout)");
+    if (cli_check_output(out_path)) return 1;
 
     lc_graph *g = NULL;
     lc_data *d = NULL;

@@ -72,19 +72,6 @@ static void on_epoch(void *ctx, const lc_prune_epoch *e)
     fprintf(stderr, "  removed %4d  params %zu  %.2fs\n", e->removed, e->params, e->seconds);
 }
 
-/* The output folder must be writable before a long run starts. */
-static int check_output_dir(const char *path)
-{
-    char dir[4096];
-    const char *slash = strrchr(path, '/');
-    if (!slash) snprintf(dir, sizeof dir, ".");
-    else if (slash == path) snprintf(dir, sizeof dir, "/");
-    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    if (access(dir, W_OK | X_OK))
-        return cli_error(1, "%s: cannot write into '%s': %s", path, dir, strerror(errno));
-    return 0;
-}
-
 static cJSON *report(const char *model, const char *out, const lc_graph *g, const lc_graph *pg,
                      const lc_prune_opts *o, const history *h, const lc_eval_result *before,
                      const lc_eval_result *after)
@@ -251,7 +238,7 @@ int cmd_prune(int argc, char **argv)
     if (!train_path) return cli_usage_error("--train is required");
     if (!have_target) return cli_usage_error("--target-size is required");
     if (!out_path) return cli_usage_error("-o OUT.onnx is required");
-    if (check_output_dir(out_path)) return 1;
+    if (cli_check_output(out_path)) return 1;
 
     lc_graph *g = NULL, *pg = NULL;
     lc_data *tr = NULL, *va = NULL;

@@ -2,6 +2,7 @@
  * experiment. One statistics pass; for every threshold a plan, the fold, its
  * size (dense layers and skip edges apart) and the accuracy on TEST. */
 #include "cli.h"
+#include "progress.h"
 #include "svg.h"
 
 #include <cjson/cJSON.h>
@@ -185,6 +186,7 @@ int cmd_sweep(int argc, char **argv)
     lc_error err = {0};
     lc_layer_threshold lt;
     if (lc_layer_threshold_parse(layer, &lt, &err)) return cli_usage_error("%s", err.msg);
+    if ((csv && cli_check_output(csv)) || (svg && cli_check_output(svg))) return 1;
 
     lc_graph *g = NULL;
     lc_data *d = NULL, *t = NULL;
@@ -210,7 +212,10 @@ int cmd_sweep(int argc, char **argv)
         if (ps == LC_ERR_NOMEM) exact = true;
         else if (ps) goto lcerr;
     }
+    cli_progress bar;
+    cli_progress_start(&bar, c.quiet, "compressing and evaluating", n_taus, "thresholds");
     for (int i = 0; i < n_taus; i++) {
+        cli_progress_update(&bar, i);
         lc_plan *p;
         if (lc_plan_from_stats(g, st, taus[i], lt, &p, &err)) goto lcerr;
         rows[i].tau = taus[i];
@@ -236,8 +241,8 @@ int cmd_sweep(int argc, char **argv)
         lc_plan_free(prev);
         prev = p;
         if (s) goto lcerr;
-        cli_stage(&c, "tau %.2f: %zu params, accuracy %.4f", taus[i], rows[i].params, rows[i].acc);
     }
+    cli_progress_end(&bar);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (!c.json) {
         printf("%s: %zu parameters; statistics on %zu samples, accuracy on %zu\n\n", model_path,

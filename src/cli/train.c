@@ -82,20 +82,6 @@ static bool parse_act(const char *s, lc_act *a)
     return true;
 }
 
-/* The folder of path must be writable, so that a long run does not end in
- * a failed save. */
-static int check_output_dir(const char *path)
-{
-    char dir[4096];
-    const char *slash = strrchr(path, '/');
-    if (!slash) snprintf(dir, sizeof dir, ".");
-    else if (slash == path) snprintf(dir, sizeof dir, "/");
-    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    if (access(dir, W_OK | X_OK))
-        return cli_error(1, "%s: cannot write into '%s': %s", path, dir, strerror(errno));
-    return 0;
-}
-
 typedef struct progress {
     bool quiet;
     cli_progress bar; /* within an epoch, on a terminal */
@@ -291,7 +277,7 @@ int cmd_train(int argc, char **argv)
     if (!out_path) return cli_usage_error("-o MODEL.onnx is required");
     if (patience_set && !val_path) return cli_usage_error("--patience needs --val");
     if (val_labels && !val_path) return cli_usage_error("--val-labels needs --val");
-    if (check_output_dir(out_path)) return 1;
+    if (cli_check_output(out_path)) return 1;
 
     lc_data *tr = NULL, *va = NULL;
     lc_graph *g = NULL;
