@@ -57,7 +57,8 @@ int cli_one_positional(int argc, char **argv, const char **out, const char *what
  * frees nothing. Returns 0 or 1 (message printed). */
 struct cJSON;
 int cli_write_json(const struct cJSON *j, const char *path);
-/* A stage line on stderr ("lincomp compress: folding ...") unless --quiet. */
+/* A stage line on stderr ("lincomp compress: folding ...") unless --quiet;
+ * when stderr is not a terminal, only after the command's first second. */
 void cli_stage(const cli_common *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The folder of an output path must be writable, checked before a long run
  * so that it does not end in a failed save ("-" is stdout). 0 or 1
@@ -65,6 +66,9 @@ void cli_stage(const cli_common *c, const char *fmt, ...) __attribute__((format(
 int cli_check_output(const char *path);
 /* Parses a threshold in [0, 1]; usage error message printed on failure. */
 int cli_parse_threshold(const char *s, double *out);
+
+/* When the command started (cli_now() clock), set by main. */
+extern double cli_t0;
 
 /* Name of the running subcommand, for messages. */
 extern const char *cli_cmd;

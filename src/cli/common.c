@@ -1,5 +1,6 @@
 /* common.c - option parsing, error printing and loading shared by subcommands. */
 #include "cli.h"
+#include "progress.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -142,9 +143,13 @@ int cli_write_json(const cJSON *j, const char *path)
     return rc;
 }
 
+double cli_t0;
+
 void cli_stage(const cli_common *c, const char *fmt, ...)
 {
-    if (c->quiet) return;
+    /* off a terminal only once the command has run for a second: a quick
+     * failure stays one line, a long run reports its stages */
+    if (c->quiet || (!isatty(2) && cli_now() - cli_t0 < 1.0)) return;
     va_list ap;
     va_start(ap, fmt);
     fprintf(stderr, "lincomp %s: ", cli_cmd);

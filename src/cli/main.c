@@ -1,5 +1,6 @@
 /* main.c - the lincomp command: dispatches to one file per subcommand. */
 #include "cli.h"
+#include "progress.h"
 
 #include <cblas.h>
 #include <stdlib.h>
@@ -64,6 +65,7 @@ static void prefer_fast_blas(char **argv)
 int main(int argc, char **argv)
 {
     prefer_fast_blas(argv);
+    cli_t0 = cli_now();
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;

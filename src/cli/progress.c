@@ -17,7 +17,6 @@ void cli_progress_start(cli_progress *p, bool quiet, const char *what, double to
                         const char *unit)
 {
     *p = (cli_progress){what, unit, total, cli_now(), 0, quiet, isatty(2) != 0, false};
-    if (!quiet && !p->tty) fprintf(stderr, "lincomp %s: %s\n", cli_cmd, what);
 }
 
 static void clock_str(char *buf, size_t n, double s)
@@ -50,7 +49,12 @@ void cli_progress_update(cli_progress *p, double done)
 
 void cli_progress_end(cli_progress *p)
 {
-    if (p->quiet || !p->tty) return;
+    if (p->quiet) return;
+    if (!p->tty) { /* one line for a stage that took a while */
+        double took = cli_now() - p->t0;
+        if (took >= 1.0) fprintf(stderr, "lincomp %s: %s: done in %.1f s\n", cli_cmd, p->what, took);
+        return;
+    }
     if (p->drawn) fprintf(stderr, "\r%-24.24s done in %.1f s%50s\n", p->what, cli_now() - p->t0, "");
     p->drawn = false;
 }

@@ -1,5 +1,8 @@
 /* prove.c - the --prove options of analyze and compress (see prove.h). */
 #include "prove.h"
+#include <unistd.h>
+#include <string.h>
+#include <errno.h>
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
@@ -36,6 +39,16 @@ int cli_prove_check(const cli_prove *p)
     if (p->bounds && p->range) return cli_usage_error("give either --bounds or --input-range");
     if (p->lp_time > 0 && p->method != LC_PROVE_LP)
         return cli_usage_error("--lp-time needs --prove=lp");
+    /* the box's syntax and file are checked before any long work */
+    if (p->range) {
+        lc_error err = {0};
+        lc_box *box = NULL;
+        if (lc_box_parse_range(p->range, 1, &box, &err))
+            return cli_usage_error("--input-range: %s", err.msg);
+        lc_box_free(box);
+    }
+    if (p->bounds && access(p->bounds, R_OK))
+        return cli_error(1, "%s: cannot open: %s", p->bounds, strerror(errno));
     return 0;
 }
 
