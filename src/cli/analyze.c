@@ -57,7 +57,8 @@ int cmd_analyze(int argc, char **argv)
     const char *model_path;
     if (cli_one_positional(argc, argv, &model_path, "MODEL")) return EXIT_USAGE;
     if (!data_path) return cli_usage_error("--data is required");
-    if (cli_prove_check(&pr)) return EXIT_USAGE;
+    int pcr = cli_prove_check(&pr);
+    if (pcr) return pcr;
 
     lc_graph *g = NULL;
     lc_data *d = NULL;

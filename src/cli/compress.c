@@ -293,7 +293,8 @@ static int parse(int argc, char **argv, cli_common *c, args *a, const char **mod
     if (cli_one_positional(argc, argv, model, "MODEL")) return EXIT_USAGE;
     if (!a->data) return cli_usage_error("--data is required");
     if (!a->out) return cli_usage_error("-o OUT.onnx is required");
-    if (cli_prove_check(&a->pr)) return EXIT_USAGE;
+    int pcr = cli_prove_check(&a->pr);
+    if (pcr) return pcr;
     bool budget = a->target > 0 || a->drop_pp >= 0;
     if (a->target > 0 && a->drop_pp >= 0)
         return cli_usage_error("give either --target-size or --max-drop, not both");
