@@ -39,7 +39,7 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/onnx.pb-c.o
 CLI_OBJ  := $(CLI_SRC:%.c=$(B)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/%.o)
 
-.PHONY: all setup test demo bench clean install uninstall examples fuzz fuzz-build
+.PHONY: all setup test demo bench bench-quick clean install uninstall examples fuzz fuzz-build
 all: $(B)/liblincomp.a $(B)/liblincomp.so $(B)/lincomp
 
 # Checks (and as root installs) the Debian packages; cheap when all present.
@@ -86,6 +86,11 @@ bench: all $(B)/bench_forward
 	@sh scripts/setup.sh test
 	@B=$(B) sh bench/run
 
+# a reduced run of a few minutes, for development (bench/bench.py: CONFIG)
+bench-quick: all $(B)/bench_forward
+	@sh scripts/setup.sh test
+	@BENCH_QUICK=1 B=$(B) sh bench/run
+
 test: all $(B)/test_unit $(B)/replay
 	@sh scripts/setup.sh test
 	@B=$(B) sh tests/run
@@ -105,6 +110,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= onnx csv idx npy preproc_json
 FUZZ_FLAGS   ?= -rss_limit_mb=2048 -timeout=10 -max_len=65536
 fuzz:
+	@command -v clang >/dev/null || { echo "make fuzz: needs clang and libFuzzer (apt-get install clang libclang-rt-dev)" >&2; exit 1; }
 	@$(MAKE) --no-print-directory FUZZ=1 fuzz-build
 	@for t in $(FUZZ_TARGETS); do \
 	    mkdir -p build-fuzz/corpus/$$t build-fuzz/artifacts/$$t fuzz/regressions/$$t; \

@@ -307,9 +307,11 @@ static lc_status read_labels(const struct loader *L, int j, const lc_preproc *pr
         char **all = malloc(rows * sizeof *all);
         if (!all) return lc_fail(L->err, LC_ERR_NOMEM, "%s: out of memory", L->path);
         for (size_t r = 1; r < t->n_rec; r++) all[r - 1] = (char *)lc_table_cell(t, r, j);
-        st = lc_sorted_distinct(all, rows, &d->class_names, &d->n_classes, L->err);
+        lc_error e2; /* its messages do not name the file */
+        st = lc_sorted_distinct(all, rows, &d->class_names, &d->n_classes, &e2);
         free(all);
-        if (st) return st;
+        if (st)
+            return lc_fail(L->err, st, "%s: label column '%.60s': %s", L->path, col, e2.msg);
     }
     int *order = malloc((size_t)d->n_classes * sizeof *order);
     if (!order || !sort_order(d->class_names, order, d->n_classes)) {

@@ -261,6 +261,46 @@ static lc_status unique_names(ox_imp *c, const int *map, int k_out)
     return LC_OK;
 }
 
+/* Identity and diagonal connections (a Relu right after a Relu, a residual
+ * Add, a scaling by a constant) become dense (width x width_src) matrices
+ * in the lc_graph, and the file does not pay for them: a 97-byte model of
+ * two Relu nodes on a [N, 30000] input asked for 7 GB (the fuzz harness ran
+ * out of memory on it; fuzz/regressions/onnx/).
+ * They are allowed up to OX_MAX_IMPLICIT values, or as many as the
+ * model's own dense weights when those are more, which real models with
+ * skip connections never exceed. */
+#define OX_MAX_IMPLICIT ((size_t)1 << 24)
+
+static lc_status check_implicit(ox_imp *c, const int *map, int k_out)
+{
+    size_t implicit = 0, dense = 0, worst = 0;
+    int worst_k = 0, worst_src = 0;
+    for (int k = 1; k <= k_out; k++) {
+        if (map[k] < 0) continue;
+        const ox_node *nd = &c->nodes[k];
+        for (int e = 0; e < nd->n_in; e++) {
+            int src = nd->in[e].src;
+            /* widths are at most 2^24, so one product fits; the sums saturate */
+            size_t size = (size_t)nd->width * (size_t)c->nodes[src].width;
+            size_t *sum = nd->in[e].kind == OX_DENSE ? &dense : &implicit;
+            *sum = *sum > (size_t)-1 - size ? (size_t)-1 : *sum + size;
+            if (nd->in[e].kind != OX_DENSE && size > worst) {
+                worst = size;
+                worst_k = k;
+                worst_src = src;
+            }
+        }
+    }
+    if (implicit <= OX_MAX_IMPLICIT || implicit <= dense) return LC_OK;
+    const ox_node *nd = &c->nodes[worst_k];
+    return lc_fail(c->err, LC_ERR_UNSUPPORTED,
+                   "%s: node '%s' (%s): its identity or diagonal connection from '%s' would "
+                   "be stored as a %d x %d matrix; such connections need %zu values, more "
+                   "than the model's %zu dense weights and the cap of %zu", c->what, nd->name,
+                   nd->op, c->nodes[worst_src].name, nd->width, c->nodes[worst_src].width,
+                   implicit, dense, OX_MAX_IMPLICIT);
+}
+
 /* Creates the lc_graph from the nodes that the output depends on. */
 static lc_status assemble(ox_imp *c, int k_out, lc_graph **out)
 {
@@ -285,7 +325,8 @@ static lc_status assemble(ox_imp *c, int k_out, lc_graph **out)
         map[k] = n_live++;
         n_edges += (size_t)c->nodes[k].n_in;
     }
-    lc_status st = unique_names(c, map, k_out);
+    lc_status st = check_implicit(c, map, k_out);
+    if (!st) st = unique_names(c, map, k_out);
     if (st) {
         free(map);
         return st;

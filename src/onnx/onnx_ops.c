@@ -178,6 +178,16 @@ static lc_status op_flatten(ox_imp *c, const Onnx__NodeProto *n)
     return ox_put_sym(c, n, ox_aff_ref(x->a), 1, &w, x->label, NULL);
 }
 
+/* A shape entry as an integer. Entries arrive as doubles (from a tensor of
+ * any type), and casting NaN or a value beyond int64's range is undefined
+ * behaviour (found by fuzzing): those, and fractions, become INT64_MIN,
+ * which every check below refuses. */
+static int64_t shape_entry(double v)
+{
+    if (!(v > -9e18 && v < 9e18) || v != (double)(int64_t)v) return INT64_MIN;
+    return (int64_t)v;
+}
+
 /* Reshape that keeps the batch dimension: [0 | -1 | N, d1, ...]. A shape
  * computed at run time (Shape, Gather, Concat, ...) is taken as a flatten. */
 static lc_status op_reshape(ox_imp *c, const Onnx__NodeProto *n)
@@ -198,15 +208,15 @@ static lc_status op_reshape(ox_imp *c, const Onnx__NodeProto *n)
                             "target shape with %zu entries; lincomp keeps the batch dimension "
                             "and needs [N, d] or [N, d1, ...]", t->n);
     int64_t prod = 1;
-    if (t->v[0] < -1) goto bad;
+    if (!(t->v[0] >= -1)) goto bad; /* also NaN */
     for (int i = 0; i < r; i++) {
-        dims[i] = (int64_t)t->v[i + 1];
+        dims[i] = shape_entry(t->v[i + 1]);
         if (dims[i] == 0 && i < x->rank && !ox_attr_int(n, "allowzero", 0)) dims[i] = x->dims[i];
         if (dims[i] == -1 && infer < 0 && t->v[0] != -1) {
             infer = i;
             continue;
         }
-        if (dims[i] < 1) goto bad;
+        if (dims[i] < 1 || dims[i] > w) goto bad; /* and prod * dims[i] cannot overflow */
         prod *= dims[i];
         if (prod > w) goto bad;
     }
@@ -219,7 +229,7 @@ static lc_status op_reshape(ox_imp *c, const Onnx__NodeProto *n)
     return ox_put_sym(c, n, ox_aff_ref(x->a), r, dims, x->label, NULL);
 bad:;
     int64_t sd[OX_MAX_RANK];
-    for (size_t i = 0; i < t->n; i++) sd[i] = (int64_t)t->v[i];
+    for (size_t i = 0; i < t->n; i++) sd[i] = shape_entry(t->v[i]);
     return ox_node_fail(c, n, LC_ERR_UNSUPPORTED,
                         "target shape %s does not keep the batch dimension of %lld features "
                         "per sample", ox_dims_str(sd, (int)t->n, buf, sizeof buf), (long long)w);
