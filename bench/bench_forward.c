@@ -1,15 +1,24 @@
 /* bench_forward.c - times lincomp's forward pass on the Fashion-MNIST-shaped
  * MLP 784-1024-1024-512-512-256-256-10 over the 10,000 test images.
  *
- *   bench_forward OUT_DIR [REPEATS]
+ *   bench_forward OUT_DIR [REPEATS [MODEL]]
+ *   bench_forward --sign MODEL DATA
  *
- * Writes OUT_DIR/fmnist_mlp.onnx (PyTorch-style uniform init, fixed seed) and
- * OUT_DIR/t10k.npy (the images as float32, for ONNX Runtime), then prints
- * on stdout (best of REPEATS each):
+ * Without MODEL, writes OUT_DIR/fmnist_mlp.onnx (PyTorch-style uniform init,
+ * fixed seed) and times that; with MODEL (a trained model of any shape that
+ * takes the 784 pixels), times MODEL. Writes OUT_DIR/t10k.npy (the images as
+ * float32, for ONNX Runtime), then prints on stdout (best of REPEATS each):
  *   forward_seconds S   lc_forward over the 10,000 images
  *   stats_seconds S     lc_stats_compute over the same images
  *   folds_seconds S     the 20 plans and folds of a sweep (tau 1.00 .. 0.05),
- *                       without evaluation */
+ *                       without evaluation
+ *
+ * --sign counts the neurons that the paper's sign test proves linear (all
+ * incoming weights and the bias >= 0, inputs >= 0) or dead (all <= 0), for
+ * the baseline of the proof benchmark. A node's inputs count as non-negative
+ * when every producer is a ReLU-like node, or is the input and DATA (loaded
+ * with the model's preprocessing) has no negative value. Prints
+ *   sign_linear N, sign_dead N, sign_seconds S */
 #include "lincomp.h"
 
 #include <math.h>
@@ -54,13 +63,71 @@ static int write_npy(const char *path, const float *x, size_t rows, int cols)
     return fclose(f) == 0 && ok == rows * (size_t)cols ? 0 : -1;
 }
 
+/* Activations whose output is never negative. */
+static int nonneg_act(lc_act a)
+{
+    return a.kind == LC_ACT_RELU || (a.kind == LC_ACT_CLIP && a.lo >= 0);
+}
+
+static int sign_test(const char *model, const char *data)
+{
+    lc_error err = {0};
+    lc_graph *g = NULL;
+    lc_data *d = NULL;
+    if (lc_onnx_load(model, &g, &err)) goto fail;
+    lc_load_opts o = {0};
+    o.pre = lc_graph_preproc(g);
+    o.input_width = lc_graph_input_width(g);
+    if (lc_data_load(data, &o, &d, &err)) goto fail;
+    double t0 = now();
+    const float *x = lc_data_x(d);
+    size_t nx = lc_data_rows(d) * (size_t)lc_data_cols(d);
+    int input_nonneg = 1;
+    for (size_t i = 0; i < nx && input_nonneg; i++) input_nonneg = x[i] >= 0;
+    long linear = 0, dead = 0;
+    for (int k = 1; k < lc_graph_nodes(g) - 1; k++) { /* hidden nodes */
+        int ok = 1;
+        for (int e = 0; e < lc_graph_n_in(g, k); e++) {
+            int j = lc_graph_src(g, k, e);
+            ok &= j == 0 ? input_nonneg : nonneg_act(lc_graph_act(g, j));
+        }
+        if (!ok) continue;
+        const float *b = lc_graph_bias(g, k);
+        for (int i = 0; i < lc_graph_width(g, k); i++) {
+            int pos = b[i] >= 0, neg = b[i] <= 0;
+            for (int e = 0; e < lc_graph_n_in(g, k); e++) {
+                int w = lc_graph_width(g, lc_graph_src(g, k, e));
+                const float *row = lc_graph_weight(g, k, e) + (size_t)i * (size_t)w;
+                for (int c = 0; c < w; c++) {
+                    pos &= row[c] >= 0;
+                    neg &= row[c] <= 0;
+                }
+            }
+            linear += pos;
+            dead += neg && !pos;
+        }
+    }
+    printf("sign_linear %ld\nsign_dead %ld\nsign_seconds %.6f\n", linear, dead, now() - t0);
+    lc_data_free(d);
+    lc_graph_free(g);
+    return 0;
+fail:
+    fprintf(stderr, "bench_forward: %s\n", err.msg);
+    lc_data_free(d);
+    lc_graph_free(g);
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 4 && !strcmp(argv[1], "--sign")) return sign_test(argv[2], argv[3]);
     if (argc < 2) {
-        fprintf(stderr, "usage: bench_forward OUT_DIR [REPEATS]\n");
+        fprintf(stderr, "usage: bench_forward OUT_DIR [REPEATS [MODEL]]\n"
+                        "       bench_forward --sign MODEL DATA\n");
         return 2;
     }
     int repeats = argc > 2 ? atoi(argv[2]) : 5;
+    if (repeats < 1) repeats = 1;
     const int widths[] = {784, 1024, 1024, 512, 512, 256, 256, 10};
     enum { N = sizeof widths / sizeof *widths };
     lc_node_spec spec[N];
@@ -72,6 +139,11 @@ int main(int argc, char **argv)
     }
     lc_error err = {0};
     lc_graph *g;
+    char path[4096];
+    if (argc > 3) {
+        if (lc_onnx_load(argv[3], &g, &err)) goto fail;
+        goto loaded;
+    }
     if (lc_graph_create(N, spec, &g, &err)) goto fail;
     for (int k = 1; k < N; k++) { /* PyTorch's nn.Linear default: U(-1/sqrt(in), 1/sqrt(in)) */
         double b = 1.0 / sqrt(widths[k - 1]);
@@ -79,9 +151,9 @@ int main(int argc, char **argv)
         for (int i = 0; i < widths[k] * widths[k - 1]; i++) w[i] = (float)((2 * uniform() - 1) * b);
         for (int i = 0; i < widths[k]; i++) lc_graph_bias(g, k)[i] = (float)((2 * uniform() - 1) * b);
     }
-    char path[4096];
     snprintf(path, sizeof path, "%s/fmnist_mlp.onnx", argv[1]);
     if (lc_onnx_save(g, path, &err)) goto fail;
+loaded:;
 
     lc_data *d;
     lc_load_opts o = {0};
@@ -93,7 +165,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "cannot write %s\n", path);
         return 1;
     }
-    float *out = malloc(n * 10 * sizeof(float));
+    float *out = malloc(n * (size_t)lc_graph_output_width(g) * sizeof(float));
+    if (!out) {
+        fprintf(stderr, "bench_forward: out of memory\n");
+        return 1;
+    }
     double best = 1e30;
     for (int r = 0; r < repeats; r++) {
         double t0 = now();
