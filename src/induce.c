@@ -211,17 +211,21 @@ lc_status lc_induce_select(const lc_graph *g, const float *const *gates, size_t 
         }
     }
     qsort(r, total, sizeof *r, by_gate);
-    /* walk the prefixes: best fitting one by rounding cost, else smallest */
+    /* walk the prefixes (highest gates first) and stop at the first that fits
+     * the budget: the largest model within it. Training may drive more
+     * gates towards 1 than the budget needs; folding them all would land
+     * far below the budget, and a model at the budget recovers more in
+     * fine-tuning than a needlessly linear one. Else: the smallest model. */
     size_t params, best_len = 0, small_len = 0, small = 0;
     double best_cost = INFINITY;
     if ((st = lc_plan_params_after(g, p, &params, NULL, err))) goto done;
     small = params;
     if (params <= budget) best_cost = cost;
-    for (size_t L = 1; L <= total; L++) {
+    for (size_t L = 1; L <= total && !isfinite(best_cost); L++) {
         lc_plan_set(p, r[L - 1].k, r[L - 1].i, id, NULL);
         cost += 1 - 2 * (double)r[L - 1].gate;
         if ((st = lc_plan_params_after(g, p, &params, NULL, err))) goto done;
-        if (params <= budget && cost < best_cost) {
+        if (params <= budget) {
             best_cost = cost;
             best_len = L;
         }

@@ -172,7 +172,7 @@ TEST(induce_weights_prefer_the_bigger_saving)
     lc_graph_free(g);
 }
 
-TEST(induce_select_meets_the_budget_with_least_change)
+TEST(induce_select_meets_the_budget_highest_gates_first)
 {
     lc_error err = {0};
     lc_graph *g = bottleneck(&err);
@@ -184,10 +184,28 @@ TEST(induce_select_meets_the_budget_with_least_change)
     size_t full = lc_graph_params(g), params;
     lc_plan *p = NULL;
     int met = -1;
-    /* everything fits: fold exactly the gates >= 0.5 (n2 and n1) */
+    /* everything fits: nothing needs to be folded, the model stays as large
+     * as the budget allows */
     CHECK_OK(lc_induce_select(g, gates, full, &p, &met, &err), &err);
-    CHECK(met == 1 && lc_plan_folded_linear(p, 1) == 30 && lc_plan_folded_linear(p, 2) == 2 &&
-          lc_plan_folded_linear(p, 3) == 0);
+    CHECK(met == 1 && lc_plan_folded_linear(p, 1) + lc_plan_folded_linear(p, 2) +
+                              lc_plan_folded_linear(p, 3) == 0);
+    lc_plan_free(p);
+
+    /* the budget of folding n1 and n2: met by the highest gates first (n2,
+     * then n1), n3 (low gates) untouched */
+    lc_plan *two;
+    size_t two_params;
+    CHECK_OK(lc_plan_create(g, &two, &err), &err);
+    for (int k = 1; k <= 2; k++)
+        for (int i = 0; i < lc_graph_width(g, k); i++) CHECK_OK(lc_plan_set(two, k, i, 1, &err), &err);
+    CHECK_OK(lc_plan_params_after(g, two, &two_params, NULL, &err), &err);
+    lc_plan_free(two);
+    CHECK_OK(lc_induce_select(g, gates, two_params, &p, &met, &err), &err);
+    CHECK_OK(lc_plan_params_after(g, p, &params, NULL, &err), &err);
+    CHECK_MSG(met == 1 && params <= two_params && lc_plan_folded_linear(p, 2) == 2 &&
+                  lc_plan_folded_linear(p, 3) == 0,
+              "met %d params %zu of %zu, n2 %d, n3 %d", met, params, two_params,
+              lc_plan_folded_linear(p, 2), lc_plan_folded_linear(p, 3));
     lc_plan_free(p);
 
     /* a budget that needs n3 too: the least change is all of n3 as well */
