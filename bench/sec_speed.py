@@ -3,14 +3,16 @@
 
 - lincomp's forward pass over the 10,000 test images against ONNX Runtime's
   on the same ONNX file, for three OpenBLAS kernel choices (the VM's CPU
-  detection falls back to Prescott; the CLI restarts itself with Haswell);
+  detection falls back to Prescott; the CLI then restarts itself with
+  SkylakeX or Haswell kernels unless OPENBLAS_CORETYPE is set: the ratios
+  of record use the kernels the CLI runs with here, read off the CLI);
 - the statistics pass against ONNX Runtime's forward pass;
 - the 20 plans + folds of a sweep (no evaluation) and a whole `lincomp
   sweep` process with test evaluation;
 - `lincomp eval` against a node script that loads the same IDX data into
   ONNX Runtime, as whole processes (best of 3);
 - one training epoch against PyTorch CPU, batch 32 and 256, same samples,
-  threads and kernels (PyTorch runs with OPENBLAS_CORETYPE=Haswell too).
+  threads and kernels (PyTorch runs with the CLI's OpenBLAS kernels).
 """
 import json
 import os
@@ -39,6 +41,15 @@ def parse_kv(text):
     return out
 
 
+def cli_kernels():
+    """The OpenBLAS kernels the lincomp command runs with in this environment,
+    as a key of res["forward"]."""
+    out, err, _ = lib.run_full([lib.LINCOMP, "--version"], env={"OPENBLAS_VERBOSE": 2})
+    cores = [w.split()[1] for w in (out + "\n" + err).splitlines() if w.startswith("Core:")]
+    core = cores[-1] if cores else "?"
+    return core if core in ("Haswell", "SkylakeX") else "detected"
+
+
 def forward(res):
     say(f"== forward pass: {MODEL} (trained), 10,000 Fashion-MNIST test images, {THREADS} threads")
     for core in ("detected", "Haswell", "SkylakeX"):
@@ -50,7 +61,9 @@ def forward(res):
                                 "stats_seconds": kv["stats_seconds"], "folds_seconds": kv["folds_seconds"]}
         say(f"  lincomp forward (OpenBLAS kernels: {core} -> {kv.get('core', '?')}): "
             f"{kv['forward_seconds']:.4f}s")
-    h = res["forward"]["Haswell"]
+    res["cli_kernels"] = cli = cli_kernels()
+    res["torch_kernels"] = res["forward"][cli]["kernels"]
+    h = res["forward"][cli]
     if lib.have_node_ort():
         _, err, _ = lib.run_full(["node", ORT_RUN, MODEL, os.path.join(OUT, "t10k.npy"), "/dev/null",
                                   "--time", 7, "--threads", THREADS])
@@ -61,10 +74,10 @@ def forward(res):
             r = res["forward"][core]["forward_seconds"] / ort
             res["forward"][core]["ratio_to_ort"] = r
             say(f"  ratio lincomp/ORT, {core} kernels: {r:.3f}"
-                + ("  (what the lincomp CLI uses here)" if core == "Haswell" else ""))
+                + ("  (what the lincomp CLI uses here)" if core == cli else ""))
         res["predict_vs_ort"] = h["forward_seconds"] / ort
         res["stats_vs_ort"] = h["stats_seconds"] / ort
-        say(f"  statistics pass (Haswell kernels): {h['stats_seconds']:.4f}s, ratio to ORT forward: "
+        say(f"  statistics pass ({cli} kernels): {h['stats_seconds']:.4f}s, ratio to ORT forward: "
             f"{res['stats_vs_ort']:.3f} (goal <= 1)")
     else:
         lib.note("speed", "ONNX Runtime (tests/tools/node_modules) missing: no ratios to ORT")
@@ -120,7 +133,8 @@ def training(res):
         if torch:
             out, _ = lib.run([lib.PY, os.path.join(lib.ROOT, "bench", "torch_ref.py"), "epoch", x, y,
                               batch, THREADS],
-                             env={"OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_NUM_THREADS": THREADS,
+                             env={"OPENBLAS_CORETYPE": res.get("torch_kernels", "Haswell"),
+                                  "OPENBLAS_NUM_THREADS": THREADS,
                                   "OMP_NUM_THREADS": THREADS})
             t = json.loads(out)
             r["torch_seconds"] = t["seconds"]
