@@ -8,7 +8,9 @@ grep -q "^lincomp [0-9]" "$TMP/out" && pass cli/version-text || fail cli/version
 for c in info predict eval convert; do
     check "cli/help-$c" "$LINCOMP" $c --help
 done
-grep -q "default" "$TMP/out" 2>/dev/null || true
+# --help prints the live defaults
+"$LINCOMP" compress --help 2>&1 | grep -q "default 1.0" && "$LINCOMP" train --help 2>&1 | grep -q "64,128,128,256,256" &&
+    pass cli/help-defaults || fail cli/help-defaults "compress or train --help does not show its defaults"
 
 check cli/info "$LINCOMP" info "$M"
 grep -Eq "[0-9]+ parameters, [0-9]+ FLOPs" "$TMP/out" && pass cli/info-totals || fail cli/info-totals "$(tail -2 "$TMP/out")"
