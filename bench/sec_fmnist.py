@@ -141,7 +141,9 @@ def prune_quantile(target, epochs):
     so the last epoch trains the pruned model; lincomp stops at the budget."""
     steps = max(epochs - 1, 1)
     keep = 0.9 * math.sqrt(target)
-    return round(min(0.9, 1 - keep ** (1 / steps)), 3)
+    # many epochs (small data sets) make the share tiny: keep it above 0,
+    # which `lincomp prune` refuses
+    return max(0.0005, round(min(0.9, 1 - keep ** (1 / steps)), 4))
 
 
 def prune(model, target, epochs, out, train_data, val, optimizer=("sgd", "0.005")):
