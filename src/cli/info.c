@@ -1,6 +1,7 @@
 /* info.c - `lincomp info MODEL`: nodes, widths, activations, edges, size. */
 #include "cli.h"
 
+#include <cjson/cJSON.h>
 #include <string.h>
 
 static void usage(FILE *f)
@@ -28,17 +29,6 @@ static size_t node_params(const lc_graph *g, int k)
     return p;
 }
 
-static void print_json_string(const char *s)
-{
-    putchar('"');
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\') printf("\\%c", *s);
-        else if ((unsigned char)*s < 0x20) printf("\\u%04x", *s);
-        else putchar(*s);
-    }
-    putchar('"');
-}
-
 int cmd_info(int argc, char **argv)
 {
     static const struct option opts[] = {CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
@@ -58,25 +48,29 @@ int cmd_info(int argc, char **argv)
     int n = lc_graph_nodes(g);
     char act[64];
     if (c.json) {
-        printf("{\"model\": ");
-        print_json_string(path);
-        printf(", \"params\": %zu, \"flops\": %zu, \"input_width\": %d, \"output_width\": %d, "
-               "\"nodes\": [",
-               lc_graph_params(g), lc_graph_flops(g), lc_graph_input_width(g),
-               lc_graph_output_width(g));
+        cJSON *j = cJSON_CreateObject(), *nodes;
+        cJSON_AddStringToObject(j, "model", path);
+        cJSON_AddNumberToObject(j, "params", (double)lc_graph_params(g));
+        cJSON_AddNumberToObject(j, "flops", (double)lc_graph_flops(g));
+        cJSON_AddNumberToObject(j, "input_width", lc_graph_input_width(g));
+        cJSON_AddNumberToObject(j, "output_width", lc_graph_output_width(g));
+        nodes = cJSON_AddArrayToObject(j, "nodes");
         for (int k = 0; k < n; k++) {
+            cJSON *o = cJSON_CreateObject(), *in;
+            cJSON_AddItemToArray(nodes, o);
             act_str(lc_graph_act(g, k), act, sizeof act);
-            printf("%s{\"name\": ", k ? ", " : "");
-            print_json_string(lc_graph_name(g, k));
-            printf(", \"width\": %d, \"activation\": \"%s\", \"params\": %zu, \"inputs\": [",
-                   lc_graph_width(g, k), k ? act : "input", k ? node_params(g, k) : 0);
-            for (int e = 0; k && e < lc_graph_n_in(g, k); e++) {
-                if (e) printf(", ");
-                print_json_string(lc_graph_name(g, lc_graph_src(g, k, e)));
-            }
-            printf("]}");
+            cJSON_AddStringToObject(o, "name", lc_graph_name(g, k));
+            cJSON_AddNumberToObject(o, "width", lc_graph_width(g, k));
+            cJSON_AddStringToObject(o, "activation", k ? act : "input");
+            cJSON_AddNumberToObject(o, "params", k ? (double)node_params(g, k) : 0);
+            in = cJSON_AddArrayToObject(o, "inputs");
+            for (int e = 0; k && e < lc_graph_n_in(g, k); e++)
+                cJSON_AddItemToArray(in, cJSON_CreateString(lc_graph_name(g, lc_graph_src(g, k, e))));
         }
-        printf("]}\n");
+        int rc = cli_write_json(j, "-");
+        cJSON_Delete(j);
+        lc_graph_free(g);
+        return rc;
     } else {
         printf("%s\n\n  %-3s %-24s %7s  %-18s %10s  %s\n", path, "#", "node", "width",
                "activation", "params", "inputs");
