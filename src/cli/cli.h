@@ -29,6 +29,17 @@ enum {
     {"label", required_argument, 0, OPT_LABEL},                                 \
     {"labels", required_argument, 0, OPT_LABELS}, {"help", no_argument, 0, 'h'}
 
+/* The optimizer options that train, prune and compress --finetune share. */
+enum { OPT_BATCH = 1010, OPT_LR, OPT_OPTIMIZER, OPT_MOMENTUM, OPT_SEED };
+#define CLI_OPTIMIZER_OPTIONS                                                   \
+    {"batch", required_argument, 0, OPT_BATCH}, {"lr", required_argument, 0, OPT_LR}, \
+    {"optimizer", required_argument, 0, OPT_OPTIMIZER},                         \
+    {"momentum", required_argument, 0, OPT_MOMENTUM},                           \
+    {"seed", required_argument, 0, OPT_SEED}
+/* Handles one of CLI_OPTIMIZER_OPTIONS into o: 1 if handled, 0 if opt is
+ * not one of them, -1 on a bad value (usage message printed). */
+int cli_optimizer_opt(lc_train_opts *o, int opt, const char *arg);
+
 /* Handles a shared option, or an unknown one / a missing value ('?', ':'
  * from getopt_long with optstring starting with ':'); returns 1 if handled,
  * 0 if not, -1 on a usage error (message printed). */

@@ -4,6 +4,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -175,5 +176,39 @@ int cli_check_output(const char *path)
     else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
     if (access(dir, W_OK | X_OK))
         return cli_error(1, "%s: cannot write into '%s': %s", path, dir, strerror(errno));
+    return 0;
+}
+
+int cli_optimizer_opt(lc_train_opts *o, int opt, const char *arg)
+{
+    long v;
+    double x;
+    switch (opt) {
+    case OPT_BATCH:
+        if (!cli_parse_int(arg, 1, INT_MAX, &v))
+            return cli_usage_error("--batch wants a positive integer, got '%s'", arg), -1;
+        o->batch = (int)v;
+        return 1;
+    case OPT_LR:
+        if (!cli_parse_double(arg, &x) || !(x > 0))
+            return cli_usage_error("--lr wants a positive number, got '%s'", arg), -1;
+        o->lr = x;
+        return 1;
+    case OPT_OPTIMIZER:
+        if (!strcmp(arg, "adam")) o->optimizer = LC_OPT_ADAM;
+        else if (!strcmp(arg, "sgd")) o->optimizer = LC_OPT_SGD;
+        else return cli_usage_error("unknown optimizer '%s' (adam or sgd)", arg), -1;
+        return 1;
+    case OPT_MOMENTUM:
+        if (!cli_parse_double(arg, &x) || !(x >= 0 && x < 1))
+            return cli_usage_error("--momentum wants a number in [0, 1), got '%s'", arg), -1;
+        o->momentum = x;
+        return 1;
+    case OPT_SEED:
+        if (!cli_parse_int(arg, 0, LONG_MAX, &v))
+            return cli_usage_error("--seed wants a non-negative integer, got '%s'", arg), -1;
+        o->seed = (uint64_t)v;
+        return 1;
+    }
     return 0;
 }

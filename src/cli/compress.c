@@ -48,6 +48,7 @@ static void usage(FILE *f)
                "  --optimizer adam|sgd     (default adam)\n"
                "  --lr X                   (default %g for adam, %g for sgd)\n"
                "  --batch N                (default 32)\n"
+               "  --momentum M             SGD momentum (default 0.9)\n"
                "  --seed N                 shuffling (default 0)\n\n"
                "  --label NAME, --labels FILE, --threads N, --quiet\n",
             FINETUNE_LR_ADAM, FINETUNE_LR_SGD);
@@ -211,7 +212,7 @@ static int parse(int argc, char **argv, cli_common *c, args *a, const char **mod
 {
     enum {
         OPT_DATA = OPT_FIRST_OWN, OPT_TAU, OPT_LAYER, OPT_VAL, OPT_REPORT, OPT_TARGET, OPT_DROP,
-        OPT_FINETUNE, OPT_TRAIN, OPT_LR, OPT_BATCH, OPT_OPTIMIZER, OPT_SEED
+        OPT_FINETUNE, OPT_TRAIN
     };
     static const struct option opts[] = {
         CLI_COMMON_OPTIONS, CLI_PROVE_OPTIONS, {"data", required_argument, 0, OPT_DATA},
@@ -221,13 +222,9 @@ static int parse(int argc, char **argv, cli_common *c, args *a, const char **mod
         {"target-size", required_argument, 0, OPT_TARGET},
         {"max-drop", required_argument, 0, OPT_DROP},
         {"finetune", required_argument, 0, OPT_FINETUNE},
-        {"train", required_argument, 0, OPT_TRAIN}, {"lr", required_argument, 0, OPT_LR},
-        {"batch", required_argument, 0, OPT_BATCH},
-        {"optimizer", required_argument, 0, OPT_OPTIMIZER},
-        {"seed", required_argument, 0, OPT_SEED}, {0, 0, 0, 0}};
+        {"train", required_argument, 0, OPT_TRAIN}, CLI_OPTIMIZER_OPTIONS, {0, 0, 0, 0}};
     int opt;
     long v;
-    double x;
     while ((opt = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
         switch (opt) {
         case 'h': usage(stdout); return 0;
@@ -257,32 +254,10 @@ static int parse(int argc, char **argv, cli_common *c, args *a, const char **mod
             a->finetune = (int)v;
             break;
         case OPT_TRAIN: a->train = optarg; break;
-        case OPT_LR:
-            if (!cli_parse_double(optarg, &x) || !(x > 0))
-                return cli_usage_error("--lr wants a positive number, got '%s'", optarg);
-            a->topts.lr = x;
-            a->ft_opt_given = true;
-            break;
-        case OPT_BATCH:
-            if (!cli_parse_int(optarg, 1, INT_MAX, &v))
-                return cli_usage_error("--batch wants a positive integer, got '%s'", optarg);
-            a->topts.batch = (int)v;
-            a->ft_opt_given = true;
-            break;
-        case OPT_OPTIMIZER:
-            if (!strcmp(optarg, "adam")) a->topts.optimizer = LC_OPT_ADAM;
-            else if (!strcmp(optarg, "sgd")) a->topts.optimizer = LC_OPT_SGD;
-            else return cli_usage_error("unknown optimizer '%s' (adam or sgd)", optarg);
-            a->ft_opt_given = true;
-            break;
-        case OPT_SEED:
-            if (!cli_parse_int(optarg, 0, LONG_MAX, &v))
-                return cli_usage_error("--seed wants a non-negative integer, got '%s'", optarg);
-            a->topts.seed = (uint64_t)v;
-            a->ft_opt_given = true;
-            break;
         default: {
-            int r = cli_prove_opt(&a->pr, opt, optarg);
+            int r = cli_optimizer_opt(&a->topts, opt, optarg);
+            if (r > 0) a->ft_opt_given = true;
+            if (r == 0) r = cli_prove_opt(&a->pr, opt, optarg);
             if (r < 0) return EXIT_USAGE;
             if (r == 0) r = cli_common_opt(c, opt, optarg, argv);
             if (r < 0) return EXIT_USAGE;

@@ -148,7 +148,7 @@ int cmd_prune(int argc, char **argv)
 {
     enum {
         OPT_TRAIN = OPT_FIRST_OWN, OPT_VAL, OPT_TARGET, OPT_EPOCHS, OPT_START, OPT_QUANTILE,
-        OPT_BIAS, OPT_BATCH, OPT_LR, OPT_OPTIMIZER, OPT_MOMENTUM, OPT_SEED, OPT_REPORT
+        OPT_BIAS, OPT_REPORT
     };
     static const struct option opts[] = {
         CLI_COMMON_OPTIONS,
@@ -158,10 +158,7 @@ int cmd_prune(int argc, char **argv)
         {"start-acc", required_argument, 0, OPT_START},
         {"quantile", required_argument, 0, OPT_QUANTILE},
         {"bias-correction", no_argument, 0, OPT_BIAS},
-        {"batch", required_argument, 0, OPT_BATCH}, {"lr", required_argument, 0, OPT_LR},
-        {"optimizer", required_argument, 0, OPT_OPTIMIZER},
-        {"momentum", required_argument, 0, OPT_MOMENTUM},
-        {"seed", required_argument, 0, OPT_SEED}, {"report", required_argument, 0, OPT_REPORT},
+        {"report", required_argument, 0, OPT_REPORT}, CLI_OPTIMIZER_OPTIONS,
         {"output", required_argument, 0, 'o'}, {0, 0, 0, 0}};
     cli_common c = {0};
     lc_prune_opts o;
@@ -201,33 +198,9 @@ int cmd_prune(int argc, char **argv)
                 return cli_usage_error("--epochs wants a positive integer, got '%s'", optarg);
             o.train.epochs = (int)v;
             break;
-        case OPT_BATCH:
-            if (!cli_parse_int(optarg, 1, INT_MAX, &v))
-                return cli_usage_error("--batch wants a positive integer, got '%s'", optarg);
-            o.train.batch = (int)v;
-            break;
-        case OPT_LR:
-            if (!cli_parse_double(optarg, &x) || !(x > 0))
-                return cli_usage_error("--lr wants a positive number, got '%s'", optarg);
-            o.train.lr = x;
-            break;
-        case OPT_OPTIMIZER:
-            if (!strcmp(optarg, "adam")) o.train.optimizer = LC_OPT_ADAM;
-            else if (!strcmp(optarg, "sgd")) o.train.optimizer = LC_OPT_SGD;
-            else return cli_usage_error("unknown optimizer '%s' (adam or sgd)", optarg);
-            break;
-        case OPT_MOMENTUM:
-            if (!cli_parse_double(optarg, &x) || !(x >= 0 && x < 1))
-                return cli_usage_error("--momentum wants a number in [0, 1), got '%s'", optarg);
-            o.train.momentum = x;
-            break;
-        case OPT_SEED:
-            if (!cli_parse_int(optarg, 0, LONG_MAX, &v))
-                return cli_usage_error("--seed wants a non-negative integer, got '%s'", optarg);
-            o.train.seed = (uint64_t)v;
-            break;
         default: {
-            int r = cli_common_opt(&c, opt, optarg, argv);
+            int r = cli_optimizer_opt(&o.train, opt, optarg);
+            if (r == 0) r = cli_common_opt(&c, opt, optarg, argv);
             if (r < 0) return EXIT_USAGE;
             if (r == 0) return cli_usage_error("unknown option");
         }

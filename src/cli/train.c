@@ -174,21 +174,16 @@ int cmd_train(int argc, char **argv)
 {
     enum {
         OPT_TRAIN = OPT_FIRST_OWN, OPT_VAL, OPT_VAL_LABELS, OPT_HIDDEN, OPT_ACT, OPT_EPOCHS,
-        OPT_BATCH, OPT_LR, OPT_OPTIMIZER, OPT_MOMENTUM, OPT_WD, OPT_PATIENCE, OPT_MONITOR,
-        OPT_SEED
+        OPT_WD, OPT_PATIENCE, OPT_MONITOR
     };
     static const struct option opts[] = {
         CLI_COMMON_OPTIONS,
         {"train", required_argument, 0, OPT_TRAIN}, {"val", required_argument, 0, OPT_VAL},
         {"val-labels", required_argument, 0, OPT_VAL_LABELS},
         {"hidden", required_argument, 0, OPT_HIDDEN}, {"act", required_argument, 0, OPT_ACT},
-        {"epochs", required_argument, 0, OPT_EPOCHS}, {"batch", required_argument, 0, OPT_BATCH},
-        {"lr", required_argument, 0, OPT_LR},
-        {"optimizer", required_argument, 0, OPT_OPTIMIZER},
-        {"momentum", required_argument, 0, OPT_MOMENTUM},
-        {"weight-decay", required_argument, 0, OPT_WD},
+        {"epochs", required_argument, 0, OPT_EPOCHS}, {"weight-decay", required_argument, 0, OPT_WD},
         {"patience", required_argument, 0, OPT_PATIENCE},
-        {"monitor", required_argument, 0, OPT_MONITOR}, {"seed", required_argument, 0, OPT_SEED},
+        {"monitor", required_argument, 0, OPT_MONITOR}, CLI_OPTIMIZER_OPTIONS,
         {"output", required_argument, 0, 'o'}, {0, 0, 0, 0}};
     cli_common c = {0};
     lc_train_opts o;
@@ -224,26 +219,6 @@ int cmd_train(int argc, char **argv)
                 return cli_usage_error("--epochs wants a positive integer, got '%s'", optarg);
             o.epochs = (int)v;
             break;
-        case OPT_BATCH:
-            if (!cli_parse_int(optarg, 1, INT_MAX, &v))
-                return cli_usage_error("--batch wants a positive integer, got '%s'", optarg);
-            o.batch = (int)v;
-            break;
-        case OPT_LR:
-            if (!cli_parse_double(optarg, &x) || !(x > 0))
-                return cli_usage_error("--lr wants a positive number, got '%s'", optarg);
-            o.lr = x;
-            break;
-        case OPT_OPTIMIZER:
-            if (!strcmp(optarg, "adam")) o.optimizer = LC_OPT_ADAM;
-            else if (!strcmp(optarg, "sgd")) o.optimizer = LC_OPT_SGD;
-            else return cli_usage_error("unknown optimizer '%s' (adam or sgd)", optarg);
-            break;
-        case OPT_MOMENTUM:
-            if (!cli_parse_double(optarg, &x) || !(x >= 0 && x < 1))
-                return cli_usage_error("--momentum wants a number in [0, 1), got '%s'", optarg);
-            o.momentum = x;
-            break;
         case OPT_WD:
             if (!cli_parse_double(optarg, &x) || !(x >= 0))
                 return cli_usage_error("--weight-decay wants a number >= 0, got '%s'", optarg);
@@ -260,13 +235,9 @@ int cmd_train(int argc, char **argv)
             else if (!strcmp(optarg, "acc")) o.monitor = LC_MONITOR_VAL_ACC;
             else return cli_usage_error("--monitor wants loss or acc, got '%s'", optarg);
             break;
-        case OPT_SEED:
-            if (!cli_parse_int(optarg, 0, LONG_MAX, &v))
-                return cli_usage_error("--seed wants a non-negative integer, got '%s'", optarg);
-            o.seed = (uint64_t)v;
-            break;
         default: {
-            int r = cli_common_opt(&c, opt, optarg, argv);
+            int r = cli_optimizer_opt(&o, opt, optarg);
+            if (r == 0) r = cli_common_opt(&c, opt, optarg, argv);
             if (r < 0) return EXIT_USAGE;
             if (r == 0) return cli_usage_error("unknown option");
         }
