@@ -169,6 +169,26 @@ def md_fmnist(fm):
     return "\n".join(out)
 
 
+NAMES = {"induced": "induced linearity", "paper_finetuned": "the paper's method with fine-tuning",
+         "pruning": "importance pruning"}
+
+
+def induced_reading(fm, ind):
+    """One generated sentence per budget: the best method and induced's gap."""
+    parts = []
+    for k in sorted(ind, key=lambda x: -float(x)):
+        got = {m: v.get("test_acc_finetuned", v["test_acc"]) for m, v in ind[k].items()
+               if m in NAMES and v}
+        if not got:
+            continue
+        best = max(got, key=got.get)
+        gap = "" if "induced" not in got or best == "induced" else \
+            f", induced {100 * (got[best] - got['induced']):.2f} pp behind"
+        parts.append(f"at {float(k) * 100:g} % {NAMES[best]} is best ({acc(got[best])}, "
+                     f"{100 * (got[best] - fm['test_acc']):+.2f} pp against the original{gap})")
+    return "Reading (computed from the table): " + "; ".join(parts) + "."
+
+
 def md_induced(res):
     fm, rows = res.get("fmnist") or {}, res.get("tabular") or []
     out = ["## Induced linearity against the paper's method and importance pruning (equal size)\n",
@@ -185,6 +205,7 @@ def md_induced(res):
             trs.append(row)
         out.append(f"Fashion-MNIST (original {acc(fm['test_acc'])}): test accuracy (size reached, epochs)\n")
         out.append(table(["budget", "induced", "paper + fine-tuning", "importance pruning"], trs))
+        out.append("\n" + induced_reading(fm, ind) + "\n")
     tab = {r["data"]: r["induced"] for r in rows if r.get("induced")}
     if tab:
         out.append("\n![tabular methods](figures/tabular_methods.svg)\n")
