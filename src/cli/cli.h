@@ -75,6 +75,11 @@ void cli_stage(const cli_common *c, const char *fmt, ...) __attribute__((format(
  * so that it does not end in a failed save ("-" is stdout). 0 or 1
  * (message printed). */
 int cli_check_output(const char *path);
+/* Largest |a(x) - b(x)| over the rows of d (NaN if any output differs by
+ * NaN). 0 or 1 (message printed). */
+int cli_max_abs_diff(const lc_graph *a, const lc_graph *b, const lc_data *d, double *out);
+/* Parses --target-size R, 0 < R <= 1; 0 or EXIT_USAGE (message printed). */
+int cli_parse_target(const char *arg, double *out);
 /* Parses a threshold in [0, 1]; usage error message printed on failure. */
 int cli_parse_threshold(const char *s, double *out);
 

@@ -212,3 +212,32 @@ int cli_optimizer_opt(lc_train_opts *o, int opt, const char *arg)
     }
     return 0;
 }
+
+int cli_max_abs_diff(const lc_graph *a, const lc_graph *b, const lc_data *d, double *out)
+{
+    size_t n = lc_data_rows(d);
+    int w = lc_graph_output_width(a);
+    float *ya = malloc((n ? n : 1) * (size_t)w * sizeof(float));
+    float *yb = malloc((n ? n : 1) * (size_t)w * sizeof(float));
+    lc_error err = {0};
+    int rc = 0;
+    if (!ya || !yb) rc = cli_error(1, "out of memory");
+    else if (lc_forward(a, lc_data_x(d), n, ya, &err) || lc_forward(b, lc_data_x(d), n, yb, &err))
+        rc = cli_lc_error(&err);
+    double m = 0;
+    for (size_t i = 0; !rc && i < n * (size_t)w; i++) {
+        double dlt = fabs((double)ya[i] - yb[i]);
+        m = dlt > m || isnan(dlt) ? dlt : m; /* a NaN must show, not vanish in fmax */
+    }
+    *out = m;
+    free(ya);
+    free(yb);
+    return rc;
+}
+
+int cli_parse_target(const char *arg, double *out)
+{
+    if (!cli_parse_double(arg, out) || !(*out > 0 && *out <= 1))
+        return cli_usage_error("--target-size wants a number in (0, 1], got '%s'", arg);
+    return 0;
+}

@@ -76,28 +76,6 @@ typedef struct {
     double tuned_train_acc, tuned_seconds;
 } outcome;
 
-static int max_abs_diff(const lc_graph *a, const lc_graph *b, const lc_data *d, double *out)
-{
-    size_t n = lc_data_rows(d);
-    int w = lc_graph_output_width(a);
-    float *ya = malloc((n ? n : 1) * (size_t)w * sizeof(float));
-    float *yb = malloc((n ? n : 1) * (size_t)w * sizeof(float));
-    lc_error err = {0};
-    int rc = 0;
-    if (!ya || !yb) rc = cli_error(1, "out of memory");
-    else if (lc_forward(a, lc_data_x(d), n, ya, &err) || lc_forward(b, lc_data_x(d), n, yb, &err))
-        rc = cli_lc_error(&err);
-    double m = 0;
-    for (size_t i = 0; !rc && i < n * (size_t)w; i++) {
-        double dlt = fabs((double)ya[i] - yb[i]);
-        m = dlt > m || isnan(dlt) ? dlt : m;
-    }
-    *out = m;
-    free(ya);
-    free(yb);
-    return rc;
-}
-
 /* Folded neurons of node k that the proof covers. */
 static int folded_proven(const lc_plan *p, const lc_proof *pf, const lc_graph *g, int k)
 {
@@ -238,9 +216,7 @@ static int parse(int argc, char **argv, cli_common *c, args *a, const char **mod
         case OPT_VAL: a->val = optarg; break;
         case OPT_REPORT: a->report = optarg; break;
         case OPT_TARGET:
-            if (!cli_parse_double(optarg, &a->target) || !(a->target > 0 && a->target <= 1))
-                return cli_usage_error("--target-size wants a ratio R with 0 < R <= 1, got '%s'",
-                                       optarg);
+            if (cli_parse_target(optarg, &a->target)) return EXIT_USAGE;
             break;
         case OPT_DROP:
             if (!cli_parse_double(optarg, &a->drop_pp) || !(a->drop_pp >= 0 && a->drop_pp <= 100))
@@ -543,7 +519,7 @@ int cmd_compress(int argc, char **argv)
     if (lc_fold(g, plan, &cg, map, &err)) goto lcerr;
 
     double diff;
-    if (max_abs_diff(g, cg, d, &diff)) goto done;
+    if (cli_max_abs_diff(g, cg, d, &diff)) goto done;
     if (v && (lc_evaluate(g, v, &r.before, &err) || lc_evaluate(cg, v, &r.after, &err))) goto lcerr;
     if (a.finetune && finetune(&c, &a, &cg, tr, v, &r)) goto done;
     if (lc_onnx_save(cg, a.out, &err)) goto lcerr;

@@ -34,21 +34,6 @@ typedef struct {
     double test_acc, calib_diff, reload_diff;
 } result;
 
-static double max_diff(const lc_graph *a, const lc_graph *b, const lc_data *d, lc_error *err)
-{
-    size_t n = lc_data_rows(d);
-    int w = lc_graph_output_width(a);
-    float *ya = malloc(n * (size_t)w * sizeof(float)), *yb = malloc(n * (size_t)w * sizeof(float));
-    double m = NAN;
-    if (ya && yb && !lc_forward(a, lc_data_x(d), n, ya, err) && !lc_forward(b, lc_data_x(d), n, yb, err)) {
-        m = 0;
-        for (size_t i = 0; i < n * (size_t)w; i++) m = fmax(m, fabs((double)ya[i] - yb[i]));
-    }
-    free(ya);
-    free(yb);
-    return m;
-}
-
 /* Saves g to dir/file, loads it back and measures the largest difference on d. */
 static int save_verified(const char *dir, const char *file, result *r, const lc_data *d)
 {
@@ -57,9 +42,9 @@ static int save_verified(const char *dir, const char *file, result *r, const lc_
     lc_graph *back = NULL;
     snprintf(path, sizeof path, "%s/%s", dir, file);
     if (lc_onnx_save(r->g, path, &err) || lc_onnx_load(path, &back, &err)) return cli_lc_error(&err);
-    r->reload_diff = max_diff(r->g, back, d, &err);
+    int rc = cli_max_abs_diff(r->g, back, d, &r->reload_diff);
     lc_graph_free(back);
-    return isnan(r->reload_diff) ? cli_lc_error(&err) : 0;
+    return rc;
 }
 
 typedef struct { cli_progress bar; bool quiet; int epoch; char what[32]; } train_progress;
@@ -98,7 +83,7 @@ static int compress_to(const lc_graph *g, const lc_plan *p, const lc_data *calib
 {
     lc_eval_result ev;
     if (lc_fold(g, p, &r->g, NULL, err)) return cli_lc_error(err);
-    r->calib_diff = max_diff(g, r->g, calib, err);
+    if (cli_max_abs_diff(g, r->g, calib, &r->calib_diff)) return 1;
     if (lc_evaluate(r->g, test, &ev, err)) return cli_lc_error(err);
     r->test_acc = ev.accuracy;
     return 0;
@@ -263,17 +248,18 @@ int cmd_demo(int argc, char **argv)
     printf("\n3. compressing\n");
     lc_layer_threshold lt = {LC_LAYER_AUTO, 0};
     double tau_budget = 0;
-    if (lc_plan_from_stats(g, st, 1.0, lt, &p, &err) || compress_to(g, p, calib, test, &res[0], &err)) goto lcerr;
+    /* plans fail with the library's message (lcerr); compress_to and
+     * fine_tune print their own */
+    if (lc_plan_from_stats(g, st, 1.0, lt, &p, &err)) goto lcerr;
+    if (compress_to(g, p, calib, test, &res[0], &err)) goto done;
     lc_plan_free(p);
     p = NULL;
-    if (lc_plan_from_stats(g, st, 0.9, lt, &p, &err) || compress_to(g, p, calib, test, &res[1], &err) ||
-        fine_tune(res[1].g, train, &c, &err))
-        goto done;
+    if (lc_plan_from_stats(g, st, 0.9, lt, &p, &err)) goto lcerr;
+    if (compress_to(g, p, calib, test, &res[1], &err) || fine_tune(res[1].g, train, &c, &err)) goto done;
     lc_plan_free(p);
     p = NULL;
-    if (plan_for_size(g, st, 0.5, &p, &tau_budget, &err) || compress_to(g, p, calib, test, &res[2], &err) ||
-        fine_tune(res[2].g, train, &c, &err))
-        goto lcerr;
+    if (plan_for_size(g, st, 0.5, &p, &tau_budget, &err)) goto lcerr;
+    if (compress_to(g, p, calib, test, &res[2], &err) || fine_tune(res[2].g, train, &c, &err)) goto done;
     for (int r = 1; r < 3; r++) {
         if (lc_evaluate(res[r].g, test, &ev0, &err)) goto lcerr;
         res[r].test_acc = ev0.accuracy;

@@ -192,9 +192,7 @@ int compress_induce(int argc, char **argv)
         case OPT_REPORT: report_path = optarg; break;
         case OPT_INDUCE: break;
         case OPT_TARGET:
-            if (!cli_parse_double(optarg, &x) || !(x > 0 && x <= 1))
-                return cli_usage_error("--target-size wants a number in (0, 1], got '%s'",
-                                       optarg);
+            if (cli_parse_target(optarg, &x)) return EXIT_USAGE;
             o.target_size = x;
             have_target = true;
             break;
