@@ -89,24 +89,29 @@ static int compress_to(const lc_graph *g, const lc_plan *p, const lc_data *calib
     return 0;
 }
 
-/* The paper's size budget: lower tau in steps of 0.05 until the plan fits. */
-static lc_status plan_for_size(const lc_graph *g, const lc_stats *st, double ratio, lc_plan **out,
-                               double *tau, lc_error *err)
+/* A size budget, searched as `compress --target-size` does (per-node
+ * thresholds against the paper's global tau, scored on the held-out
+ * images). Takes the chosen plan; *method says which candidate won. */
+static lc_status plan_for_size(const lc_graph *g, const lc_stats *st, const lc_data *calib,
+                               double ratio, lc_plan **out, const char **method, lc_error *err)
 {
-    lc_layer_threshold lt = {LC_LAYER_AUTO, 0};
-    for (int i = 20; i >= 0; i--) {
-        size_t params;
-        lc_status s = lc_plan_from_stats(g, st, 0.05 * i, lt, out, err);
-        if (!s) s = lc_plan_params_after(g, *out, &params, NULL, err);
-        if (s) return s;
-        *tau = 0.05 * i;
-        if ((double)params <= ratio * (double)lc_graph_params(g)) return LC_OK;
-        lc_plan_free(*out);
-        *out = NULL;
+    lc_pieces *pc = NULL;
+    lc_budget_result br = {0};
+    lc_budget_opts o = {LC_BUDGET_SIZE, ratio, 0, {LC_LAYER_AUTO, 0}, NULL, NULL};
+    lc_status st2 = lc_pieces_compute(g, calib, &pc, err);
+    if (!st2) st2 = lc_budget_search(g, st, calib, pc, &o, &br, err);
+    if (!st2 && !br.met) {
+        err->code = st2 = LC_ERR_INVALID;
+        snprintf(err->msg, sizeof err->msg, "no plan reaches %.0f%% of the size", 100 * ratio);
     }
-    err->code = LC_ERR_INVALID;
-    snprintf(err->msg, sizeof err->msg, "no threshold reaches %.0f%% of the size", 100 * ratio);
-    return err->code;
+    if (!st2) {
+        *out = br.plan;
+        br.plan = NULL;
+        *method = lc_budget_method_name(br.method);
+    }
+    lc_budget_result_clear(&br);
+    lc_pieces_free(pc);
+    return st2;
 }
 
 static int sweep_svg(const char *dir, const lc_graph *g, const lc_stats *st, const lc_data *test,
@@ -247,7 +252,7 @@ int cmd_demo(int argc, char **argv)
 
     printf("\n3. compressing\n");
     lc_layer_threshold lt = {LC_LAYER_AUTO, 0};
-    double tau_budget = 0;
+    const char *budget_method = "";
     /* plans fail with the library's message (lcerr); compress_to and
      * fine_tune print their own */
     if (lc_plan_from_stats(g, st, 1.0, lt, &p, &err)) goto lcerr;
@@ -258,7 +263,7 @@ int cmd_demo(int argc, char **argv)
     if (compress_to(g, p, calib, test, &res[1], &err) || fine_tune(res[1].g, train, &c, &err)) goto done;
     lc_plan_free(p);
     p = NULL;
-    if (plan_for_size(g, st, 0.5, &p, &tau_budget, &err)) goto lcerr;
+    if (plan_for_size(g, st, calib, 0.5, &p, &budget_method, &err)) goto lcerr;
     if (compress_to(g, p, calib, test, &res[2], &err) || fine_tune(res[2].g, train, &c, &err)) goto done;
     for (int r = 1; r < 3; r++) {
         if (lc_evaluate(res[r].g, test, &ev0, &err)) goto lcerr;
@@ -285,11 +290,11 @@ int cmd_demo(int argc, char **argv)
         print_row(res[r].name, res[r].g, p0, res[r].test_acc, res[r].calib_diff, res[r].reload_diff);
     printf("\n  * largest output change of the fold (before fine-tuning) on the held-out images\n"
            "  ** largest output difference after writing the ONNX file and reading it back\n"
-           "  the 50%% budget used tau = %.2f (the paper's rule: lower tau until the size fits)\n\n",
-           tau_budget);
+           "  the 50%% budget was searched as compress --target-size does; the %s candidate won\n\n",
+           budget_method);
     /* verification: the exact fold changes outputs by rounding only, files read back as written */
-    double scale = 1;
-    bool ok = res[0].calib_diff <= 1e-4 * (scale + 10) && orig.reload_diff == 0;
+    /* the outputs are logits of order 10: 1e-3 is DESIGN's 1e-4 relative */
+    bool ok = res[0].calib_diff <= 1e-3 && orig.reload_diff == 0;
     for (int r = 0; r < 3; r++) ok = ok && res[r].reload_diff == 0;
     printf("verified: %s. Files in %s/: original.onnx exact.onnx lossy_finetuned.onnx "
            "budget50_finetuned.onnx sweep.svg model.c model.h\n", ok ? "yes" : "NO", dir);
