@@ -1,5 +1,6 @@
 /* eval.c - accuracy and cross-entropy of a model on labelled data. */
 #include "internal.h"
+#include "work.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -48,28 +49,28 @@ lc_status lc_evaluate(const lc_graph *g, const lc_data *d, lc_eval_result *res, 
         if (y[r] < 0 || y[r] >= classes)
             return lc_fail(err, LC_ERR_SHAPE, "label %d of sample %zu is not one of the model's %d classes",
                            (int)y[r], r + 1, classes);
-    /* batches keep memory at two batches of outputs, not the whole data */
-    const size_t batch = 4096;
-    size_t m0 = n < batch ? n : batch;
-    float *out = malloc((m0 ? m0 : 1) * (size_t)w * sizeof(float));
-    if (!out) return lc_fail(err, LC_ERR_NOMEM, "out of memory");
+    /* one set of batch buffers for the whole pass (lc_forward would
+     * allocate its own on every call) */
+    size_t batch = n < LC_BATCH ? n : LC_BATCH;
+    lc_work wk;
+    if (batch) {
+        lc_status st = lc_work_init(&wk, g, batch, err);
+        if (st) return st;
+    }
     lc_act_kind kind = g->nodes[g->n_nodes - 1].act.kind;
     double loss = 0;
     size_t correct = 0;
     for (size_t r = 0; r < n; r += batch) {
         size_t m = n - r < batch ? n - r : batch;
-        lc_status st = lc_forward(g, lc_data_x(d) + r * (size_t)lc_data_cols(d), m, out, err);
-        if (st) {
-            free(out);
-            return st;
-        }
+        lc_forward_batch(g, &wk, lc_data_x(d) + r * (size_t)lc_data_cols(d), m, NULL, NULL);
+        const float *out = wk.h[g->n_nodes - 1];
         for (size_t i = 0; i < m; i++) {
             const float *o = out + i * (size_t)w;
             loss += row_loss(kind, o, w, y[r + i]);
             correct += lc_row_class(kind, o, w) == y[r + i];
         }
     }
-    free(out);
+    if (batch) lc_work_free(&wk);
     res->samples = n;
     res->accuracy = n ? (double)correct / (double)n : 0;
     res->loss = n ? loss / (double)n : 0;
