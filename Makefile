@@ -47,7 +47,10 @@ $(B)/.setup: scripts/setup.sh
 	@sh scripts/setup.sh build
 	@mkdir -p $(B) && touch $@
 
-$(GEN_SRC): /usr/include/onnx/onnx.proto $(B)/.setup
+# The .proto comes with libonnx-dev, which the set-up step installs: it is an
+# order-only prerequisite of the stamp, never a file make must find before
+# set-up has run (on a new machine it does not exist yet).
+$(GEN_SRC): | $(B)/.setup
 	@mkdir -p $(B)/gen
 	protoc-c --c_out=$(B)/gen -I/usr/include/onnx /usr/include/onnx/onnx.proto
 

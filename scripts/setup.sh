@@ -3,7 +3,7 @@
 # As root it runs apt-get; otherwise it prints the command to run.
 # Usage: scripts/setup.sh [build|test]
 set -e
-pkgs="gcc make libopenblas-dev libprotobuf-c-dev protobuf-c-compiler libonnx-dev zlib1g-dev libcjson-dev libcsv-dev libglpk-dev"
+pkgs="gcc make pkg-config libopenblas-dev libprotobuf-c-dev protobuf-c-compiler libonnx-dev zlib1g-dev libcjson-dev libcsv-dev libglpk-dev"
 if [ "${1:-build}" = test ]; then
     # ONNX Runtime comes from npm (tests/tools); node and npm from Debian
     pkgs="$pkgs nodejs npm"
