@@ -15,7 +15,7 @@
 #ifndef LC_ONNX_IMP_H
 #define LC_ONNX_IMP_H
 
-#include "internal.h"
+#include "core/internal.h"
 #include "onnx.pb-c.h"
 
 #define OX_MAX_RANK 8

@@ -5,7 +5,7 @@
  * checks that no proven neuron ever leaves its piece. Strength: symbolic
  * bounds prove strictly more than intervals on a stack of linear layers. */
 #include "test.h"
-#include "work.h"
+#include "core/work.h"
 
 #include <dirent.h>
 #include <float.h>

@@ -1,6 +1,6 @@
 /* test_graph.c - graph operations and the forward pass against its reference. */
 #include "test.h"
-#include "internal.h"
+#include "core/internal.h"
 
 #include <stdlib.h>
 #include <string.h>

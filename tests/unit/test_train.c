@@ -2,9 +2,9 @@
  * random graphs with skip edges, the optimizers' update rules, training on a
  * real data set, determinism, early stopping and the standardisation fold. */
 #include "test.h"
-#include "internal.h"
+#include "core/internal.h"
 #include "data/data.h"
-#include "work.h"
+#include "core/work.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -8,8 +8,8 @@
  * in their pieces keep the original's prediction (up to float rounding), and
  * only the others are run through the folded model. lc_evaluate() on the
  * folded model is the reference path; the tests compare the two. */
-#include "compress.h"
-#include "work.h"
+#include "compress/compress.h"
+#include "core/work.h"
 
 #include <stdlib.h>
 #include <string.h>

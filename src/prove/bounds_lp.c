@@ -11,7 +11,7 @@
  *              + sum_c min((c - A^T pi)_c y_c, y_c in [l_c, u_c])
  * is recomputed with its rounding error, so an inaccurate LP solution can
  * only weaken a bound, never make it wrong (docs/proofs.md). */
-#include "bounds.h"
+#include "prove/bounds.h"
 
 #include <glpk.h>
 #include <limits.h>

@@ -1,7 +1,7 @@
 /* plan.c - fold plans: for every hidden neuron "keep" or the piece it is
  * folded to, plus the one-fold cost model (DESIGN section 3). The transform
  * that applies a plan is in fold.c. */
-#include "compress.h"
+#include "compress/compress.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* policy.c - which neurons to fold: threshold tau, the paper's layer
  * threshold (count or fraction), and `auto`, which asks the cost model
  * (lc_plan_params_after) about the whole graph. */
-#include "compress.h"
+#include "compress/compress.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,8 +1,8 @@
 /* analysis.c - activation statistics: per hidden neuron, how many samples
  * fall in each linear piece of its activation, and the range of z. One
  * batched forward pass with a z-hook, so it costs about one inference. */
-#include "compress.h"
-#include "work.h"
+#include "compress/compress.h"
+#include "core/work.h"
 
 #include <math.h>
 #include <stdlib.h>

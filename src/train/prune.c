@@ -4,8 +4,8 @@
  * at the size budget (docs/pruning.md). Removal is plain structural surgery
  * (lc_graph_remove_neurons), not folding: a removed neuron's output is
  * replaced by 0 (or a given constant), so the function changes. */
-#include "internal.h"
-#include "work.h"
+#include "core/internal.h"
+#include "core/work.h"
 #include "data/data.h"
 
 #include <math.h>

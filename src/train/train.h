@@ -3,8 +3,8 @@
 #ifndef LC_TRAIN_H
 #define LC_TRAIN_H
 
-#include "internal.h"
-#include "work.h"
+#include "core/internal.h"
+#include "core/work.h"
 
 /* Buffers for the forward and backward pass of batches of up to `rows`
  * samples, allocated once so that a training step allocates nothing. */

@@ -16,7 +16,7 @@
  * to exactly 0 or 1 (lc_induce_select), the gate-1 neurons folded with
  * lc_fold and the result fine-tuned (lc_finetune).
  */
-#include "train.h"
+#include "train/train.h"
 
 #include <limits.h>
 #include <math.h>

@@ -1,6 +1,6 @@
 /* eval.c - accuracy and cross-entropy of a model on labelled data. */
-#include "internal.h"
-#include "work.h"
+#include "core/internal.h"
+#include "core/work.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
 #ifndef LC_BOUNDS_H
 #define LC_BOUNDS_H
 
-#include "internal.h"
+#include "core/internal.h"
 
 #include <float.h>
 #include <math.h>

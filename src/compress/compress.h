@@ -4,7 +4,7 @@
 #ifndef LC_COMPRESS_H
 #define LC_COMPRESS_H
 
-#include "internal.h"
+#include "core/internal.h"
 
 #include <stdint.h>
 

@@ -8,7 +8,7 @@
  * evaluated with lc_plan_accuracy, which runs only the samples on which a
  * folded neuron leaves its piece. Plans that different thresholds produce
  * alike are scored once (a cache keyed by a hash of the plan). */
-#include "compress.h"
+#include "compress/compress.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -12,7 +12,7 @@
  * a newly computed quantity is bounded and accumulated in eL/eU; rounding of
  * coefficients already present is harmless, since the relaxations hold for
  * any coefficient values (docs/proofs.md). */
-#include "bounds.h"
+#include "prove/bounds.h"
 
 #include <cblas.h>
 #include <math.h>

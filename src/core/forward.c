@@ -1,6 +1,6 @@
 /* forward.c - batched inference: one SGEMM per edge, then the activation. */
-#include "internal.h"
-#include "work.h"
+#include "core/internal.h"
+#include "core/work.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* blas.c - the one matrix-product wrapper over CBLAS, and its reference. */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <cblas.h>
 

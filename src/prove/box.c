@@ -1,6 +1,6 @@
 /* box.c - the input box of the provers: per-feature [lo, hi] of the model's
  * input vector, from arrays, one range, a data set or a CSV file. */
-#include "bounds.h"
+#include "prove/bounds.h"
 
 #include <ctype.h>
 #include <errno.h>

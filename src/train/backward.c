@@ -9,7 +9,7 @@
  *     db_k = column sums of dz_k, dslope_k = column sums of dh_k * min(z_k, 0)
  * A node's dh is complete when we reach it, because all its consumers come
  * later in the order. */
-#include "train.h"
+#include "train/train.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -8,7 +8,7 @@
  * result with lc_graph_create. The same code runs without weights to count
  * the parameters a plan leads to (lc_plan_params_after), so the cost model
  * and the transform cannot disagree. */
-#include "compress.h"
+#include "compress/compress.h"
 
 #include <stdlib.h>
 #include <string.h>

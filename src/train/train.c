@@ -1,7 +1,7 @@
 /* train.c - PyTorch-style initialisation, mini-batch training with Adam or
  * SGD, early stopping, and the standardisation fold. The gradient itself is
  * in backward.c. */
-#include "train.h"
+#include "train/train.h"
 #include "data/data.h"
 
 #include <math.h>

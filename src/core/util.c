@@ -1,5 +1,5 @@
 /* util.c - errors, threads and whole-file I/O. */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <cblas.h>
 #include <errno.h>

@@ -13,7 +13,7 @@
  * Everything taken from the model file (node, column, category and class
  * names) goes into comments only, escaped so that it can neither end the
  * comment nor upset a compiler (see put_quoted). */
-#include "internal.h"
+#include "core/internal.h"
 #include "data/data.h"
 
 #include <ctype.h>

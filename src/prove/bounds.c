@@ -2,8 +2,8 @@
  * float32 error margins, relaxations and the driver lc_prove() that runs
  * interval, symbolic (bounds_sym.c) and LP (bounds_lp.c) bounds node by node.
  * docs/proofs.md gives the soundness argument that the comments refer to. */
-#include "bounds.h"
-#include "compress.h"
+#include "prove/bounds.h"
+#include "compress/compress.h"
 
 #include <math.h>
 #include <stdlib.h>

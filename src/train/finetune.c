@@ -8,7 +8,7 @@
  * whose input edges take (x - mean) / sd of the training features, and maps
  * the trained weights back: the same function, trained on the scale it was
  * first trained on. */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* graph.c - the model as a graph of dense nodes (DESIGN section 2). */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
 #ifndef LC_WORK_H
 #define LC_WORK_H
 
-#include "internal.h"
+#include "core/internal.h"
 
 /* Rows per batch: large enough for efficient SGEMM, small enough that a
  * batch of all activations stays in the low megabytes for typical MLPs. */
