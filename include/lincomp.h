@@ -766,11 +766,24 @@ typedef struct lc_train_opts {
      * bars); or NULL. Both callbacks get cb_ctx. */
     void (*batch_cb)(void *ctx, int epoch, size_t done, size_t n);
     void *cb_ctx;
+    /* Distillation: a teacher (e.g. the model g was compressed from; same
+     * input and output widths as g) makes the loss of a row
+     *   alpha T^2 KL(softmax(t/T) || softmax(s/T)) + (1 - alpha) CE(s, label)
+     * on the teacher's logits t and g's logits s (sigmoids for one output
+     * unit); rows without labels take the first term alone, so the
+     * training data need no labels. NULL: the labels alone. */
+    const lc_graph *teacher;
+    double temperature;      /* T > 0 */
+    double alpha;            /* in [0, 1] */
 } lc_train_opts;
 
 /* Fills o with the defaults: 10 epochs, batch 32, Adam (lr 0 = default,
  * betas 0.9/0.999, eps 1e-8), SGD momentum 0.9, no weight decay, seed 0,
- * no early stopping, monitor the validation loss, no callback. */
+ * no early stopping, monitor the validation loss, no callback, no teacher
+ * (temperature LC_DISTILL_T, alpha LC_DISTILL_ALPHA for when one is set;
+ * docs/training.md has the measurements behind them). */
+#define LC_DISTILL_T 2.0
+#define LC_DISTILL_ALPHA 0.7
 LC_API void lc_train_opts_default(lc_train_opts *o);
 
 /* Trains every weight, bias and PReLU slope of g (skip edges included) with
@@ -779,10 +792,14 @@ LC_API void lc_train_opts_default(lc_train_opts *o);
  * A single output unit is a binary classifier (sigmoid cross-entropy on the
  * logit, labels 0 and 1). Each epoch visits the training rows in an order
  * shuffled by o->seed, in mini-batches of o->batch. `val` (may be NULL) is
- * evaluated after each epoch, for the callback and early stopping.
+ * evaluated after each epoch, for the callback and early stopping (on the
+ * labels' cross-entropy and accuracy also with a teacher; val needs labels).
+ * With o->teacher, `train` may be unlabelled; the epoch's train_acc is then
+ * the agreement with the teacher's predictions.
  * Same seed and same BLAS threads: the same model, bit for bit.
  * Errors: LC_ERR_INVALID (bad options, unlabelled or empty data),
- * LC_ERR_SHAPE (feature count or a label does not fit the model),
+ * LC_ERR_SHAPE (feature count or a label does not fit the model, or the
+ * teacher's input or output width differs from g's),
  * LC_ERR_NUMERIC (the loss became NaN or infinite; try a lower lr),
  * LC_ERR_NOMEM. On any error g is left as it was on entry. */
 LC_API lc_status lc_train(lc_graph *g, const lc_data *train, const lc_data *val,
@@ -1009,8 +1026,9 @@ LC_API void lc_budget_result_clear(lc_budget_result *r);
  * (x - mean) / sd of train's features (sd 1 for constant features), trained,
  * and mapped back, so that models whose first layer absorbed a
  * standardisation (raw features of very different scales) train as well as
- * they did originally. On any error g is left as it was. Errors: those of
- * lc_train, LC_ERR_NOMEM. */
+ * they did originally. With o->teacher (distillation) the teacher sees the
+ * raw features and train may be unlabelled (docs/training.md). On any error
+ * g is left as it was. Errors: those of lc_train, LC_ERR_NOMEM. */
 LC_API lc_status lc_finetune(lc_graph *g, const lc_data *train, const lc_data *val,
                              const lc_train_opts *o, lc_error *err);
 

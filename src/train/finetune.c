@@ -7,8 +7,12 @@
  * small weights by a large fraction each step. So lc_finetune trains a copy
  * whose input edges take (x - mean) / sd of the training features, and maps
  * the trained weights back: the same function, trained on the scale it was
- * first trained on. */
-#include "core/internal.h"
+ * first trained on.
+ *
+ * With a teacher in the options (distillation), its logits are taken on the
+ * raw features once, before the loop, and lc_train_soft trains on them: the
+ * teacher keeps its own coordinates and runs once per row, not per epoch. */
+#include "train/train.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -102,13 +106,25 @@ lc_status lc_finetune(lc_graph *g, const lc_data *train, const lc_data *val,
         return lc_fail(err, LC_ERR_SHAPE, "fine-tuning: the data has %d features, the model "
                        "takes %d", lc_data_cols(val && lc_data_cols(val) != cols ? val : train),
                        cols);
-    if (!lc_data_y(train) || (val && !lc_data_y(val)))
-        return lc_fail(err, LC_ERR_INVALID, "fine-tuning needs labelled data");
+    if ((!o->teacher && !lc_data_y(train)) || (val && !lc_data_y(val)))
+        return lc_fail(err, LC_ERR_INVALID, "fine-tuning needs labelled data%s",
+                       o->teacher ? " for validation" : " (or a teacher to distil from)");
+    if (o->teacher && (lc_graph_input_width(o->teacher) != cols ||
+                       lc_graph_output_width(o->teacher) != lc_graph_output_width(g)))
+        return lc_fail(err, LC_ERR_SHAPE, "distillation: the teacher maps %d features to %d "
+                       "outputs, the model %d to %d", lc_graph_input_width(o->teacher),
+                       lc_graph_output_width(o->teacher), cols, lc_graph_output_width(g));
+    size_t n = lc_data_rows(train), cells = 0;
+    if (o->teacher && !lc_mul_ok(n, (size_t)lc_graph_output_width(g), &cells))
+        return lc_fail(err, LC_ERR_NOMEM, "fine-tuning: data too large");
     double *mean = malloc((size_t)cols * sizeof *mean), *sd = malloc((size_t)cols * sizeof *sd);
+    float *soft = o->teacher ? malloc((cells ? cells : 1) * sizeof *soft) : NULL;
     lc_data *tr = NULL, *va = NULL;
     lc_graph *h = NULL;
     lc_status st = LC_OK;
-    if (!mean || !sd) st = lc_fail(err, LC_ERR_NOMEM, "fine-tuning: out of memory");
+    if (!mean || !sd || (o->teacher && !soft))
+        st = lc_fail(err, LC_ERR_NOMEM, "fine-tuning: out of memory");
+    if (!st && o->teacher) st = lc_logits(o->teacher, lc_data_x(train), n, soft, err);
     if (!st) {
         moments(train, mean, sd);
         st = standardised(train, mean, sd, &tr, err);
@@ -117,7 +133,7 @@ lc_status lc_finetune(lc_graph *g, const lc_data *train, const lc_data *val,
     if (!st) st = lc_graph_clone(g, &h, err);
     if (!st) {
         rescale_inputs(h, mean, sd, true);
-        st = lc_train(h, tr, va, o, err);
+        st = lc_train_soft(h, tr, va, o, soft, err);
     }
     if (!st) {
         rescale_inputs(h, mean, sd, false);
@@ -129,5 +145,6 @@ lc_status lc_finetune(lc_graph *g, const lc_data *train, const lc_data *val,
     lc_data_free(va);
     free(mean);
     free(sd);
+    free(soft);
     return st;
 }
