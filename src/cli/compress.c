@@ -44,7 +44,9 @@ static void usage(FILE *f)
                "  empirical ones on top)\n\n"
                "fine-tuning of the compressed model (after folding and budgets):\n"
                "  --finetune EPOCHS        train the compressed graph for EPOCHS epochs\n"
-               "  --train FILE             labelled training data (required with --finetune)\n"
+               "  --train FILE             its training data (default: the --data rows;\n"
+               "                           labels needed only with --finetune-target labels)\n"
+               CLI_DISTILL_HELP
                "  --optimizer adam|sgd     (default adam)\n"
                "  --lr X                   (default %g for adam, %g for sgd)\n"
                "  --batch N                (default 32)\n"
@@ -63,6 +65,7 @@ typedef struct {
     double drop_pp;  /* < 0: off */
     int finetune;    /* epochs, 0: off */
     lc_train_opts topts;
+    cli_distill dist;
     bool ft_opt_given;
     cli_prove pr;
 } args;
@@ -200,7 +203,8 @@ static int parse(int argc, char **argv, cli_common *c, args *a, const char **mod
         {"target-size", required_argument, 0, OPT_TARGET},
         {"max-drop", required_argument, 0, OPT_DROP},
         {"finetune", required_argument, 0, OPT_FINETUNE},
-        {"train", required_argument, 0, OPT_TRAIN}, CLI_OPTIMIZER_OPTIONS, {0, 0, 0, 0}};
+        {"train", required_argument, 0, OPT_TRAIN}, CLI_OPTIMIZER_OPTIONS, CLI_DISTILL_OPTIONS,
+        {0, 0, 0, 0}};
     int opt;
     long v;
     while ((opt = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
@@ -232,6 +236,7 @@ static int parse(int argc, char **argv, cli_common *c, args *a, const char **mod
         case OPT_TRAIN: a->train = optarg; break;
         default: {
             int r = cli_optimizer_opt(&a->topts, opt, optarg);
+            if (r == 0) r = cli_distill_opt(&a->dist, opt, optarg);
             if (r > 0) a->ft_opt_given = true;
             if (r == 0) r = cli_prove_opt(&a->pr, opt, optarg);
             if (r < 0) return EXIT_USAGE;
@@ -253,9 +258,10 @@ static int parse(int argc, char **argv, cli_common *c, args *a, const char **mod
     if (budget && a->tau_set)
         return cli_usage_error("--threshold and a budget both choose thresholds: give one");
     if (budget && a->pr.on) return cli_usage_error("--prove cannot be combined with a budget");
-    if (a->finetune && !a->train) return cli_usage_error("--finetune needs --train DATA");
     if (!a->finetune && (a->train || a->ft_opt_given))
-        return cli_usage_error("--train, --lr, --batch, --optimizer and --seed need --finetune");
+        return cli_usage_error("--train, --lr, --batch, --optimizer, --seed and the distillation "
+                               "options need --finetune");
+    if (cli_distill_check(&a->dist)) return EXIT_USAGE;
     if (!a->topts.lr)
         a->topts.lr = a->topts.optimizer == LC_OPT_SGD ? FINETUNE_LR_SGD : FINETUNE_LR_ADAM;
     a->topts.epochs = a->finetune ? a->finetune : 1;
@@ -326,8 +332,8 @@ done:
 
 /* Fine-tunes cg; with --val keeps the best epoch, and the folded model
  * itself when no epoch beats it on --val. */
-static int finetune(const cli_common *c, args *a, lc_graph **cgp, const lc_data *tr,
-                    const lc_data *v, outcome *r)
+static int finetune(const cli_common *c, args *a, const lc_graph *g, lc_graph **cgp,
+                    const lc_data *tr, const lc_data *v, outcome *r)
 {
     lc_graph *cg = *cgp;
     lc_error err = {0};
@@ -339,8 +345,10 @@ static int finetune(const cli_common *c, args *a, lc_graph **cgp, const lc_data 
         a->topts.patience = a->topts.epochs + 1; /* never stops; restores the best */
         a->topts.monitor = LC_MONITOR_VAL_ACC;
     }
+    cli_distill_apply(&a->dist, g, &a->topts);
     if (lc_graph_clone(cg, &keep, &err)) return cli_lc_error(&err);
-    cli_stage(c, "fine-tuning for %d epochs on %zu samples", a->finetune, lc_data_rows(tr));
+    cli_stage(c, "fine-tuning for %d epochs on %zu samples (%s)", a->finetune, lc_data_rows(tr),
+              a->dist.labels ? "labels" : "distillation");
     if (lc_finetune(cg, tr, v, &a->topts, &err)) {
         lc_graph_free(keep);
         return cli_lc_error(&err);
@@ -409,7 +417,8 @@ static cJSON *report(const char *model, const args *a, const lc_graph *g, const 
     else cJSON_AddNullToObject(rep, "accuracy_after_finetune");
     if (a->finetune) {
         cJSON *f = cJSON_AddObjectToObject(rep, "finetune");
-        cJSON_AddStringToObject(f, "train", a->train);
+        cJSON_AddStringToObject(f, "train", a->train ? a->train : a->data);
+        cli_distill_json(f, &a->dist);
         cJSON_AddStringToObject(f, "optimizer", a->topts.optimizer == LC_OPT_SGD ? "sgd" : "adam");
         cJSON_AddNumberToObject(f, "lr", a->topts.lr);
         cJSON_AddNumberToObject(f, "batch", a->topts.batch);
@@ -476,6 +485,7 @@ int cmd_compress(int argc, char **argv)
     args a = {.tau = 1.0, .layer = "auto", .drop_pp = -1};
     lc_train_opts_default(&a.topts);
     a.topts.lr = 0;
+    cli_distill_init(&a.dist);
     const char *model_path;
     int prc = parse(argc, argv, &c, &a, &model_path);
     if (prc >= 0) return prc;
@@ -500,7 +510,11 @@ int cmd_compress(int argc, char **argv)
     }
     if (cli_load_data(&c, a.data, g, false, &d)) goto done;
     if (a.val && cli_load_data(&c, a.val, g, true, &v)) goto done;
-    if (a.train && cli_load_data(&c, a.train, g, true, &tr)) goto done;
+    if (a.train && cli_load_data(&c, a.train, g, a.dist.labels, &tr)) goto done;
+    if (a.finetune && a.dist.labels && !a.train && !lc_data_y(d)) {
+        cli_error(1, "%s: no labels for --finetune-target labels (give --train)", a.data);
+        goto done;
+    }
     if (lc_data_rows(d) == 0) {
         cli_error(1, "%s: no samples", a.data);
         goto done;
@@ -521,7 +535,7 @@ int cmd_compress(int argc, char **argv)
     double diff;
     if (cli_max_abs_diff(g, cg, d, &diff)) goto done;
     if (v && (lc_evaluate(g, v, &r.before, &err) || lc_evaluate(cg, v, &r.after, &err))) goto lcerr;
-    if (a.finetune && finetune(&c, &a, &cg, tr, v, &r)) goto done;
+    if (a.finetune && finetune(&c, &a, g, &cg, tr ? tr : d, v, &r)) goto done;
     if (lc_onnx_save(cg, a.out, &err)) goto lcerr;
 
     rep = report(model_path, &a, g, cg, d, plan, map, pf, diff, v != NULL, &r, budget_secs);
