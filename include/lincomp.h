@@ -1108,6 +1108,10 @@ typedef struct lc_induce_opts {
     double anneal_share;   /* in (0, 1]: share of the induction steps during
                               which lambda changes; then it is held (0.8) */
     uint64_t seed;         /* shuffling */
+    int finetune_labels;   /* 1: fine-tune on the labels alone; 0 (default):
+                              distil from g (lc_train_opts.teacher) */
+    double temperature;    /* of the distillation (default LC_DISTILL_T) */
+    double alpha;          /* of the distillation (default LC_DISTILL_ALPHA) */
     void (*epoch_cb)(void *ctx, const lc_induce_epoch *info);  /* or NULL */
     void *cb_ctx;
 } lc_induce_opts;

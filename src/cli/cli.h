@@ -48,10 +48,12 @@ enum { OPT_FT_TARGET = 1020, OPT_TEMPERATURE, OPT_DISTILL_ALPHA };
     {"finetune-target", required_argument, 0, OPT_FT_TARGET},                   \
     {"temperature", required_argument, 0, OPT_TEMPERATURE},                     \
     {"distill-alpha", required_argument, 0, OPT_DISTILL_ALPHA}
-#define CLI_DISTILL_HELP                                                        \
+/* DEF: the command's default target, "distill" or "labels" */
+#define CLI_DISTILL_HELP(DEF)                                                   \
     "  --finetune-target T      distill: towards the original model's outputs\n" \
     "                           (soft targets, mixed with labels where the data\n" \
-    "                           has them; default), labels: the labels alone\n" \
+    "                           has them); labels: the labels alone (default\n" \
+    "                           " DEF ")\n"                                       \
     "  --temperature T          of the soft targets (default 2)\n"             \
     "  --distill-alpha A        weight of the soft targets against the labels,\n" \
     "                           0..1 (default 0.7; rows without labels: 1)\n"

@@ -46,7 +46,7 @@ static void usage(FILE *f)
                "  --finetune EPOCHS        train the compressed graph for EPOCHS epochs\n"
                "  --train FILE             its training data (default: the --data rows;\n"
                "                           labels needed only with --finetune-target labels)\n"
-               CLI_DISTILL_HELP
+               CLI_DISTILL_HELP("distill")
                "  --optimizer adam|sgd     (default adam)\n"
                "  --lr X                   (default %g for adam, %g for sgd)\n"
                "  --batch N                (default 32)\n"

@@ -61,10 +61,14 @@ static void on_batch(void *ctx, int epoch, size_t done, size_t n)
     cli_progress_update(&p->bar, (double)done);
 }
 
-static int fine_tune(lc_graph *g, const lc_data *train, const cli_common *c, lc_error *err)
+/* One epoch towards the original model's outputs (distillation, with the
+ * labels mixed in). */
+static int fine_tune(lc_graph *g, const lc_graph *orig, const lc_data *train, const cli_common *c,
+                     lc_error *err)
 {
     lc_train_opts o;
     lc_train_opts_default(&o);
+    o.teacher = orig;
     o.epochs = 1;
     o.batch = 128;
     o.lr = 1e-4;
@@ -260,11 +264,11 @@ int cmd_demo(int argc, char **argv)
     lc_plan_free(p);
     p = NULL;
     if (lc_plan_from_stats(g, st, 0.9, lt, &p, &err)) goto lcerr;
-    if (compress_to(g, p, calib, test, &res[1], &err) || fine_tune(res[1].g, train, &c, &err)) goto done;
+    if (compress_to(g, p, calib, test, &res[1], &err) || fine_tune(res[1].g, g, train, &c, &err)) goto done;
     lc_plan_free(p);
     p = NULL;
     if (plan_for_size(g, st, calib, 0.5, &p, &budget_method, &err)) goto lcerr;
-    if (compress_to(g, p, calib, test, &res[2], &err) || fine_tune(res[2].g, train, &c, &err)) goto done;
+    if (compress_to(g, p, calib, test, &res[2], &err) || fine_tune(res[2].g, g, train, &c, &err)) goto done;
     for (int r = 1; r < 3; r++) {
         if (lc_evaluate(res[r].g, test, &ev0, &err)) goto lcerr;
         res[r].test_acc = ev0.accuracy;

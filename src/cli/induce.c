@@ -34,6 +34,7 @@ static void usage(FILE *f)
             "                        --min-steps)\n"
             "  --min-steps N         at least N induction steps (default %d)\n"
             "  --finetune-epochs N   after folding (default %d)\n"
+            CLI_DISTILL_HELP("distill")
             "  --batch N             (default %d)\n"
             "  --lr X                Adam learning rate of the weights (default %g)\n"
             "  --gate-lr X           Adam learning rate of the gates (default %g)\n"
@@ -101,6 +102,8 @@ static cJSON *report(const char *model, const char *out, const lc_graph *g, cons
     cJSON_AddNumberToObject(sch, "epochs", r->epochs);
     cJSON_AddNumberToObject(sch, "min_steps", o->min_steps);
     cJSON_AddNumberToObject(sch, "finetune_epochs", o->finetune_epochs);
+    cli_distill dist = {o->finetune_labels, o->temperature, o->alpha, false};
+    cli_distill_json(cJSON_AddObjectToObject(sch, "finetune_target"), &dist);
     cJSON_AddNumberToObject(sch, "batch", o->batch);
     cJSON_AddNumberToObject(sch, "lr", o->lr);
     cJSON_AddNumberToObject(sch, "gate_lr", o->gate_lr);
@@ -172,10 +175,13 @@ int compress_induce(int argc, char **argv)
         {"lambda-factor", required_argument, 0, OPT_LFACTOR},
         {"seed", required_argument, 0, OPT_SEED}, {"report", required_argument, 0, OPT_REPORT},
         {"induce", no_argument, 0, OPT_INDUCE}, {"output", required_argument, 0, 'o'},
+        CLI_DISTILL_OPTIONS,
         {0, 0, 0, 0}};
     cli_common c = {0};
     lc_induce_opts o;
     lc_induce_opts_default(&o);
+    cli_distill dist;
+    cli_distill_init(&dist);
     const char *train_path = NULL, *val_path = NULL, *test_path = NULL, *out_path = NULL,
                *report_path = NULL;
     bool have_target = false;
@@ -234,7 +240,8 @@ int compress_induce(int argc, char **argv)
             o.seed = (uint64_t)v;
             break;
         default: {
-            int r = cli_common_opt(&c, opt, optarg, argv);
+            int r = cli_distill_opt(&dist, opt, optarg);
+            if (r == 0) r = cli_common_opt(&c, opt, optarg, argv);
             if (r < 0) return EXIT_USAGE;
             if (r == 0) return cli_usage_error("unknown option");
         }
@@ -246,6 +253,10 @@ int compress_induce(int argc, char **argv)
     if (!train_path) return cli_usage_error("--train is required");
     if (!val_path) return cli_usage_error("--val is required");
     if (!out_path) return cli_usage_error("-o OUT.onnx is required");
+    if (cli_distill_check(&dist)) return EXIT_USAGE;
+    o.finetune_labels = dist.labels;
+    o.temperature = dist.temp;
+    o.alpha = dist.alpha;
     if (cli_check_output(out_path)) return 1;
 
     lc_graph *g = NULL, *f = NULL;

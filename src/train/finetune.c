@@ -109,22 +109,13 @@ lc_status lc_finetune(lc_graph *g, const lc_data *train, const lc_data *val,
     if ((!o->teacher && !lc_data_y(train)) || (val && !lc_data_y(val)))
         return lc_fail(err, LC_ERR_INVALID, "fine-tuning needs labelled data%s",
                        o->teacher ? " for validation" : " (or a teacher to distil from)");
-    if (o->teacher && (lc_graph_input_width(o->teacher) != cols ||
-                       lc_graph_output_width(o->teacher) != lc_graph_output_width(g)))
-        return lc_fail(err, LC_ERR_SHAPE, "distillation: the teacher maps %d features to %d "
-                       "outputs, the model %d to %d", lc_graph_input_width(o->teacher),
-                       lc_graph_output_width(o->teacher), cols, lc_graph_output_width(g));
-    size_t n = lc_data_rows(train), cells = 0;
-    if (o->teacher && !lc_mul_ok(n, (size_t)lc_graph_output_width(g), &cells))
-        return lc_fail(err, LC_ERR_NOMEM, "fine-tuning: data too large");
+    float *soft;
+    lc_status st = lc_teacher_logits(g, o->teacher, train, &soft, err);
+    if (st) return st;
     double *mean = malloc((size_t)cols * sizeof *mean), *sd = malloc((size_t)cols * sizeof *sd);
-    float *soft = o->teacher ? malloc((cells ? cells : 1) * sizeof *soft) : NULL;
     lc_data *tr = NULL, *va = NULL;
     lc_graph *h = NULL;
-    lc_status st = LC_OK;
-    if (!mean || !sd || (o->teacher && !soft))
-        st = lc_fail(err, LC_ERR_NOMEM, "fine-tuning: out of memory");
-    if (!st && o->teacher) st = lc_logits(o->teacher, lc_data_x(train), n, soft, err);
+    if (!mean || !sd) st = lc_fail(err, LC_ERR_NOMEM, "fine-tuning: out of memory");
     if (!st) {
         moments(train, mean, sd);
         st = standardised(train, mean, sd, &tr, err);

@@ -210,7 +210,9 @@ static lc_status check_data(const lc_graph *g, const lc_data *d, const char *wha
     return lc_data_y(d) ? lc_check_labels(g, lc_data_y(d), lc_data_rows(d), what, err) : LC_OK;
 }
 
-static lc_status check_opts(const lc_train_opts *o, lc_error *err)
+/* distill: the temperature and alpha are used (else not looked at, so that
+ * options made without lc_train_opts_default keep working) */
+static lc_status check_opts(const lc_train_opts *o, bool distill, lc_error *err)
 {
     const char *bad = o->epochs < 1                               ? "epochs must be >= 1"
                       : o->batch < 1                              ? "batch must be >= 1"
@@ -226,9 +228,10 @@ static lc_status check_opts(const lc_train_opts *o, lc_error *err)
                       : !(o->beta1 >= 0 && o->beta1 < 1 && o->beta2 >= 0 && o->beta2 < 1)
                           ? "Adam betas must be in [0, 1)"
                       : !(o->eps > 0 && isfinite(o->eps))         ? "Adam eps must be > 0"
-                      : !(o->temperature > 0 && isfinite(o->temperature))
+                      : distill && !(o->temperature > 0 && isfinite(o->temperature))
                           ? "the distillation temperature must be > 0"
-                      : !(o->alpha >= 0 && o->alpha <= 1)         ? "alpha must be in [0, 1]"
+                      : distill && !(o->alpha >= 0 && o->alpha <= 1)
+                          ? "the distillation alpha must be in [0, 1]"
                                                                    : NULL;
     return bad ? lc_fail(err, LC_ERR_INVALID, "training options: %s", bad) : LC_OK;
 }
@@ -263,33 +266,39 @@ static void evaluate(run *r, const lc_data *d, double *loss, double *acc)
     *acc = (double)correct / (double)n;
 }
 
-/* The teacher fits g: same input and output widths. */
-static lc_status check_teacher(const lc_graph *g, const lc_graph *t, lc_error *err)
+lc_status lc_teacher_logits(const lc_graph *g, const lc_graph *t, const lc_data *d,
+                            float **out, lc_error *err)
 {
+    *out = NULL;
+    if (!t) return LC_OK;
     if (lc_graph_input_width(t) != lc_graph_input_width(g) ||
-        lc_graph_output_width(t) != lc_graph_output_width(g))
+        lc_graph_output_width(t) != lc_graph_output_width(g) ||
+        lc_data_cols(d) != lc_graph_input_width(t))
         return lc_fail(err, LC_ERR_SHAPE, "distillation: the teacher maps %d features to %d "
-                       "outputs, the model %d to %d", lc_graph_input_width(t),
-                       lc_graph_output_width(t), lc_graph_input_width(g),
-                       lc_graph_output_width(g));
-    return LC_OK;
+                       "outputs, the model %d to %d (the data has %d features)",
+                       lc_graph_input_width(t), lc_graph_output_width(t),
+                       lc_graph_input_width(g), lc_graph_output_width(g), lc_data_cols(d));
+    size_t n = lc_data_rows(d), cells;
+    if (!lc_mul_ok(n ? n : 1, (size_t)lc_graph_output_width(g), &cells))
+        return lc_fail(err, LC_ERR_NOMEM, "distillation: too many rows");
+    float *soft = malloc(cells * sizeof *soft);
+    if (!soft) return lc_fail(err, LC_ERR_NOMEM, "out of memory for the teacher's outputs");
+    lc_status st = lc_logits(t, lc_data_x(d), n, soft, err);
+    if (st) free(soft);
+    else *out = soft;
+    return st;
 }
 
 lc_status lc_train(lc_graph *g, const lc_data *train, const lc_data *val,
                    const lc_train_opts *o, lc_error *err)
 {
-    if (!o->teacher) return lc_train_soft(g, train, val, o, NULL, err);
+    float *soft;
     lc_status st;
-    if ((st = check_opts(o, err)) || (st = check_teacher(g, o->teacher, err)) ||
-        (st = check_data(g, train, "training", false, err)))
+    if ((st = check_opts(o, o->teacher, err)) ||
+        (st = check_data(g, train, "training", !o->teacher, err)) ||
+        (st = lc_teacher_logits(g, o->teacher, train, &soft, err)))
         return st;
-    size_t n = lc_data_rows(train), cells;
-    if (!lc_mul_ok(n, (size_t)lc_graph_output_width(g), &cells))
-        return lc_fail(err, LC_ERR_NOMEM, "distillation: too many rows");
-    float *soft = malloc(cells * sizeof *soft);
-    if (!soft) return lc_fail(err, LC_ERR_NOMEM, "out of memory for the teacher's outputs");
-    st = lc_logits(o->teacher, lc_data_x(train), n, soft, err);
-    if (!st) st = lc_train_soft(g, train, val, o, soft, err);
+    st = lc_train_soft(g, train, val, o, soft, err);
     free(soft);
     return st;
 }
@@ -298,7 +307,7 @@ lc_status lc_train_soft(lc_graph *g, const lc_data *train, const lc_data *val,
                         const lc_train_opts *o, const float *soft, lc_error *err)
 {
     lc_status st;
-    if ((st = check_opts(o, err)) || (st = check_data(g, train, "training", !soft, err)) ||
+    if ((st = check_opts(o, soft, err)) || (st = check_data(g, train, "training", !soft, err)) ||
         (val && (st = check_data(g, val, "validation", true, err))))
         return st;
     size_t n = lc_data_rows(train), nf = g->n_floats;

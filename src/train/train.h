@@ -77,6 +77,12 @@ double lc_batch_grad(lc_bwork *b, const float *x, const int32_t *y, size_t rows,
 lc_status lc_train_soft(lc_graph *g, const lc_data *train, const lc_data *val,
                         const lc_train_opts *o, const float *soft, lc_error *err);
 
+/* The logits of teacher t (NULL: *out = NULL) on every row of d, for
+ * training g: malloc'd rows of d x output width, freed by the caller.
+ * LC_ERR_SHAPE unless t's input and output widths are g's and d's. */
+lc_status lc_teacher_logits(const lc_graph *g, const lc_graph *t, const lc_data *d,
+                            float **out, lc_error *err);
+
 /* Checks that every label lies in [0, classes of g); `what` names the data. */
 lc_status lc_check_labels(const lc_graph *g, const int32_t *y, size_t n, const char *what,
                           lc_error *err);

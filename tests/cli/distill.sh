@@ -69,6 +69,17 @@ check distill/options "$LINCOMP" compress "$M" --data "$U" --threshold 0.6 --fin
 json "$TMP/h.json" "j.finetune.temperature === 4 && j.finetune.alpha === 0.5" &&
     pass distill/options-reported || fail distill/options-reported "$(cat "$TMP/jerr")"
 
+# prune distils from the model it is given on request: unlabelled data then
+# suffice; its default stays the labels
+if "$LINCOMP" prune "$M" --train "$U" --target-size 0.5 --epochs 6 --quantile 0.2 --finetune-target distill \
+        -o "$TMP/p.onnx" --json >"$TMP/p.json" 2>"$TMP/err" &&
+    json "$TMP/p.json" "j.training.target === 'distill' && j.training.temperature > 0 && j.target_reached &&
+        j.per_epoch[j.per_epoch.length - 1].train_acc > 0.8"; then
+    pass distill/prune-unlabelled
+else fail distill/prune-unlabelled "$(head -c 300 "$TMP/err") $(cat "$TMP/jerr" 2>/dev/null)"; fi
+expect_error distill/err-prune-unlabelled 1 "no labels" "$TMP/p2.onnx" "$LINCOMP" prune "$M" --train "$U" \
+    --target-size 0.5 -o "$TMP/p2.onnx"
+
 # bad input: one line, exit 2 for usage and 1 otherwise, no output file
 O="$TMP/bad.onnx"
 C="$LINCOMP compress $M --data $U --threshold 0.6 -o $O"
