@@ -54,9 +54,11 @@ enum { OPT_FT_TARGET = 1020, OPT_TEMPERATURE, OPT_DISTILL_ALPHA };
     "                           (soft targets, mixed with labels where the data\n" \
     "                           has them); labels: the labels alone (default\n" \
     "                           " DEF ")\n"                                       \
-    "  --temperature T          of the soft targets (default 2)\n"             \
+    "  --temperature T          of the soft targets (default " CLI_STR(LC_DISTILL_T) ")\n" \
     "  --distill-alpha A        weight of the soft targets against the labels,\n" \
-    "                           0..1 (default 0.7; rows without labels: 1)\n"
+    "                           0..1 (default " CLI_STR(LC_DISTILL_ALPHA) "; rows without labels: 1)\n"
+#define CLI_STR_(x) #x
+#define CLI_STR(x) CLI_STR_(x)
 typedef struct cli_distill {
     bool labels;         /* --finetune-target labels */
     double temp, alpha;
