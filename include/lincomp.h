@@ -903,11 +903,13 @@ LC_API void lc_prune_opts_default(lc_prune_opts *o);
  * (compare lc_graph_params). A model whose stored preprocessing has its
  * standardisation folded into the first layer (lincomp train) is trained on
  * standardised features and folded back at the end, so that training sees
- * well-scaled inputs; the result takes the same inputs as g.
+ * well-scaled inputs; the result takes the same inputs as g. With
+ * o->train.teacher (distillation, e.g. g itself) its logits are taken once
+ * on train's raw features, and train may be unlabelled.
  * train and val hold g's input features (as lc_data_load gives them with
  * g's preprocessing). *out is owned by the caller. Errors: LC_ERR_INVALID
  * (target, quantile or start_acc out of range, bad training options, no
- * labels or no samples), LC_ERR_SHAPE (features or labels do not fit g),
+ * labels without a teacher, or no samples), LC_ERR_SHAPE (features or labels do not fit g),
  * LC_ERR_NUMERIC (training diverged), LC_ERR_NOMEM. */
 LC_API lc_status lc_prune(const lc_graph *g, const lc_data *train, const lc_data *val,
                           const lc_prune_opts *o, lc_graph **out, lc_error *err);
