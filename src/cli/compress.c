@@ -146,16 +146,13 @@ static int finetune(const cli_common *c, compress_args *a, lc_graph **cgp, const
 
 int cmd_compress(int argc, char **argv)
 {
-    /* --induce trains before it folds: its own path and options */
-    for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
-        if (!strcmp(argv[i], "--induce")) return compress_induce(argc, argv);
     cli_common c = {0};
-    compress_args a = {.tau = 1.0, .layer = "auto", .drop_pp = -1};
-    lc_train_opts_default(&a.topts);
-    a.topts.lr = 0;
+    compress_args a;
+    compress_defaults(&a);
     const char *model_path;
     int prc = compress_parse(argc, argv, &c, &a, &model_path);
     if (prc >= 0) return prc;
+    if (a.mode == MODE_INDUCE) return compress_induce(&c, &a, model_path);
     lc_error err = {0};
     lc_layer_threshold lt;
     if (lc_layer_threshold_parse(a.layer, &lt, &err)) return cli_usage_error("%s", err.msg);

@@ -9,8 +9,18 @@
 #define FINETUNE_LR_ADAM 1e-3
 #define FINETUNE_LR_SGD 1e-2
 
+/* The modes of compress; the option table says which options each can use. */
+enum {
+    MODE_THRESHOLD = 1, /* fold by --threshold (and --layer-threshold) */
+    MODE_BUDGET = 2,    /* --target-size or --max-drop: thresholds searched */
+    MODE_PROVE = 4,     /* --prove: fold what is proven on an input box */
+    MODE_INDUCE = 8     /* --induce: train neurons to become linear, then fold */
+};
+
 typedef struct compress_args {
+    int mode;                 /* one MODE_ */
     const char *data, *out, *val, *report, *train;
+    const char *test;         /* --induce: test data for the report */
     double tau;
     bool tau_set;
     const char *layer;
@@ -18,9 +28,12 @@ typedef struct compress_args {
     double drop_pp;  /* < 0: off */
     int finetune;    /* epochs, 0: off */
     lc_train_opts topts;
-    bool ft_opt_given;
     cli_prove pr;
+    lc_induce_opts io;        /* --induce: the schedule */
 } compress_args;
+
+/* The defaults (the usage text prints these). */
+void compress_defaults(compress_args *a);
 
 /* What happened, for the table and the report. */
 typedef struct compress_outcome {
@@ -44,5 +57,8 @@ struct cJSON *compress_report(const char *model, const compress_args *a, const l
 void compress_print(const char *model, const compress_args *a, const lc_graph *g, const lc_graph *cg,
                     const lc_data *d, const lc_plan *plan, const int *map, const lc_proof *pf,
                     double diff, bool val, const compress_outcome *r);
+
+/* compress --induce (induce.c), after compress_parse. */
+int compress_induce(const cli_common *c, const compress_args *a, const char *model);
 
 #endif
