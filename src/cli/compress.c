@@ -4,6 +4,7 @@
  * fine-tuning, the ONNX file and the report (DESIGN section 6,
  * docs/budgets.md). */
 #include "compress.h"
+#include "progress.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -11,10 +12,32 @@
 #include <string.h>
 #include <time.h>
 
+/* The budget search as it runs: on a terminal a bar (candidates scored of
+ * planned, ETA, the best so far), off one a stage line per accepted step. */
+typedef struct {
+    const cli_common *c;
+    cli_progress bar;
+    double params_before;
+} search_log;
+
 static void on_step(void *ctx, int step, size_t params, double score)
 {
-    const cli_common *c = ctx;
-    cli_stage(c, "budget search step %d: %zu parameters, score %.4f", step, params, score);
+    const search_log *l = ctx;
+    if (l->bar.tty) return;
+    cli_stage(l->c, "budget search step %d: %zu parameters, score %.4f", step, params, score);
+}
+
+static void on_progress(void *ctx, const lc_budget_progress *p)
+{
+    search_log *l = ctx;
+    if (isnan(p->best_score))
+        snprintf(l->bar.note, sizeof l->bar.note, "best: none within the budget yet");
+    else
+        snprintf(l->bar.note, sizeof l->bar.note, "best %.4f at %.1f%% size", p->best_score,
+                 100 * (double)p->best_params / l->params_before);
+    l->bar.total = p->planned;
+    if (p->finished) cli_progress_draw(&l->bar, p->evaluated);
+    else cli_progress_update(&l->bar, p->evaluated);
 }
 
 static void on_epoch(void *ctx, const lc_epoch_info *e)
@@ -31,6 +54,9 @@ static void on_epoch(void *ctx, const lc_epoch_info *e)
 typedef struct {
     double train_acc, seconds;
     const cli_common *c;
+    cli_progress bar;  /* on a terminal: the epoch in progress */
+    int bar_epoch;
+    char bar_what[32];
 } tune_log;
 
 static void on_epoch_log(void *ctx, const lc_epoch_info *e)
@@ -38,7 +64,20 @@ static void on_epoch_log(void *ctx, const lc_epoch_info *e)
     tune_log *t = ctx;
     t->train_acc = e->train_acc;
     t->seconds += e->seconds;
+    if (t->bar.drawn) fprintf(stderr, "\r%100s\r", ""); /* the epoch line replaces the bar */
+    t->bar.drawn = false;
     on_epoch((void *)t->c, e);
+}
+
+static void on_batch(void *ctx, int epoch, size_t done, size_t n)
+{
+    tune_log *t = ctx;
+    if (epoch != t->bar_epoch) {
+        t->bar_epoch = epoch;
+        snprintf(t->bar_what, sizeof t->bar_what, "fine-tuning epoch %d", epoch);
+        cli_progress_start(&t->bar, t->c->quiet, t->bar_what, (double)n, "samples");
+    }
+    cli_progress_update(&t->bar, (double)done);
 }
 
 /* The plan: a budget, proofs (plus the empirical threshold when given), or
@@ -53,16 +92,23 @@ static int choose_plan(const cli_common *c, const compress_args *a, const lc_gra
     lc_pieces *pc = NULL;
     int rc = 1;
     if (a->target > 0 || a->drop_pp >= 0) {
+        search_log log = {c, {0}, (double)lc_graph_params(g)};
         lc_budget_opts o = {a->target > 0 ? LC_BUDGET_SIZE : LC_BUDGET_DROP, a->target,
-                            a->drop_pp / 100.0, lt, on_step, (void *)c};
+                            a->drop_pp / 100.0, lt, on_step, &log, on_progress};
         r->budget = true;
         r->agreement = !v;
+        if (!v) cli_stage(c, "labelling %zu calibration samples with the model's predictions",
+                          lc_data_rows(d));
         if (!v && lc_data_predicted(g, d, &agree, &err)) goto lcerr;
         const lc_data *sd = v ? v : agree;
+        cli_stage(c, "linear pieces of %zu samples", lc_data_rows(sd));
+        if (lc_pieces_compute(g, sd, &pc, &err)) goto lcerr;
         cli_stage(c, "budget search on %zu samples", lc_data_rows(sd));
-        if (lc_pieces_compute(g, sd, &pc, &err) ||
-            lc_budget_search(g, st, sd, pc, &o, &r->b, &err))
-            goto lcerr;
+        cli_progress_start(&log.bar, c->quiet, "budget search", 0, "candidates");
+        log.bar.counts = true;
+        lc_status bs = lc_budget_search(g, st, sd, pc, &o, &r->b, &err);
+        cli_progress_end(&log.bar);
+        if (bs) goto lcerr;
         if (!r->b.met) {
             cli_error(1, "--target-size %g cannot be reached: folding every neuron (tau 0) "
                          "leaves %zu of %zu parameters (%.4f)", a->target, r->b.params,
@@ -111,8 +157,9 @@ static int finetune(const cli_common *c, compress_args *a, lc_graph **cgp, const
     lc_graph *cg = *cgp;
     lc_error err = {0};
     lc_graph *keep = NULL;
-    tune_log log = {0, 0, c};
+    tune_log log = {.c = c};
     a->topts.epoch_cb = on_epoch_log;
+    a->topts.batch_cb = on_batch;
     a->topts.cb_ctx = &log;
     if (v) {
         a->topts.patience = a->topts.epochs + 1; /* never stops; restores the best */
@@ -193,9 +240,12 @@ int cmd_compress(int argc, char **argv)
     if (lc_fold(g, plan, &cg, map, &err)) goto lcerr;
 
     double diff;
+    cli_stage(&c, "checking the folded model on the %zu calibration samples", lc_data_rows(d));
     if (cli_max_abs_diff(g, cg, d, &diff)) goto done;
+    if (v) cli_stage(&c, "accuracy before and after on %zu --val samples", lc_data_rows(v));
     if (v && (lc_evaluate(g, v, &r.before, &err) || lc_evaluate(cg, v, &r.after, &err))) goto lcerr;
     if (a.finetune && finetune(&c, &a, &cg, tr, v, &r)) goto done;
+    cli_stage(&c, "writing %s", a.out);
     if (lc_onnx_save(cg, a.out, &err)) goto lcerr;
 
     rep = compress_report(model_path, &a, g, cg, d, plan, map, pf, diff, v != NULL, &r, budget_secs);
