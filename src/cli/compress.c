@@ -93,14 +93,20 @@ static int choose_plan(const cli_common *c, const compress_args *a, const lc_gra
     int rc = 1;
     if (a->target > 0 || a->drop_pp >= 0) {
         search_log log = {c, {0}, (double)lc_graph_params(g)};
-        lc_budget_opts o = {a->target > 0 ? LC_BUDGET_SIZE : LC_BUDGET_DROP, a->target,
-                            a->drop_pp / 100.0, lt, on_step, &log, on_progress};
+        bool drop = a->drop_pp >= 0;
+        lc_budget_opts o = {.kind = drop ? LC_BUDGET_DROP : LC_BUDGET_SIZE,
+                            .target_size = a->target, .max_drop = a->drop_pp / 100.0, .lt = lt,
+                            .step_cb = on_step, .cb_ctx = &log, .progress_cb = on_progress,
+                            .certify = drop ? v : NULL, .confidence = a->confidence};
         r->budget = true;
-        r->agreement = !v;
-        if (!v) cli_stage(c, "labelling %zu calibration samples with the model's predictions",
-                          lc_data_rows(d));
-        if (!v && lc_data_predicted(g, d, &agree, &err)) goto lcerr;
-        const lc_data *sd = v ? v : agree;
+        /* --max-drop proposes on the calibration data and certifies on
+         * --val, which the search must not see (docs/budgets.md) */
+        r->agreement = !v || drop;
+        if (r->agreement)
+            cli_stage(c, "labelling %zu calibration samples with the model's predictions",
+                      lc_data_rows(d));
+        if (r->agreement && lc_data_predicted(g, d, &agree, &err)) goto lcerr;
+        const lc_data *sd = r->agreement ? agree : v;
         cli_stage(c, "linear pieces of %zu samples", lc_data_rows(sd));
         if (lc_pieces_compute(g, sd, &pc, &err)) goto lcerr;
         cli_stage(c, "budget search on %zu samples", lc_data_rows(sd));

@@ -21,7 +21,7 @@ typedef struct compress_args {
     int mode;                 /* one MODE_ */
     const char *data, *out, *val, *report, *train;
     const char *test;         /* --induce: test data for the report */
-    double tau;
+    double tau, confidence;
     bool tau_set;
     const char *layer;
     double target;   /* 0: off */

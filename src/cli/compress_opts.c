@@ -15,7 +15,7 @@
 enum {
     OPT_DATA = OPT_FIRST_OWN, OPT_TAU, OPT_LAYER, OPT_VAL, OPT_REPORT, OPT_TARGET, OPT_DROP,
     OPT_FINETUNE, OPT_TRAIN, OPT_INDUCE, OPT_TEST, OPT_EPOCHS, OPT_FT_EPOCHS, OPT_MIN_STEPS,
-    OPT_GATE_LR, OPT_LAMBDA0, OPT_LFACTOR
+    OPT_GATE_LR, OPT_LAMBDA0, OPT_LFACTOR, OPT_CONFIDENCE
 };
 
 /* The table: every option compress knows. Room for plain flags (a
@@ -27,7 +27,8 @@ static const struct option table[] = {
     {"threshold", required_argument, 0, OPT_TAU},
     {"layer-threshold", required_argument, 0, OPT_LAYER},
     {"target-size", required_argument, 0, OPT_TARGET},
-    {"max-drop", required_argument, 0, OPT_DROP}, CLI_PROVE_OPTIONS,
+    {"max-drop", required_argument, 0, OPT_DROP},
+    {"confidence", required_argument, 0, OPT_CONFIDENCE}, CLI_PROVE_OPTIONS,
     {"finetune", required_argument, 0, OPT_FINETUNE}, CLI_OPTIMIZER_OPTIONS,
     {"induce", no_argument, 0, OPT_INDUCE}, {"test", required_argument, 0, OPT_TEST},
     {"epochs", required_argument, 0, OPT_EPOCHS},
@@ -50,6 +51,7 @@ static const struct {
     {OPT_LAYER, MODE_INDUCE, "--induce sizes its folds with the cost model against "
                              "--target-size"},
     {OPT_DROP, MODE_INDUCE, "--induce takes a size budget (--target-size)"},
+    {OPT_CONFIDENCE, MODE_INDUCE, "it belongs to --max-drop; --induce takes a size budget"},
 #define NO_PROOF(id)                                                             \
     {id, MODE_BUDGET, "a budget chooses thresholds by measured accuracy, a proof folds only "\
                       "what holds on the whole box"},                                        \
@@ -72,6 +74,7 @@ void compress_defaults(compress_args *a)
     a->tau = 1.0;
     a->layer = "auto";
     a->drop_pp = -1;
+    a->confidence = 0.95;
     lc_train_opts_default(&a->topts);
     a->topts.lr = 0; /* the optimizer's default, chosen after parsing */
     lc_induce_opts_default(&a->io);
@@ -107,8 +110,11 @@ static void usage(FILE *f)
                "  --target-size R          at most R x the original parameters (0 < R <= 1)\n"
                "                           with the least loss of accuracy on --val (else\n"
                "                           of agreement with the original on --data)\n"
-               "  --max-drop PP            the smallest model whose accuracy on --val (needed)\n"
-               "                           is at most PP percentage points below the original\n\n"
+               "  --max-drop PP            the smallest model whose loss of accuracy on new\n"
+               "                           data is at most PP percentage points, at\n"
+               "                           --confidence: proposed on --data, certified on\n"
+               "                           --val (needed; labels not used)\n"
+               "  --confidence C           of the --max-drop promise (default %g)\n\n"
                "proofs (exact on a whole input box, not only on the data):\n"
                CLI_PROVE_HELP
                "  (compress --prove folds only proven neurons; with --threshold also the\n"
@@ -121,7 +127,7 @@ static void usage(FILE *f)
                "  --batch N                (default %d)\n"
                "  --momentum M             SGD momentum (default %g)\n"
                "  --seed N                 shuffling (default %llu)\n\n",
-            d.tau, d.topts.optimizer == LC_OPT_SGD ? "sgd" : "adam", FINETUNE_LR_ADAM,
+            d.tau, d.confidence, d.topts.optimizer == LC_OPT_SGD ? "sgd" : "adam", FINETUNE_LR_ADAM,
             FINETUNE_LR_SGD, d.topts.batch, d.topts.momentum, (unsigned long long)d.topts.seed);
     fprintf(f, "induced linearity (--induce; docs/induce.md): every hidden ReLU neuron gets\n"
                "a gate g in [0, 1] (relu(z) + g min(z, 0)); weights and gates train with a\n"
@@ -173,6 +179,11 @@ static int take(int opt, const char *arg, cli_common *c, compress_args *a, char 
         if (!cli_parse_double(arg, &a->drop_pp) || !(a->drop_pp >= 0 && a->drop_pp <= 100))
             return cli_usage_error("--max-drop wants percentage points from 0 to 100, got "
                                    "'%s'", arg), -1;
+        return 1;
+    case OPT_CONFIDENCE:
+        if (!cli_parse_double(arg, &a->confidence) || !(a->confidence > 0 && a->confidence < 1))
+            return cli_usage_error("--confidence wants a probability in (0, 1), got '%s'",
+                                   arg), -1;
         return 1;
     case OPT_FINETUNE:
         if (!cli_parse_int(arg, 1, INT_MAX, &v))
@@ -264,7 +275,11 @@ int compress_parse(int argc, char **argv, cli_common *c, compress_args *a, const
     if (!a->out) return cli_usage_error("-o OUT.onnx is required");
     int pcr = cli_prove_check(&a->pr);
     if (pcr) return pcr;
-    if (a->drop_pp >= 0 && !a->val) return cli_usage_error("--max-drop needs --val DATA");
+    if (a->drop_pp >= 0 && !a->val)
+        return cli_usage_error("--max-drop needs --val DATA: rows the search never sees, to "
+                               "certify the promise");
+    if (a->confidence != 0.95 && a->drop_pp < 0)
+        return cli_usage_error("--confidence belongs to --max-drop");
     if (a->finetune && !a->train) return cli_usage_error("--finetune needs --train DATA");
     bool ft_opt = false;
     for (int i = 0; i < N_OPTS; i++)

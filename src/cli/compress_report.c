@@ -79,6 +79,16 @@ static cJSON *budget_json(const compress_args *a, const compress_outcome *r, dou
     cJSON_AddNumberToObject(pn, "steps", b->steps);
     cJSON_AddItemToObject(j, "per_node", pn);
     cJSON_AddNumberToObject(j, "evaluations", b->evaluations);
+    if (a->drop_pp >= 0) {
+        cJSON *cf = cJSON_CreateObject();
+        cJSON_AddStringToObject(cf, "rows_from", "val");
+        cJSON_AddNumberToObject(cf, "rows", (double)b->cert_rows);
+        cJSON_AddNumberToObject(cf, "disagreements", (double)b->cert_disagreements);
+        cJSON_AddNumberToObject(cf, "bound", b->cert_bound);
+        cJSON_AddNumberToObject(cf, "confidence", b->confidence);
+        cJSON_AddNumberToObject(cf, "plans_tested", b->cert_tested);
+        cJSON_AddItemToObject(j, "certificate", cf);
+    }
     cJSON_AddNumberToObject(j, "seconds", seconds);
     return j;
 }
@@ -152,8 +162,9 @@ void compress_print(const char *model, const compress_args *a, const lc_graph *g
         printf("%s -> %s (target size %g, %s thresholds, %zu calibration samples)\n\n", model,
                a->out, a->target, lc_budget_method_name(r->b.method), lc_data_rows(d));
     else if (r->budget)
-        printf("%s -> %s (max drop %g pp on --val, %s thresholds, %zu calibration samples)\n\n",
-               model, a->out, a->drop_pp, lc_budget_method_name(r->b.method), lc_data_rows(d));
+        printf("%s -> %s (max drop %g pp at %g confidence, %s thresholds, %zu calibration "
+               "samples)\n\n", model, a->out, a->drop_pp, r->b.confidence,
+               lc_budget_method_name(r->b.method), lc_data_rows(d));
     else if (pf)
         printf("%s -> %s (proven on the %s box by %s bounds%s, %zu calibration samples)\n\n",
                model, a->out, a->pr.box_kind, lc_prove_method_name(a->pr.method),
@@ -181,6 +192,17 @@ void compress_print(const char *model, const compress_args *a, const lc_graph *g
         printf("\n  %s: paper (global tau) %zu params, %.4f; per-node %zu params, %.4f\n",
                r->agreement ? "agreement with the original on --data" : "accuracy on --val",
                r->b.paper_params, r->b.paper_score, r->b.per_node_params, r->b.per_node_score);
+        if (a->drop_pp >= 0 && r->b.params < r->b.params_before)
+            printf("  certificate: %zu of %zu --val rows disagree with the original; loss of "
+                   "accuracy on new data <= %.2f pp at %g confidence (%d plans tested)\n",
+                   r->b.cert_disagreements, r->b.cert_rows, 100 * r->b.cert_bound,
+                   r->b.confidence, r->b.cert_tested);
+        else if (a->drop_pp >= 0) /* say why: often too few rows for the promise */
+            printf("  certificate: no folded model could be certified, the model is unchanged "
+                   "(with %zu --val rows even no disagreement bounds the loss only to %.2f pp "
+                   "at %g confidence)\n", r->b.cert_rows,
+                   100 * lc_binomial_upper_bound(0, r->b.cert_rows, r->b.confidence),
+                   r->b.confidence);
     }
     printf("  largest output change on the calibration data: %.3g\n", diff);
 }
