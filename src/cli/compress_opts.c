@@ -102,7 +102,7 @@ static void usage(FILE *f)
                "  --label NAME, --labels FILE, --threads N, --quiet\n\n"
                "thresholds (the default mode):\n"
                "  --threshold T            fold a neuron in one piece on >= T of the\n"
-               "                           samples (default %g: exact on the data)\n"
+               "                           samples (default %.1f: exact on the data)\n"
                "  --layer-threshold L      auto (default: only where the whole model\n"
                "                           gets smaller), N (a node needs more than N\n"
                "                           foldable neurons) or F (more than F x width)\n\n"

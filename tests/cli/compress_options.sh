@@ -83,6 +83,6 @@ for o in --data --val --train --report --json --label --labels --threads --quiet
     --lambda0 --lambda-factor; do
     grep -q -- "$o\b" "$TMP/h" || { ok=0; fail compress-opts/help "$o not in --help"; }
 done
-grep -q "default 1: exact" "$TMP/h" && grep -q "(default 32)" "$TMP/h" && grep -q "default 2000" "$TMP/h" &&
+grep -q "default 1.0: exact" "$TMP/h" && grep -q "(default 32)" "$TMP/h" && grep -q "default 2000" "$TMP/h" &&
     grep -q "default 0.9)" "$TMP/h" || { ok=0; fail compress-opts/help "defaults missing"; }
 [ $ok = 1 ] && pass compress-opts/help
