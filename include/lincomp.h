@@ -640,6 +640,12 @@ typedef struct lc_budget_opts {
     /* called after each accepted step of the per-node search, or NULL */
     void (*step_cb)(void *ctx, int step, size_t params, double score);
     void *cb_ctx;
+    /* DROP only, optional: rows that the search never saw (validation
+     * data; labels are not used). The search then proposes plans on d and
+     * certifies them here (lc_budget_search), so that the promise holds on
+     * new data at `confidence`. NULL: the search's own score on d decides. */
+    const lc_data *certify;
+    double confidence;     /* in (0, 1) with `certify`; 0 means 0.95 */
 } lc_budget_opts;
 
 typedef struct lc_budget_result {
@@ -664,6 +670,14 @@ typedef struct lc_budget_result {
     int per_node_met;
     int steps;             /* accepted steps of the per-node search */
     int evaluations;       /* plans folded and scored (cached plans not counted) */
+    /* with opts.certify: the certificate of the chosen plan. Its
+     * disagreements with g on cert_rows rows, and the one-sided upper bound
+     * (lc_binomial_upper_bound at `confidence`) of the disagreement rate on
+     * new data, which bounds the loss of accuracy; 0 and 0 when nothing is
+     * folded (the model is g). cert_tested: plans tested in path order. */
+    size_t cert_rows, cert_disagreements;
+    double cert_bound, confidence;
+    int cert_tested;
 } lc_budget_result;
 
 /* Searches a plan within a budget. st: statistics of g (calibration data);
@@ -679,16 +693,28 @@ typedef struct lc_budget_result {
  * within max_drop. The better candidate is kept (SIZE: higher score, then
  * fewer parameters; DROP: fewer parameters, then higher score). For DROP
  * the chosen plan is folded and checked with lc_evaluate on d (falling back
- * along the search path if a rounding-level tie broke the promise).
+ * along the search path if a rounding-level tie broke the promise). For DROP
+ * with o->certify, the kept candidate's path (the paper's global taus from
+ * 1.0 down, or the per-node search's steps from its start) is tested in
+ * order on the certification rows, stopping at the first plan whose
+ * disagreement bound exceeds max_drop (fixed-sequence testing, so the
+ * confidence holds for the plan returned); the last plan that passed is the
+ * result, nothing folded when the first fails.
  * On LC_OK, *res holds owned memory: lc_budget_result_clear. Errors:
  * LC_ERR_INVALID (target_size outside (0, 1], max_drop outside [0, 1],
- * unlabelled d, a bad layer threshold), LC_ERR_SHAPE (st, pc or d not of g),
+ * unlabelled d, a bad layer threshold, confidence outside [0, 1)), LC_ERR_SHAPE (st, pc or d not of g),
  * LC_ERR_NOMEM. */
 LC_API lc_status lc_budget_search(const lc_graph *g, const lc_stats *st, const lc_data *d,
                                   const lc_pieces *pc, const lc_budget_opts *o,
                                   lc_budget_result *res, lc_error *err);
 /* Frees what a result owns and zeroes it. Accepts a zeroed result. */
 LC_API void lc_budget_result_clear(lc_budget_result *r);
+
+/* One-sided Clopper-Pearson upper confidence bound of a binomial rate: with
+ * k events in n independent trials, the true rate is at most the returned
+ * value with probability `confidence`. 1 for k == n; NaN when n == 0,
+ * k > n or confidence is outside (0, 1). */
+LC_API double lc_binomial_upper_bound(size_t k, size_t n, double confidence);
 
 /* =================================================== prove (src/prove/) */
 
