@@ -77,10 +77,16 @@ else
     else fail layout/calls-one-way "forbidden:$bad"; fi
 fi
 
-# files that do one job each: none over 550 lines
+# files that do one job each: none over 550 lines. PENDING: files being
+# split at the time of writing (issue 15); an entry fails once its file is
+# back under the limit, so that the list only shrinks.
+PENDING="src/cli/compress.c src/compress/budget.c"
 bad=""
 for f in src/*/*.c src/*/*.h; do
     n=$(wc -l <"$f")
-    [ "$n" -gt 550 ] && bad="$bad $f($n)"
+    pending=$(printf '%s\n' $PENDING | grep -cx "$f")
+    if [ "$n" -gt 550 ] && [ "$pending" -eq 0 ]; then bad="$bad $f($n)"
+    elif [ "$n" -le 550 ] && [ "$pending" -ne 0 ]; then bad="$bad $f(pending split done: remove it from PENDING)"; fi
 done
+for f in $PENDING; do [ -f "$f" ] || bad="$bad $f(pending file gone: remove it from PENDING)"; done
 [ -z "$bad" ] && pass layout/file-size || fail layout/file-size "over 550 lines:$bad"
