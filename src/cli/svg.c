@@ -51,8 +51,9 @@ static double sy(const frame *fr, double v)
 static void axis_title(FILE *f, double x, double y, int rotate, const char *s)
 {
     if (!s) return;
-    if (rotate) fprintf(f, "<text transform='translate(%.1f,%.1f) rotate(%d)' font-size='12' text-anchor='middle'>", x, y, rotate);
-    else fprintf(f, "<text x='%.1f' y='%.1f' font-size='12' text-anchor='middle'>", x, y);
+    if (rotate) fprintf(f, "<text transform='translate(%.1f,%.1f) rotate(%d)'", x, y, rotate);
+    else fprintf(f, "<text x='%.1f' y='%.1f'", x, y);
+    fputs(" font-size='12' text-anchor='middle'>", f);
     put_text(f, s);
     fputs("</text>\n", f);
 }
@@ -140,6 +141,8 @@ static void panel(FILE *f, const svg_panel *p, double ox)
         for (int i = 0; i < p->n; i++)
             if (isfinite(p->x_val[i])) extend(p->s[k].y[i], &yl, &yh);
     extend(p->ref, &yl, &yh);
+    /* room above the reference line for its label (a share stops at 1) */
+    if (isfinite(p->ref)) extend(p->ref + 0.1 * (yh - yl), &yl, &yh);
     ticks_make(xl, xh, 6, p->x.kind, &fr.xt);
     ticks_make(yl, yh, 6, p->y.kind, &fr.yt);
 
