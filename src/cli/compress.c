@@ -31,7 +31,10 @@ static void usage(FILE *f)
                "  --val FILE               labelled data: accuracy before and after\n"
                "  --report FILE            JSON report (--json: on stdout)\n"
                "  --induce                 train the network to become linear where it pays,\n"
-               "                           then fold (see 'lincomp compress --induce --help')\n\n"
+               "                           then fold (see 'lincomp compress --induce --help')\n"
+               "  --no-reconstruct         the paper's fold: no least-squares refit of the\n"
+               "                           consumers of lossy folds on --data (default: refit;\n"
+               "                           never with --prove; exact folds change nothing)\n\n"
                "budgets (thresholds per node, searched with real evaluation):\n"
                "  --target-size R          at most R x the original parameters (0 < R <= 1)\n"
                "                           with the least loss of accuracy on --val (else\n"
@@ -62,6 +65,7 @@ typedef struct {
     double target;   /* 0: off */
     double drop_pp;  /* < 0: off */
     int finetune;    /* epochs, 0: off */
+    bool no_recon;   /* --no-reconstruct: the paper's fold */
     lc_train_opts topts;
     bool ft_opt_given;
     cli_prove pr;
@@ -72,6 +76,8 @@ typedef struct {
     lc_budget_result b;
     bool budget, agreement; /* a budget ran; its score is agreement, not accuracy */
     lc_eval_result before, after, tuned;
+    int recon_nodes;     /* nodes refit by lc_reconstruct, -1: not run */
+    double recon_seconds;
     bool tuned_kept;
     double tuned_train_acc, tuned_seconds;
 } outcome;
@@ -190,7 +196,7 @@ static int parse(int argc, char **argv, cli_common *c, args *a, const char **mod
 {
     enum {
         OPT_DATA = OPT_FIRST_OWN, OPT_TAU, OPT_LAYER, OPT_VAL, OPT_REPORT, OPT_TARGET, OPT_DROP,
-        OPT_FINETUNE, OPT_TRAIN
+        OPT_FINETUNE, OPT_TRAIN, OPT_NO_RECON
     };
     static const struct option opts[] = {
         CLI_COMMON_OPTIONS, CLI_PROVE_OPTIONS, {"data", required_argument, 0, OPT_DATA},
@@ -200,7 +206,8 @@ static int parse(int argc, char **argv, cli_common *c, args *a, const char **mod
         {"target-size", required_argument, 0, OPT_TARGET},
         {"max-drop", required_argument, 0, OPT_DROP},
         {"finetune", required_argument, 0, OPT_FINETUNE},
-        {"train", required_argument, 0, OPT_TRAIN}, CLI_OPTIMIZER_OPTIONS, {0, 0, 0, 0}};
+        {"train", required_argument, 0, OPT_TRAIN},
+        {"no-reconstruct", no_argument, 0, OPT_NO_RECON}, CLI_OPTIMIZER_OPTIONS, {0, 0, 0, 0}};
     int opt;
     long v;
     while ((opt = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
@@ -230,6 +237,7 @@ static int parse(int argc, char **argv, cli_common *c, args *a, const char **mod
             a->finetune = (int)v;
             break;
         case OPT_TRAIN: a->train = optarg; break;
+        case OPT_NO_RECON: a->no_recon = true; break;
         default: {
             int r = cli_optimizer_opt(&a->topts, opt, optarg);
             if (r > 0) a->ft_opt_given = true;
@@ -274,8 +282,13 @@ static int choose_plan(const cli_common *c, const args *a, const lc_graph *g, co
     lc_pieces *pc = NULL;
     int rc = 1;
     if (a->target > 0 || a->drop_pp >= 0) {
-        lc_budget_opts o = {a->target > 0 ? LC_BUDGET_SIZE : LC_BUDGET_DROP, a->target,
-                            a->drop_pp / 100.0, lt, on_step, (void *)c};
+        lc_budget_opts o = {.kind = a->target > 0 ? LC_BUDGET_SIZE : LC_BUDGET_DROP,
+                            .target_size = a->target, .max_drop = a->drop_pp / 100.0, .lt = lt,
+                            .step_cb = on_step, .cb_ctx = (void *)c};
+        if (!a->no_recon) {
+            o.recon_x = lc_data_x(d);
+            o.recon_n = lc_data_rows(d);
+        }
         r->budget = true;
         r->agreement = !v;
         if (!v && lc_data_predicted(g, d, &agree, &err)) goto lcerr;
@@ -404,6 +417,13 @@ static cJSON *report(const char *model, const args *a, const lc_graph *g, const 
         cJSON_AddNullToObject(rep, "thresholds");
         cJSON_AddNullToObject(rep, "budget");
     }
+    if (r->recon_nodes >= 0) {
+        cJSON *rc = cJSON_AddObjectToObject(rep, "reconstruct");
+        cJSON_AddNumberToObject(rc, "nodes_refit", r->recon_nodes);
+        cJSON_AddNumberToObject(rc, "seconds", r->recon_seconds);
+    } else {
+        cJSON_AddNullToObject(rep, "reconstruct");
+    }
     cJSON_AddNumberToObject(rep, "finetune_epochs", a->finetune);
     if (a->finetune && val) cJSON_AddNumberToObject(rep, "accuracy_after_finetune", r->tuned.accuracy);
     else cJSON_AddNullToObject(rep, "accuracy_after_finetune");
@@ -464,6 +484,9 @@ static void print_all(const char *model, const args *a, const lc_graph *g, const
                r->agreement ? "agreement with the original on --data" : "accuracy on --val",
                r->b.paper_params, r->b.paper_score, r->b.per_node_params, r->b.per_node_score);
     }
+    if (r->recon_nodes >= 0)
+        printf("  reconstruction: %d node%s refit on the calibration data (%.1f s)\n",
+               r->recon_nodes, r->recon_nodes == 1 ? "" : "s", r->recon_seconds);
     printf("  largest output change on the calibration data: %.3g\n", diff);
 }
 
@@ -517,6 +540,16 @@ int cmd_compress(int argc, char **argv)
     if (!map) goto done;
     cli_stage(&c, "folding");
     if (lc_fold(g, plan, &cg, map, &err)) goto lcerr;
+    r.recon_nodes = -1;
+    if (!a.no_recon && !a.pr.on) {
+        cli_stage(&c, "reconstruction on %zu samples", lc_data_rows(d));
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        if (lc_reconstruct(g, plan, map, cg, lc_data_x(d), lc_data_rows(d), NULL, &r.recon_nodes,
+                           &err))
+            goto lcerr;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        r.recon_seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    }
 
     double diff;
     if (cli_max_abs_diff(g, cg, d, &diff)) goto done;

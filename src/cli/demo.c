@@ -97,7 +97,7 @@ static lc_status plan_for_size(const lc_graph *g, const lc_stats *st, const lc_d
 {
     lc_pieces *pc = NULL;
     lc_budget_result br = {0};
-    lc_budget_opts o = {LC_BUDGET_SIZE, ratio, 0, {LC_LAYER_AUTO, 0}, NULL, NULL};
+    lc_budget_opts o = {.kind = LC_BUDGET_SIZE, .target_size = ratio, .lt = {LC_LAYER_AUTO, 0}};
     lc_status st2 = lc_pieces_compute(g, calib, &pc, err);
     if (!st2) st2 = lc_budget_search(g, st, calib, pc, &o, &br, err);
     if (!st2 && !br.met) {
