@@ -30,6 +30,10 @@ struct lc_plan {
     float *slope;        /* PReLU slopes (0 elsewhere), per neuron */
 };
 
+/* The ridge strength (relative to the mean diagonal of the Gram matrix) that
+ * reconstruction uses when none is chosen on held-out rows. */
+#define LC_RECON_ALPHA_DEFAULT 1e-3
+
 /* Slope s and offset c of `piece` of activation act (prelu_slope is the
  * neuron's PReLU slope). The piece must be valid for the activation. */
 void lc_piece_affine(lc_act act, float prelu_slope, int piece, float *s, float *c);

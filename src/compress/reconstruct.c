@@ -26,7 +26,6 @@
  * out for choosing it. */
 static const double alpha_grid[] = {1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1};
 enum { N_ALPHA = sizeof alpha_grid / sizeof *alpha_grid, HOLD_EVERY = 5 };
-#define ALPHA_DEFAULT 1e-3
 #define EXACT_REL 1e-5 /* a fold error below this share of max|z| is rounding */
 
 void lc_recon_opts_default(lc_recon_opts *o)
@@ -215,7 +214,7 @@ static lc_status refit_node(struct side *fs, int f, const float *z, int zw, cons
     }
     symmetrize(ne.g_tr, d);
     symmetrize(ne.g_ho, d);
-    double alpha = alpha_opt > 0 ? alpha_opt : ALPHA_DEFAULT;
+    double alpha = alpha_opt > 0 ? alpha_opt : LC_RECON_ALPHA_DEFAULT;
     if (hold) { /* the grid value with the least held-out error */
         double best = INFINITY;
         for (int a = 0; a < N_ALPHA; a++) {
