@@ -983,11 +983,14 @@ typedef struct lc_budget_opts {
     /* called after each accepted step of the per-node search, or NULL */
     void (*step_cb)(void *ctx, int step, size_t params, double score);
     void *cb_ctx;
-    /* reconstruction (lc_reconstruct) of every candidate before it is
-       scored, on these calibration rows; NULL: off (the paper's fold). The
-       search scores with a fixed ridge on the first recon_search_rows rows
-       (0: 2048); the final choice between the candidates is measured on the
-       model reconstructed with all rows and recon.alpha. */
+    /* reconstruction (lc_reconstruct) of the candidates before they are
+       scored (with lc_evaluate on d), on these calibration rows; NULL: off
+       (the paper's fold). Estimates during the search: a fixed ridge on the
+       first recon_search_rows rows (0: 2048), and the walk from tau 1 is
+       guided by the plain fold's score; the final choice between the
+       candidates (and DROP's verification) is measured on the model
+       reconstructed with all rows and `recon`, as the caller should then
+       reconstruct lc_fold(g, plan) (docs/budgets.md). */
     const float *recon_x;
     size_t recon_n, recon_search_rows;
     lc_recon_opts recon;

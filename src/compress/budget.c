@@ -84,6 +84,8 @@ typedef struct {
     size_t n_cache, cap_cache;
     int evaluations;
     bool final;         /* score with the full reconstruction, no cache */
+    bool plain;         /* score the plain fold even with reconstruction on */
+    float **zc;         /* the original's z on the search's rows (lc_recon_zcache) */
 } search;
 
 static uint64_t plan_hash(const lc_plan *p)
@@ -121,12 +123,18 @@ static lc_status score_reconstructed(search *s, const lc_plan *p, double *score,
         ro.alpha = ro.alpha > 0 ? ro.alpha : LC_RECON_ALPHA_DEFAULT;
         ro.max_rows = o->recon_search_rows ? o->recon_search_rows : 2048;
     }
+    size_t rows = ro.max_rows && ro.max_rows < o->recon_n ? ro.max_rows : o->recon_n;
+    lc_status st = LC_OK;
+    if (!s->final && !s->zc && (st = lc_recon_zcache(s->g, o->recon_x, rows, &s->zc, err)))
+        return st;
     int *map = malloc((size_t)s->n * sizeof *map);
     if (!map) return lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
     lc_graph *f = NULL;
     lc_eval_result r;
-    lc_status st = lc_fold(s->g, p, &f, map, err);
-    if (!st) st = lc_reconstruct(s->g, p, map, f, o->recon_x, o->recon_n, &ro, NULL, err);
+    st = lc_fold(s->g, p, &f, map, err);
+    if (!st)
+        st = lc_reconstruct_z(s->g, p, map, f, o->recon_x, rows, &ro, s->final ? NULL : s->zc,
+                              NULL, err);
     if (!st) st = lc_evaluate(f, s->d, &r, err);
     if (!st) *score = r.accuracy;
     lc_graph_free(f);
@@ -144,7 +152,7 @@ static lc_status score_of(search *s, const lc_plan *p, size_t params, double *sc
         }
     lc_graph *f = NULL;
     lc_status st;
-    if (s->o->recon_x) {
+    if (s->o->recon_x && !s->plain) {
         st = score_reconstructed(s, p, score, err);
         if (st || s->final) return st;
     } else {
@@ -163,6 +171,14 @@ static lc_status score_of(search *s, const lc_plan *p, size_t params, double *sc
     }
     s->cache[s->n_cache++] = (cached){h, params, *score};
     return LC_OK;
+}
+
+/* Switches between scoring the plain fold and the reconstructed one; the
+ * cache holds one kind of score at a time. */
+static void set_plain(search *s, bool plain)
+{
+    if (s->plain != plain) s->n_cache = 0;
+    s->plain = plain;
 }
 
 /* --------------------------------------------------------- candidates */
@@ -424,7 +440,7 @@ lc_status lc_budget_search(const lc_graph *g, const lc_stats *st_, const lc_data
                        o->target_size, o->max_drop);
     if (!lc_data_y(d)) return lc_fail(err, LC_ERR_INVALID, "budget: the scoring data has no labels");
     int n = g->n_nodes;
-    search s = {g, st_, d, pc, o, n, NULL, 0, 0, 0, false};
+    search s = {g, st_, d, pc, o, n, NULL, 0, 0, 0, false, false, NULL};
     lc_status st;
     int *hist = NULL, steps = 0, *start = calloc((size_t)n, sizeof *start);
     int *low = calloc((size_t)n, sizeof *low), *hist2 = NULL, steps2 = 0;
@@ -473,8 +489,16 @@ lc_status lc_budget_search(const lc_graph *g, const lc_stats *st_, const lc_data
             for (int k = 1; k < n - 1; k++) start[k] = -1;
     }
     if ((st = paper(&s, budget, floor_, &res->paper_tau, &pap, err))) goto done;
+    /* with reconstruction, the long walk from tau 1 is guided by the plain
+     * fold's score (cheap; reconstruction only raises it), and its result is
+     * then scored reconstructed like everything else */
+    set_plain(&s, o->recon_x != NULL);
     if ((st = greedy(&s, start, budget, floor_, &cur, &hist, &steps, err))) goto done;
     if (o->kind == LC_BUDGET_SIZE && (st = refine(&s, budget, &cur, &steps, err))) goto done;
+    if (s.plain) {
+        set_plain(&s, false);
+        if ((st = eval_idx(&s, cur.idx, tau, true, &cur, err))) goto done;
+    }
     /* a second start at the paper's result: SIZE from its last global tau
      * that missed the budget, DROP from the smallest one that keeps the
      * promise; the greedy search then refines it node by node */
@@ -604,6 +628,7 @@ lc_status lc_budget_search(const lc_graph *g, const lc_stats *st_, const lc_data
 done:
     if (st) lc_budget_result_clear(res);
     free(s.cache);
+    lc_recon_zcache_free(s.zc, n);
     free(hist);
     free(hist2);
     free(start);

@@ -34,6 +34,18 @@ struct lc_plan {
  * reconstruction uses when none is chosen on held-out rows. */
 #define LC_RECON_ALPHA_DEFAULT 1e-3
 
+/* The original model's pre-activations z[k] (n x width, k >= 1; z[0] NULL)
+ * on x, for reconstructing many plans of one model on the same rows
+ * (budget searches); free with lc_recon_zcache_free. */
+lc_status lc_recon_zcache(const lc_graph *g, const float *x, size_t n, float ***out,
+                          lc_error *err);
+void lc_recon_zcache_free(float **z, int n_nodes);
+/* lc_reconstruct with the original's z from lc_recon_zcache(g, x, n) (or
+ * NULL: computed here). */
+lc_status lc_reconstruct_z(const lc_graph *g, const lc_plan *p, const int *node_map,
+                           lc_graph *folded, const float *x, size_t n, const lc_recon_opts *o,
+                           float *const *zorig, int *refit, lc_error *err);
+
 /* Slope s and offset c of `piece` of activation act (prelu_slope is the
  * neuron's PReLU slope). The piece must be valid for the activation. */
 void lc_piece_affine(lc_act act, float prelu_slope, int piece, float *s, float *c);

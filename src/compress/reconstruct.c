@@ -16,6 +16,7 @@
  * SGEMM per block in float, summed across blocks in double so that 10^5 rows
  * lose no precision; then (G + lambda I) W = B by Cholesky in double. */
 #include "compress/compress.h"
+#include "core/work.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -77,7 +78,7 @@ static void symmetrize(double *a, int d)
  * the bias (last) row is not penalised. lambda = alpha x mean diagonal of the
  * features; raised tenfold while the factorisation fails. */
 static bool ridge_solve(struct normal *ne, const double *g1, const double *g2, const double *b1,
-                        const double *b2, double alpha)
+                        const double *b2, double alpha, double *used)
 {
     int d = ne->d;
     size_t dd = (size_t)d * d, dw = (size_t)d * ne->w;
@@ -89,7 +90,10 @@ static bool ridge_solve(struct normal *ne, const double *g1, const double *g2, c
         for (size_t i = 0; i < dd; i++) ne->a[i] = g1[i] + (g2 ? g2[i] : 0);
         for (size_t i = 0; i < dw; i++) ne->x[i] = b1[i] + (b2 ? b2[i] : 0);
         for (int i = 0; i < d - 1; i++) ne->a[(size_t)i * d + i] += lambda;
-        if (lc_chol_solve(d, ne->w, ne->a, ne->x)) return true;
+        if (lc_chol_solve(d, ne->w, ne->a, ne->x)) {
+            *used = lambda;
+            return true;
+        }
     }
     return false;
 }
@@ -218,7 +222,8 @@ static lc_status refit_node(struct side *fs, int f, const float *z, int zw, cons
     if (hold) { /* the grid value with the least held-out error */
         double best = INFINITY;
         for (int a = 0; a < N_ALPHA; a++) {
-            if (!ridge_solve(&ne, ne.g_tr, NULL, ne.b_tr, NULL, alpha_grid[a])) continue;
+            double lam;
+            if (!ridge_solve(&ne, ne.g_tr, NULL, ne.b_tr, NULL, alpha_grid[a], &lam)) continue;
             double e = sq_error(&ne, ne.g_ho, ne.b_ho, ne.x);
             if (e < best) {
                 best = e;
@@ -243,11 +248,18 @@ static lc_status refit_node(struct side *fs, int f, const float *z, int zw, cons
         cur[(size_t)(d - 1) * w + i] = nd->bias[i];
     }
     *changed = false;
-    if (ridge_solve(&ne, ne.g_tr, ne.g_ho, ne.b_tr, ne.b_ho, alpha)) {
-        /* all rows: G = g_tr + g_ho, B = b_tr + b_ho (gw is scratch) */
+    double lam;
+    if (ridge_solve(&ne, ne.g_tr, ne.g_ho, ne.b_tr, ne.b_ho, alpha, &lam)) {
+        /* all rows: G = g_tr + g_ho, B = b_tr + b_ho */
         for (size_t i = 0; i < (size_t)d * d; i++) ne.g_tr[i] += ne.g_ho[i];
         for (size_t i = 0; i < (size_t)d * w; i++) ne.b_tr[i] += ne.b_ho[i];
-        double e_new = sq_error(&ne, ne.g_tr, ne.b_tr, ne.x);
+        /* (G + lam P) x = B gives x^T G x = x^T B - lam x^T P x (P: identity
+         * but the bias), so the new error needs no product with G */
+        double e_new = 0;
+        for (size_t i = 0; i < (size_t)d * w; i++) {
+            e_new -= ne.x[i] * ne.b_tr[i];
+            if (i < (size_t)(d - 1) * w) e_new -= lam * ne.x[i] * ne.x[i];
+        }
         double e_cur = sq_error(&ne, ne.g_tr, ne.b_tr, cur);
         if (e_new < e_cur) {
             for (int i = 0; i < w; i++) {
@@ -300,9 +312,60 @@ static bool fold_lossy(const lc_graph *g, const lc_plan *p, int k, const float *
     return false;
 }
 
+void lc_recon_zcache_free(float **z, int n_nodes)
+{
+    if (!z) return;
+    for (int k = 0; k < n_nodes; k++) free(z[k]);
+    free(z);
+}
+
+typedef struct {
+    float **z;
+    size_t row0;
+    const lc_graph *g;
+} zc_ctx;
+
+static void zc_hook(void *vctx, int k, const float *z, size_t rows)
+{
+    zc_ctx *c = vctx;
+    int w = c->g->nodes[k].width;
+    memcpy(c->z[k] + c->row0 * (size_t)w, z, rows * (size_t)w * sizeof(float));
+}
+
+lc_status lc_recon_zcache(const lc_graph *g, const float *x, size_t n, float ***out,
+                          lc_error *err)
+{
+    *out = NULL;
+    float **z = calloc((size_t)g->n_nodes, sizeof *z);
+    lc_work w = {0};
+    size_t batch = n < LC_BATCH ? n : LC_BATCH;
+    lc_status st = z ? LC_OK : lc_fail(err, LC_ERR_NOMEM, "reconstruct: out of memory");
+    for (int k = 1; !st && k < g->n_nodes; k++)
+        if (!(z[k] = malloc((n ? n : 1) * (size_t)g->nodes[k].width * sizeof(float))))
+            st = lc_fail(err, LC_ERR_NOMEM, "reconstruct: out of memory for node %d", k);
+    if (!st && batch) st = lc_work_init(&w, g, batch, err);
+    zc_ctx c = {z, 0, g};
+    for (size_t r = 0; !st && r < n; r += batch) {
+        size_t m = n - r < batch ? n - r : batch;
+        c.row0 = r;
+        lc_forward_batch(g, &w, x + r * (size_t)g->nodes[0].width, m, zc_hook, &c);
+    }
+    if (batch) lc_work_free(&w);
+    if (st) lc_recon_zcache_free(z, g->n_nodes);
+    else *out = z;
+    return st;
+}
+
 lc_status lc_reconstruct(const lc_graph *g, const lc_plan *p, const int *node_map,
                          lc_graph *folded, const float *x, size_t n, const lc_recon_opts *o,
                          int *refit, lc_error *err)
+{
+    return lc_reconstruct_z(g, p, node_map, folded, x, n, o, NULL, refit, err);
+}
+
+lc_status lc_reconstruct_z(const lc_graph *g, const lc_plan *p, const int *node_map,
+                           lc_graph *folded, const float *x, size_t n, const lc_recon_opts *o,
+                           float *const *zorig, int *refit, lc_error *err)
 {
     lc_recon_opts def;
     if (!o) {
@@ -337,7 +400,8 @@ lc_status lc_reconstruct(const lc_graph *g, const lc_plan *p, const int *node_ma
         goto done;
     }
     for (int k = 1; k < N; k++) {
-        float *z = side_z(&os, k, n);
+        /* with the cache the original side needs no activations at all */
+        float *z = zorig ? zorig[k] : side_z(&os, k, n);
         if (!z) {
             st = lc_fail(err, LC_ERR_NOMEM, "reconstruct: out of memory for node %d", k);
             goto done;
@@ -352,7 +416,7 @@ lc_status lc_reconstruct(const lc_graph *g, const lc_plan *p, const int *node_ma
                 int wf = folded->nodes[f].width, t = 0;
                 cols = malloc((size_t)(wf ? wf : 1) * sizeof *cols);
                 if (!cols) {
-                    free(z);
+                    if (!zorig) free(z);
                     st = lc_fail(err, LC_ERR_NOMEM, "reconstruct: out of memory");
                     goto done;
                 }
@@ -364,13 +428,13 @@ lc_status lc_reconstruct(const lc_graph *g, const lc_plan *p, const int *node_ma
                 free(cols);
                 cols = NULL;
                 if (st) {
-                    free(z);
+                    if (!zorig) free(z);
                     goto done;
                 }
                 n_refit += changed;
             }
             if (!(fs.h[f] = side_z(&fs, f, n))) {
-                free(z);
+                if (!zorig) free(z);
                 st = lc_fail(err, LC_ERR_NOMEM, "reconstruct: out of memory for node %d", k);
                 goto done;
             }
@@ -381,6 +445,7 @@ lc_status lc_reconstruct(const lc_graph *g, const lc_plan *p, const int *node_ma
         /* h of k differs from the original's where it was refit (a residual
          * stays), where its fold was lossy, or where it vanished while dirty */
         bad[k] = dirty || (k < N - 1 && fold_lossy(g, p, k, z, n));
+        if (zorig) continue;
         lc_act_apply(nd->act, nd->slope, z, n, nd->width);
         os.h[k] = z;
         side_release(&os, k);
