@@ -39,8 +39,11 @@ static void usage(FILE *f)
                "  --target-size R          at most R x the original parameters (0 < R <= 1)\n"
                "                           with the least loss of accuracy on --val (else\n"
                "                           of agreement with the original on --data)\n"
-               "  --max-drop PP            the smallest model whose accuracy on --val (needed)\n"
-               "                           is at most PP percentage points below the original\n\n"
+               "  --max-drop PP            the smallest model whose loss of accuracy on new\n"
+               "                           data is at most PP percentage points, at\n"
+               "                           --confidence: proposed on --data, certified on\n"
+               "                           --val (needed; labels not used)\n"
+               "  --confidence C           of the --max-drop promise (default 0.95)\n\n"
                "proofs (exact on a whole input box, not only on the data):\n"
                CLI_PROVE_HELP
                "  (compress --prove folds only proven neurons; with --threshold also the\n"
@@ -59,7 +62,7 @@ static void usage(FILE *f)
 
 typedef struct {
     const char *data, *out, *val, *report, *train;
-    double tau;
+    double tau, confidence;
     bool tau_set;
     const char *layer;
     double target;   /* 0: off */
@@ -157,6 +160,16 @@ static cJSON *budget_json(const args *a, const outcome *r, double seconds)
     cJSON_AddNumberToObject(pn, "steps", b->steps);
     cJSON_AddItemToObject(j, "per_node", pn);
     cJSON_AddNumberToObject(j, "evaluations", b->evaluations);
+    if (a->drop_pp >= 0) {
+        cJSON *cf = cJSON_CreateObject();
+        cJSON_AddStringToObject(cf, "rows_from", "val");
+        cJSON_AddNumberToObject(cf, "rows", (double)b->cert_rows);
+        cJSON_AddNumberToObject(cf, "disagreements", (double)b->cert_disagreements);
+        cJSON_AddNumberToObject(cf, "bound", b->cert_bound);
+        cJSON_AddNumberToObject(cf, "confidence", b->confidence);
+        cJSON_AddNumberToObject(cf, "plans_tested", b->cert_tested);
+        cJSON_AddItemToObject(j, "certificate", cf);
+    }
     cJSON_AddNumberToObject(j, "seconds", seconds);
     return j;
 }
@@ -196,7 +209,7 @@ static int parse(int argc, char **argv, cli_common *c, args *a, const char **mod
 {
     enum {
         OPT_DATA = OPT_FIRST_OWN, OPT_TAU, OPT_LAYER, OPT_VAL, OPT_REPORT, OPT_TARGET, OPT_DROP,
-        OPT_FINETUNE, OPT_TRAIN, OPT_NO_RECON
+        OPT_FINETUNE, OPT_TRAIN, OPT_CONFIDENCE, OPT_NO_RECON
     };
     static const struct option opts[] = {
         CLI_COMMON_OPTIONS, CLI_PROVE_OPTIONS, {"data", required_argument, 0, OPT_DATA},
@@ -205,6 +218,7 @@ static int parse(int argc, char **argv, cli_common *c, args *a, const char **mod
         {"val", required_argument, 0, OPT_VAL}, {"report", required_argument, 0, OPT_REPORT},
         {"target-size", required_argument, 0, OPT_TARGET},
         {"max-drop", required_argument, 0, OPT_DROP},
+        {"confidence", required_argument, 0, OPT_CONFIDENCE},
         {"finetune", required_argument, 0, OPT_FINETUNE},
         {"train", required_argument, 0, OPT_TRAIN},
         {"no-reconstruct", no_argument, 0, OPT_NO_RECON}, CLI_OPTIMIZER_OPTIONS, {0, 0, 0, 0}};
@@ -229,6 +243,12 @@ static int parse(int argc, char **argv, cli_common *c, args *a, const char **mod
             if (!cli_parse_double(optarg, &a->drop_pp) || !(a->drop_pp >= 0 && a->drop_pp <= 100))
                 return cli_usage_error("--max-drop wants percentage points from 0 to 100, got "
                                        "'%s'", optarg);
+            break;
+        case OPT_CONFIDENCE:
+            if (!cli_parse_double(optarg, &a->confidence) ||
+                !(a->confidence > 0 && a->confidence < 1))
+                return cli_usage_error("--confidence wants a probability in (0, 1), got '%s'",
+                                       optarg);
             break;
         case OPT_FINETUNE:
             if (!cli_parse_int(optarg, 1, INT_MAX, &v))
@@ -257,7 +277,11 @@ static int parse(int argc, char **argv, cli_common *c, args *a, const char **mod
     bool budget = a->target > 0 || a->drop_pp >= 0;
     if (a->target > 0 && a->drop_pp >= 0)
         return cli_usage_error("give either --target-size or --max-drop, not both");
-    if (a->drop_pp >= 0 && !a->val) return cli_usage_error("--max-drop needs --val DATA");
+    if (a->drop_pp >= 0 && !a->val)
+        return cli_usage_error("--max-drop needs --val DATA: rows the search never sees, to "
+                               "certify the promise");
+    if (a->confidence != 0.95 && a->drop_pp < 0)
+        return cli_usage_error("--confidence belongs to --max-drop");
     if (budget && a->tau_set)
         return cli_usage_error("--threshold and a budget both choose thresholds: give one");
     if (budget && a->pr.on) return cli_usage_error("--prove cannot be combined with a budget");
@@ -282,17 +306,21 @@ static int choose_plan(const cli_common *c, const args *a, const lc_graph *g, co
     lc_pieces *pc = NULL;
     int rc = 1;
     if (a->target > 0 || a->drop_pp >= 0) {
-        lc_budget_opts o = {.kind = a->target > 0 ? LC_BUDGET_SIZE : LC_BUDGET_DROP,
+        bool drop = a->drop_pp >= 0;
+        lc_budget_opts o = {.kind = drop ? LC_BUDGET_DROP : LC_BUDGET_SIZE,
                             .target_size = a->target, .max_drop = a->drop_pp / 100.0, .lt = lt,
-                            .step_cb = on_step, .cb_ctx = (void *)c};
+                            .step_cb = on_step, .cb_ctx = (void *)c,
+                            .certify = drop ? v : NULL, .confidence = a->confidence};
         if (!a->no_recon) {
             o.recon_x = lc_data_x(d);
             o.recon_n = lc_data_rows(d);
         }
         r->budget = true;
-        r->agreement = !v;
-        if (!v && lc_data_predicted(g, d, &agree, &err)) goto lcerr;
-        const lc_data *sd = v ? v : agree;
+        /* --max-drop proposes on the calibration data and certifies on
+         * --val, which the search must not see (docs/budgets.md) */
+        r->agreement = !v || drop;
+        if (r->agreement && lc_data_predicted(g, d, &agree, &err)) goto lcerr;
+        const lc_data *sd = r->agreement ? agree : v;
         cli_stage(c, "budget search on %zu samples", lc_data_rows(sd));
         if (lc_pieces_compute(g, sd, &pc, &err) ||
             lc_budget_search(g, st, sd, pc, &o, &r->b, &err))
@@ -454,8 +482,9 @@ static void print_all(const char *model, const args *a, const lc_graph *g, const
         printf("%s -> %s (target size %g, %s thresholds, %zu calibration samples)\n\n", model,
                a->out, a->target, lc_budget_method_name(r->b.method), lc_data_rows(d));
     else if (r->budget)
-        printf("%s -> %s (max drop %g pp on --val, %s thresholds, %zu calibration samples)\n\n",
-               model, a->out, a->drop_pp, lc_budget_method_name(r->b.method), lc_data_rows(d));
+        printf("%s -> %s (max drop %g pp at %g confidence, %s thresholds, %zu calibration "
+               "samples)\n\n", model, a->out, a->drop_pp, r->b.confidence,
+               lc_budget_method_name(r->b.method), lc_data_rows(d));
     else if (pf)
         printf("%s -> %s (proven on the %s box by %s bounds%s, %zu calibration samples)\n\n",
                model, a->out, a->pr.box_kind, lc_prove_method_name(a->pr.method),
@@ -483,6 +512,17 @@ static void print_all(const char *model, const args *a, const lc_graph *g, const
         printf("\n  %s: paper (global tau) %zu params, %.4f; per-node %zu params, %.4f\n",
                r->agreement ? "agreement with the original on --data" : "accuracy on --val",
                r->b.paper_params, r->b.paper_score, r->b.per_node_params, r->b.per_node_score);
+        if (a->drop_pp >= 0 && r->b.params < r->b.params_before)
+            printf("  certificate: %zu of %zu --val rows disagree with the original; loss of "
+                   "accuracy on new data <= %.2f pp at %g confidence (%d plans tested)\n",
+                   r->b.cert_disagreements, r->b.cert_rows, 100 * r->b.cert_bound,
+                   r->b.confidence, r->b.cert_tested);
+        else if (a->drop_pp >= 0) /* say why: often too few rows for the promise */
+            printf("  certificate: no folded model could be certified, the model is unchanged "
+                   "(with %zu --val rows even no disagreement bounds the loss only to %.2f pp "
+                   "at %g confidence)\n", r->b.cert_rows,
+                   100 * lc_binomial_upper_bound(0, r->b.cert_rows, r->b.confidence),
+                   r->b.confidence);
     }
     if (r->recon_nodes >= 0)
         printf("  reconstruction: %d node%s refit on the calibration data (%.1f s)\n",
@@ -496,7 +536,7 @@ int cmd_compress(int argc, char **argv)
     for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
         if (!strcmp(argv[i], "--induce")) return compress_induce(argc, argv);
     cli_common c = {0};
-    args a = {.tau = 1.0, .layer = "auto", .drop_pp = -1};
+    args a = {.tau = 1.0, .layer = "auto", .drop_pp = -1, .confidence = 0.95};
     lc_train_opts_default(&a.topts);
     a.topts.lr = 0;
     const char *model_path;

@@ -144,7 +144,7 @@ TEST(budget_search_keeps_promises)
         CHECK_OK(lc_evaluate(s.g, s.d, &e0, &err), &err);
         static const double sizes[] = {0.9, 0.6, 0.3};
         for (int i = 0; i < 3; i++) {
-            lc_budget_opts o = {.kind = LC_BUDGET_SIZE, .target_size = sizes[i], .lt = {LC_LAYER_AUTO, 0}};
+            lc_budget_opts o = {.kind = LC_BUDGET_SIZE, .target_size = sizes[i], .max_drop = 0, .lt = {LC_LAYER_AUTO, 0}};
             lc_budget_result b;
             CHECK_OK(lc_budget_search(s.g, s.st, s.d, pc, &o, &b, &err), &err);
             size_t after;
@@ -170,7 +170,7 @@ TEST(budget_search_keeps_promises)
         }
         static const double drops[] = {0.0, 0.02, 0.1};
         for (int i = 0; i < 3; i++) {
-            lc_budget_opts o = {.kind = LC_BUDGET_DROP, .max_drop = drops[i], .lt = {LC_LAYER_AUTO, 0}};
+            lc_budget_opts o = {.kind = LC_BUDGET_DROP, .target_size = 0, .max_drop = drops[i], .lt = {LC_LAYER_AUTO, 0}};
             lc_budget_result b;
             CHECK_OK(lc_budget_search(s.g, s.st, s.d, pc, &o, &b, &err), &err);
             CHECK(b.met && b.params <= b.params_before && b.params <= b.paper_params);
@@ -186,15 +186,15 @@ TEST(budget_search_keeps_promises)
         }
         /* bad options and unlabelled data */
         lc_budget_result b;
-        lc_budget_opts bad = {.kind = LC_BUDGET_SIZE, .lt = {LC_LAYER_AUTO, 0}};
+        lc_budget_opts bad = {.kind = LC_BUDGET_SIZE, .target_size = 0, .max_drop = 0, .lt = {LC_LAYER_AUTO, 0}};
         CHECK(lc_budget_search(s.g, s.st, s.d, pc, &bad, &b, &err) == LC_ERR_INVALID && !b.plan);
         bad.target_size = 1.5;
         CHECK(lc_budget_search(s.g, s.st, s.d, pc, &bad, &b, &err) == LC_ERR_INVALID);
-        bad = (lc_budget_opts){.kind = LC_BUDGET_DROP, .max_drop = -0.1, .lt = {LC_LAYER_AUTO, 0}};
+        bad = (lc_budget_opts){.kind = LC_BUDGET_DROP, .target_size = 0, .max_drop = -0.1, .lt = {LC_LAYER_AUTO, 0}};
         CHECK(lc_budget_search(s.g, s.st, s.d, pc, &bad, &b, &err) == LC_ERR_INVALID);
         lc_data *u = NULL;
         CHECK_OK(lc_data_from_arrays(NS, lc_graph_input_width(s.g), s.x, NULL, 0, &u, &err), &err);
-        bad = (lc_budget_opts){.kind = LC_BUDGET_SIZE, .target_size = 0.5, .lt = {LC_LAYER_AUTO, 0}};
+        bad = (lc_budget_opts){.kind = LC_BUDGET_SIZE, .target_size = 0.5, .max_drop = 0, .lt = {LC_LAYER_AUTO, 0}};
         CHECK(lc_budget_search(s.g, s.st, u, pc, &bad, &b, &err) == LC_ERR_INVALID);
         lc_data_free(u);
         lc_pieces_free(pc);
