@@ -347,3 +347,43 @@ TEST(blas_ssyrk_dgemm_match_references)
     lc_dgemm_ref(true, false, 5, 4, 6, 1.5, da, 5, db, 4, -1.0, dc2, 4);
     for (int i = 0; i < 20; i++) CHECK(fabs(dc1[i] - dc2[i]) <= 1e-12 * (1 + fabs(dc2[i])));
 }
+
+/* Pruning as a plan: live ReLU neurons forced to their constant piece 0
+ * (removed, no skip edge) are absorbed by the refit of their consumers. */
+TEST(reconstruct_absorbs_pruned_neurons)
+{
+    int tested = 0;
+    for (unsigned long long seed = 1; seed <= 40 && tested < 8; seed++) {
+        setup s;
+        lc_error err;
+        if (!setup_make(seed * 7333, 1.0, 400, &s)) {
+            setup_free(&s);
+            CHECK_MSG(0, "seed %llu: set-up failed", seed);
+        }
+        lc_plan_free(s.p);
+        lc_graph_free(s.f);
+        s.f = NULL;
+        CHECK_OK(lc_plan_create(s.g, &s.p, &err), &err);
+        int pruned = 0;
+        for (int k = 1; k < s.g->n_nodes - 1; k++)
+            if (s.g->nodes[k].act.kind == LC_ACT_RELU)
+                for (int i = 0; i < s.g->nodes[k].width; i += 2, pruned++)
+                    CHECK_OK(lc_plan_set(s.p, k, i, 0, &err), &err);
+        if (!pruned) {
+            setup_free(&s);
+            continue;
+        }
+        CHECK_OK(lc_fold(s.g, s.p, &s.f, s.map, &err), &err);
+        CHECK(lc_plan_folded_linear(s.p, 1) == 0);
+        double plain = out_z_mse(s.g, s.f, s.x, s.n);
+        int refit = 0;
+        CHECK_OK(lc_reconstruct(s.g, s.p, s.map, s.f, s.x, s.n, NULL, &refit, &err), &err);
+        double rec = out_z_mse(s.g, s.f, s.x, s.n);
+        setup_free(&s);
+        if (plain < 1e-10) continue; /* pruned only dead neurons */
+        tested++;
+        CHECK_MSG(refit >= 1 && rec < plain, "seed %llu: %d nodes refit, error %g -> %g", seed,
+                  refit, plain, rec);
+    }
+    CHECK_MSG(tested >= 3, "only %d graphs with live pruned ReLU neurons", tested);
+}
