@@ -660,6 +660,22 @@ typedef enum lc_budget_method {
 /* "paper", "per-node". Static. */
 LC_API const char *lc_budget_method_name(lc_budget_method m);
 
+/* What the progress callback of lc_budget_search receives (for a progress
+ * bar: done of planned, the best so far, an ETA from the rate). */
+typedef struct lc_budget_progress {
+    int evaluated;         /* candidate plans folded and scored so far
+                              (cached plans not counted); never decreases */
+    int planned;           /* estimated total, >= evaluated; revised as the
+                              search learns how far the budget is; equal to
+                              evaluated in the last call */
+    double best_score;     /* the best candidate within the budget so far
+                              (SIZE: highest score within the size; DROP:
+                              fewest parameters within the drop); NaN before
+                              the first */
+    size_t best_params;
+    int finished;          /* 1 in the last call, once the search is done */
+} lc_budget_progress;
+
 typedef struct lc_budget_opts {
     lc_budget_kind kind;
     double target_size;    /* SIZE: 0 < R <= 1 */
@@ -669,6 +685,9 @@ typedef struct lc_budget_opts {
     /* called after each accepted step of the per-node search, or NULL */
     void (*step_cb)(void *ctx, int step, size_t params, double score);
     void *cb_ctx;
+    /* called after every scored candidate and once at the end (finished),
+     * or NULL; gets cb_ctx */
+    void (*progress_cb)(void *ctx, const lc_budget_progress *p);
     /* DROP only, optional: rows that the search never saw (validation
      * data; labels are not used). The search then proposes plans on d and
      * certifies them here (lc_budget_search), so that the promise holds on
