@@ -22,9 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Ridge grid (relative to the mean diagonal of the Gram matrix), the value
- * used when no held-out rows exist, and every how many blocks one is held
- * out for choosing it. */
+/* Ridge grid (relative to the mean diagonal of the Gram matrix) and every
+ * how many blocks one is held out for choosing from it; without held-out
+ * rows alpha is LC_RECON_ALPHA_DEFAULT (compress.h). Measured in
+ * docs/method.md. */
 static const double alpha_grid[] = {1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1};
 enum { N_ALPHA = sizeof alpha_grid / sizeof *alpha_grid, HOLD_EVERY = 5 };
 #define EXACT_REL 1e-5 /* a fold error below this share of max|z| is rounding */
