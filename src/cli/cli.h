@@ -83,6 +83,10 @@ int cli_parse_target(const char *arg, double *out);
 /* Parses a threshold in [0, 1]; usage error message printed on failure. */
 int cli_parse_threshold(const char *s, double *out);
 
+/* Parameters of cg = lc_fold(g, ...) on skip edges (new edges, between nodes
+ * not joined in g); map is lc_fold's node map. In sweep.c. */
+size_t cli_skip_params(const lc_graph *g, const lc_graph *cg, const int *map);
+
 /* When the command started (cli_now() clock), set by main. */
 extern double cli_t0;
 
