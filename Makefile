@@ -22,7 +22,7 @@ endif
 
 CFLAGS_ALL  = -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror $(OPT) $(SANFLAGS) \
               -fPIC -fvisibility=hidden -Iinclude -Isrc -I$(B)/gen $(CFLAGS)
-LDLIBS_ALL  = -lopenblas -lglpk -lprotobuf-c -lcjson -lcsv -lz -lm $(LDLIBS)
+LDLIBS_ALL  = -llapacke -lopenblas -lglpk -lprotobuf-c -lcjson -lcsv -lz -lm $(LDLIBS)
 LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
 
 # Library version from the header; the soname changes only with the ABI.
