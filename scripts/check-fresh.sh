@@ -18,7 +18,8 @@
 # with it; they are also unmounted explicitly, and the temporary tree is
 # deleted only once nothing under it is mounted - on success, failure or
 # interruption alike. FRESH_SUITE picks another Debian suite; FRESH_TMP the
-# folder the temporary tree goes in (default: $TMPDIR or /tmp).
+# folder the temporary tree goes in (default: $TMPDIR or /tmp);
+# FRESH_TMPFS_SIZE the size limit of the tmpfs the new system lives in (8g).
 set -u
 say() { echo "check-fresh: $*"; }
 die() { echo "check-fresh: $*" >&2; exit 1; }
@@ -74,8 +75,16 @@ inner() {
     # run CMD: a shell command line in the new system
     run() { cmd=$1; in_chroot chroot "$R" /bin/sh -c "$cmd"; }
 
+    # The new system lives in memory (a tmpfs, some 2 GB by the end): dpkg
+    # runs about twice as fast as on this disk, and the whole tree goes with
+    # the mount namespace however this script ends. On disk when no tmpfs.
+    if mount -t tmpfs -o "size=${FRESH_TMPFS_SIZE:-8g},mode=755" tmpfs "$R" 2>/dev/null; then
+        where="a tmpfs"
+    else
+        where="disk"
+    fi
     start=$(date +%s)
-    step "debootstrap --variant=minbase $SUITE" "$L/debootstrap.log" \
+    step "debootstrap --variant=minbase $SUITE (on $where)" "$L/debootstrap.log" \
         debootstrap --variant=minbase "$SUITE" "$R" "$MIRROR" ||
         { tail -n 30 "$L/debootstrap.log"; exit 1; }
     t_boot=$secs

@@ -6,7 +6,7 @@
 #   build  compiler, libraries, the ONNX schema and protoc-c (make)
 #   demo   build + the Fashion-MNIST data package (make demo)
 #   test   demo + what tests/ runs: node and npm (ONNX Runtime from npm),
-#          man (renders the man page), pkg-config, readelf, Python's onnx
+#          groff (renders the man page), readelf, Python's onnx
 #          and numpy (real_clients.sh, compress.sh), rsvg-convert (charts),
 #          gfortran (libgfortran: a static link with OpenBLAS needs it)
 #   fresh  debootstrap, for make check-fresh only
@@ -17,7 +17,7 @@ build="gcc libc6-dev make pkg-config libopenblas-dev liblapacke-dev
 case ${1:-build} in
 build) pkgs=$build ;;
 demo) pkgs="$build dataset-fashion-mnist" ;;
-test) pkgs="$build dataset-fashion-mnist nodejs npm ca-certificates man-db
+test) pkgs="$build dataset-fashion-mnist nodejs npm ca-certificates groff-base
             binutils python3 python3-onnx python3-numpy librsvg2-bin gfortran" ;;
 fresh) pkgs="debootstrap debian-archive-keyring" ;;
 *) echo "usage: scripts/setup.sh [build|demo|test|fresh]" >&2; exit 2 ;;
