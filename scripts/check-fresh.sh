@@ -128,10 +128,12 @@ inner() {
         case $f in /*) [ -f "$f" ] && [ ! -e "$R$f" ] && mkdir -p "$R$(dirname "$f")" && cp -L "$f" "$R$f" ;; esac
     done
 
+    # (each bind a slave: nothing mounted or unmounted below it here reaches
+    # the real /dev or /sys, should this not be a private namespace)
     mount -t proc proc "$R/proc" &&
-        mount --bind /sys "$R/sys" &&
-        mount --bind /dev "$R/dev" &&
-        mount --bind /dev/pts "$R/dev/pts" &&
+        mount --bind /sys "$R/sys" && mount --make-rslave "$R/sys" &&
+        mount --bind /dev "$R/dev" && mount --make-rslave "$R/dev" &&
+        mount --bind /dev/pts "$R/dev/pts" && mount --make-rslave "$R/dev/pts" &&
         mount -t tmpfs tmpfs "$R/dev/shm" || die "mounting /proc, /sys, /dev in $R failed"
 
     step "apt-get install gcc make" "$L/base.log" run \
@@ -237,11 +239,12 @@ cleanup() {
     [ ! -e "$T" ] || say "could not delete $T"
 }
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap 'say interrupted; exit 130' INT
+trap 'say terminated; exit 143' TERM
 
 say "new $SUITE system in $T (mirror $MIRROR, HEAD $(echo "$HEAD" | cut -c1-12))"
-if unshare -m --propagation private true 2>/dev/null; then
+# (FRESH_SAME_NS=1 skips the namespace: only to test that path)
+if [ "${FRESH_SAME_NS:-0}" != 1 ] && unshare -m --propagation private true 2>/dev/null; then
     unshare -m --propagation private sh "$ROOT/scripts/check-fresh.sh" --inner
 else
     say "no private mount namespace here (unshare -m failed): mounting in this one"
