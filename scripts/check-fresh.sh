@@ -128,8 +128,8 @@ inner() {
         case $f in /*) [ -f "$f" ] && [ ! -e "$R$f" ] && mkdir -p "$R$(dirname "$f")" && cp -L "$f" "$R$f" ;; esac
     done
 
-    # (each bind a slave: nothing mounted or unmounted below it here reaches
-    # the real /dev or /sys, should this not be a private namespace)
+    # (each bind a slave as well: nothing mounted or unmounted below it
+    # reaches the real /dev or /sys)
     mount -t proc proc "$R/proc" &&
         mount --bind /sys "$R/sys" && mount --make-rslave "$R/sys" &&
         mount --bind /dev "$R/dev" && mount --make-rslave "$R/dev" &&
@@ -182,6 +182,9 @@ fi
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SUITE=${FRESH_SUITE:-bookworm}
 [ "$(id -u)" = 0 ] || die "needs root (debootstrap, chroot, mount)"
+# A private mount namespace or nothing: its mounts cannot leak out, and they
+# end with it however this script ends.
+unshare -m --propagation private true 2>/dev/null || die "needs a private mount namespace (unshare -m failed)"
 HEAD=$(git -C "$ROOT" rev-parse --verify HEAD 2>/dev/null) || die "$ROOT is not a git checkout with a commit"
 [ -z "$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ] ||
     say "note: uncommitted changes in $ROOT are not part of the check (it clones HEAD)"
@@ -243,13 +246,7 @@ trap 'say interrupted; exit 130' INT
 trap 'say terminated; exit 143' TERM
 
 say "new $SUITE system in $T (mirror $MIRROR, HEAD $(echo "$HEAD" | cut -c1-12))"
-# (FRESH_SAME_NS=1 skips the namespace: only to test that path)
-if [ "${FRESH_SAME_NS:-0}" != 1 ] && unshare -m --propagation private true 2>/dev/null; then
-    unshare -m --propagation private sh "$ROOT/scripts/check-fresh.sh" --inner
-else
-    say "no private mount namespace here (unshare -m failed): mounting in this one"
-    sh "$ROOT/scripts/check-fresh.sh" --inner
-fi
+unshare -m --propagation private sh "$ROOT/scripts/check-fresh.sh" --inner
 rc=$?
 [ $rc -eq 0 ] && say "passed" || say "FAILED"
 exit $rc
