@@ -128,12 +128,11 @@ inner() {
         case $f in /*) [ -f "$f" ] && [ ! -e "$R$f" ] && mkdir -p "$R$(dirname "$f")" && cp -L "$f" "$R$f" ;; esac
     done
 
-    # (each bind a slave as well: nothing mounted or unmounted below it
-    # reaches the real /dev or /sys)
+    # (private, as every mount of this namespace: none reaches the real /dev)
     mount -t proc proc "$R/proc" &&
-        mount --bind /sys "$R/sys" && mount --make-rslave "$R/sys" &&
-        mount --bind /dev "$R/dev" && mount --make-rslave "$R/dev" &&
-        mount --bind /dev/pts "$R/dev/pts" && mount --make-rslave "$R/dev/pts" &&
+        mount --bind /sys "$R/sys" &&
+        mount --bind /dev "$R/dev" &&
+        mount --bind /dev/pts "$R/dev/pts" &&
         mount -t tmpfs tmpfs "$R/dev/shm" || die "mounting /proc, /sys, /dev in $R failed"
 
     step "apt-get install gcc make" "$L/base.log" run \
