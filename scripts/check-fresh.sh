@@ -128,12 +128,13 @@ inner() {
         case $f in /*) [ -f "$f" ] && [ ! -e "$R$f" ] && mkdir -p "$R$(dirname "$f")" && cp -L "$f" "$R$f" ;; esac
     done
 
-    # (private, as every mount of this namespace: none reaches the real /dev)
+    # /dev is debootstrap's own device nodes plus a new devpts and shm, never
+    # a bind of this machine's /dev: nothing done in the new system (a rename
+    # onto /dev/null, say) can reach the real one
     mount -t proc proc "$R/proc" &&
         mount --bind /sys "$R/sys" &&
-        mount --bind /dev "$R/dev" &&
-        mount --bind /dev/pts "$R/dev/pts" &&
-        mount -t tmpfs tmpfs "$R/dev/shm" || die "mounting /proc, /sys, /dev in $R failed"
+        mount -t devpts -o newinstance,ptmxmode=0666 devpts "$R/dev/pts" &&
+        mount -t tmpfs tmpfs "$R/dev/shm" || die "mounting /proc, /sys, /dev/pts in $R failed"
 
     step "apt-get install gcc make" "$L/base.log" run \
         'export DEBIAN_FRONTEND=noninteractive; apt-get update && apt-get install -y gcc make &&
