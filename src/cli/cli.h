@@ -83,6 +83,10 @@ int cli_parse_target(const char *arg, double *out);
 /* Parses a threshold in [0, 1]; usage error message printed on failure. */
 int cli_parse_threshold(const char *s, double *out);
 
+/* Parameters of cg = lc_fold(g, ...) on skip edges (new edges, between nodes
+ * not joined in g); map is lc_fold's node map. In sweep.c. */
+size_t cli_skip_params(const lc_graph *g, const lc_graph *cg, const int *map);
+
 /* When the command started (cli_now() clock), set by main. */
 extern double cli_t0;
 
@@ -101,7 +105,5 @@ int cmd_demo(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_prune(int argc, char **argv);
 int cmd_export_c(int argc, char **argv);
-/* compress --induce (src/cli/induce.c): parses its own options. */
-int compress_induce(int argc, char **argv);
 
 #endif

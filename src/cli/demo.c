@@ -97,7 +97,7 @@ static lc_status plan_for_size(const lc_graph *g, const lc_stats *st, const lc_d
 {
     lc_pieces *pc = NULL;
     lc_budget_result br = {0};
-    lc_budget_opts o = {LC_BUDGET_SIZE, ratio, 0, {LC_LAYER_AUTO, 0}, NULL, NULL};
+    lc_budget_opts o = {.kind = LC_BUDGET_SIZE, .target_size = ratio, .lt = {LC_LAYER_AUTO, 0}};
     lc_status st2 = lc_pieces_compute(g, calib, &pc, err);
     if (!st2) st2 = lc_budget_search(g, st, calib, pc, &o, &br, err);
     if (!st2 && !br.met) {
@@ -115,40 +115,52 @@ static lc_status plan_for_size(const lc_graph *g, const lc_stats *st, const lc_d
 }
 
 static int sweep_svg(const char *dir, const lc_graph *g, const lc_stats *st, const lc_data *test,
-                     lc_error *err)
+                     double acc0, lc_error *err)
 {
     enum { N = 20 };
-    double tau[N], size[N], acc[N];
+    double tau[N], size[N], skip[N], acc[N];
     lc_pieces *pc;
     lc_layer_threshold lt = {LC_LAYER_AUTO, 0};
-    if (lc_pieces_compute(g, test, &pc, err)) return cli_lc_error(err);
+    int *map = malloc((size_t)lc_graph_nodes(g) * sizeof *map);
+    if (!map) return cli_error(1, "out of memory");
+    if (lc_pieces_compute(g, test, &pc, err)) {
+        free(map);
+        return cli_lc_error(err);
+    }
     for (int i = 0; i < N; i++) {
         lc_plan *p = NULL;
         lc_graph *cg = NULL;
-        size_t params = 0;
         tau[i] = 1.0 - 0.05 * i;
+        size[i] = skip[i] = 0;
         lc_status s = lc_plan_from_stats(g, st, tau[i], lt, &p, err);
-        if (!s) s = lc_fold(g, p, &cg, NULL, err);
+        if (!s) s = lc_fold(g, p, &cg, map, err);
         if (!s) s = lc_plan_accuracy(g, p, cg, test, pc, &acc[i], NULL, err);
-        if (!s) params = lc_graph_params(cg);
-        size[i] = (double)params;
+        if (!s) {
+            size[i] = (double)lc_graph_params(cg);
+            skip[i] = (double)cli_skip_params(g, cg, map);
+        }
         lc_graph_free(cg);
         lc_plan_free(p);
         if (s) {
             lc_pieces_free(pc);
+            free(map);
             return cli_lc_error(err);
         }
     }
     lc_pieces_free(pc);
-    svg_panel panels[3] = {{"size against threshold", "threshold tau", "parameters", tau, size, N, 1},
-                           {"accuracy against threshold", "threshold tau", "test accuracy", tau, acc, N, 1},
-                           {"accuracy against size", "parameters", "test accuracy", size, acc, N, 0}};
+    free(map);
+    svg_sweep chart = {"lincomp demo: threshold sweep on Fashion-MNIST (784-256-256-128-10 MLP)", N, tau,
+                       size, skip, acc, (double)lc_graph_params(g), acc0};
     char *buf = NULL, path[4096];
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     if (!f) return cli_error(1, "out of memory");
-    svg_write(f, "lincomp demo: threshold sweep on Fashion-MNIST", panels, 3);
+    int bad = svg_write_sweep(f, &chart);
     fclose(f);
+    if (bad) {
+        free(buf);
+        return cli_error(1, "out of memory");
+    }
     snprintf(path, sizeof path, "%s/sweep.svg", dir);
     lc_status s = lc_write_file(path, buf, len, err);
     free(buf);
@@ -280,7 +292,8 @@ int cmd_demo(int argc, char **argv)
         goto done;
     char cpath[4096];
     snprintf(cpath, sizeof cpath, "%s/model.c", dir);
-    if (lc_export_c(res[2].g, cpath, "model", &err) || sweep_svg(dir, g, st, test, &err)) goto lcerr;
+    if (lc_export_c(res[2].g, cpath, "model", &err)) goto lcerr;
+    if (sweep_svg(dir, g, st, test, orig.test_acc, &err)) goto done; /* printed its error */
 
     size_t p0 = lc_graph_params(g);
     printf("\n  %-28s %9s %8s %9s  %12s %10s\n", "model", "params", "size", "test acc",

@@ -8,6 +8,7 @@
  * evaluated with lc_plan_accuracy, which runs only the samples on which a
  * folded neuron leaves its piece. Plans that different thresholds produce
  * alike are scored once (a cache keyed by a hash of the plan). */
+#include "compress/budget_meter.h"
 #include "compress/compress.h"
 
 #include <math.h>
@@ -77,6 +78,7 @@ typedef struct {
     cached *cache;
     size_t n_cache, cap_cache;
     int evaluations;
+    budget_meter meter;  /* progress for o->progress_cb */
 } search;
 
 static uint64_t plan_hash(const lc_plan *p)
@@ -117,6 +119,7 @@ static lc_status score_of(search *s, const lc_plan *p, size_t params, double *sc
     lc_graph_free(f);
     if (st) return st;
     s->evaluations++;
+    budget_meter_scored(&s->meter, params, *score);
     if (s->n_cache == s->cap_cache) {
         size_t cap = s->cap_cache ? 2 * s->cap_cache : 64;
         cached *c = realloc(s->cache, cap * sizeof *c);
@@ -190,6 +193,7 @@ static lc_status greedy(search *s, const int *start, double budget, double floor
     memcpy(cur->idx, start, (size_t)n * sizeof(int));
     if ((st = eval_idx(s, cur->idx, tau, true, cur, err))) goto done;
     cur->ok = true;
+    budget_meter_run(&s->meter, cur->params, cur->score);
     for (;;) {
         if (s->o->kind == LC_BUDGET_SIZE && (double)cur->params <= budget) break;
         best.ok = false;
@@ -248,6 +252,7 @@ static lc_status greedy(search *s, const int *start, double budget, double floor
         cur->params = best.params;
         cur->score = best.score;
         if (s->o->step_cb) s->o->step_cb(s->o->cb_ctx, *steps, cur->params, cur->score);
+        budget_meter_step(&s->meter, cur->params, cur->score);
     }
 done:
     free(tau);
@@ -293,6 +298,7 @@ static lc_status refine(search *s, double budget, state *cur, int *steps, lc_err
             (*steps)++;
             improved = true;
             if (s->o->step_cb) s->o->step_cb(s->o->cb_ctx, *steps, cur->params, cur->score);
+            budget_meter_step(&s->meter, cur->params, cur->score);
         }
     }
 done:
@@ -365,6 +371,55 @@ static lc_status verify(search *s, const double *tau, double need, bool *ok, lc_
     return st;
 }
 
+/* DROP with certification rows: the kept candidate's path in the order the
+ * search visited it, certified by lc_certify_chain (certify.c). The path
+ * of the paper's candidate is its global taus from 1.0 down; that of a
+ * per-node run is its start and its steps, after the global taus that led
+ * to its start when it started from the paper's result. */
+static lc_status certify_drop(search *s, bool per_node, const int *start, const int *hist,
+                              int steps, double paper_tau, lc_budget_result *res, double *tau,
+                              lc_error *err)
+{
+    int n = s->n, len = 0;
+    double *chain = malloc((size_t)(steps + 12) * (size_t)n * sizeof *chain);
+    if (!chain) return lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
+    double lead = per_node ? (start[1] > 0 ? grid[start[1]] : TAU_OFF) : paper_tau;
+    for (int i = 10; i >= 0 && lead <= 1.0; i--) {
+        double t = i / 10.0;
+        if (per_node ? t <= lead + 1e-9 : t < lead - 1e-9) break;
+        for (int k = 0; k < n; k++) chain[(size_t)len * (size_t)n + (size_t)k] = t;
+        len++;
+    }
+    if (per_node) {
+        idx_to_tau(s, start, chain + (size_t)len++ * (size_t)n);
+        for (int h = 0; h < steps; h++)
+            idx_to_tau(s, hist + (size_t)h * (size_t)n, chain + (size_t)len++ * (size_t)n);
+    }
+    double conf = s->o->confidence > 0 ? s->o->confidence : 0.95;
+    int chosen;
+    lc_certificate c;
+    lc_status st = lc_certify_chain(s->g, s->st, s->o->lt, chain, len, s->o->certify,
+                                    s->o->max_drop, conf, &chosen, &c, err);
+    if (!st && chosen >= 0) {
+        memcpy(tau, chain + (size_t)chosen * (size_t)n, (size_t)n * sizeof *tau);
+        st = plan_of(s, tau, &res->plan, &res->params, err);
+        if (!st) st = score_of(s, res->plan, res->params, &res->score, err);
+    } else if (!st) { /* not even the first plan kept the promise: fold nothing */
+        for (int k = 1; k < n - 1; k++) tau[k] = TAU_OFF;
+        st = lc_plan_create(s->g, &res->plan, err);
+        res->params = res->params_before;
+        res->score = res->score_before;
+    }
+    res->method = per_node ? LC_BUDGET_PER_NODE : LC_BUDGET_PAPER;
+    res->cert_rows = c.rows;
+    res->cert_disagreements = c.disagreements;
+    res->cert_bound = c.bound;
+    res->cert_tested = c.tested;
+    res->confidence = conf;
+    free(chain);
+    return st;
+}
+
 lc_status lc_budget_search(const lc_graph *g, const lc_stats *st_, const lc_data *d,
                            const lc_pieces *pc, const lc_budget_opts *o, lc_budget_result *res,
                            lc_error *err)
@@ -375,9 +430,12 @@ lc_status lc_budget_search(const lc_graph *g, const lc_stats *st_, const lc_data
         return lc_fail(err, LC_ERR_INVALID, "budget: target size must be in (0, 1] and the "
                        "allowed drop in [0, 1] (got kind %d, size %g, drop %g)", (int)o->kind,
                        o->target_size, o->max_drop);
+    if (!(o->confidence >= 0 && o->confidence < 1))
+        return lc_fail(err, LC_ERR_INVALID, "budget: confidence must be in (0, 1) (got %g)",
+                       o->confidence);
     if (!lc_data_y(d)) return lc_fail(err, LC_ERR_INVALID, "budget: the scoring data has no labels");
     int n = g->n_nodes;
-    search s = {g, st_, d, pc, o, n, NULL, 0, 0, 0};
+    search s = {g, st_, d, pc, o, n, NULL, 0, 0, 0, {0}};
     lc_status st;
     int *hist = NULL, steps = 0, *start = calloc((size_t)n, sizeof *start);
     int *low = calloc((size_t)n, sizeof *low), *hist2 = NULL, steps2 = 0;
@@ -400,6 +458,7 @@ lc_status lc_budget_search(const lc_graph *g, const lc_stats *st_, const lc_data
         if (st) goto done;
     }
     double floor_ = res->score_before - o->max_drop - 1e-12;
+    budget_meter_start(&s.meter, o, n - 2, budget, floor_);
 
     if (o->kind == LC_BUDGET_SIZE) {
         /* reachable at all? every node at tau 0 folds every neuron */
@@ -488,6 +547,10 @@ lc_status lc_budget_search(const lc_graph *g, const lc_stats *st_, const lc_data
         if ((st = plan_of(&s, tau, &res->plan, &res->params, err))) goto done;
         res->score = per_node ? cur.score : res->paper_score;
         res->met = 1;
+    } else if (o->certify) {
+        if ((st = certify_drop(&s, per_node, start, hist, steps, res->paper_tau, res, tau, err)))
+            goto done;
+        res->met = 1;
     } else {
         /* DROP: check for real; fall back along the path if a rounding-level
          * tie broke the promise: the chosen one, the other candidate, the
@@ -533,6 +596,7 @@ lc_status lc_budget_search(const lc_graph *g, const lc_stats *st_, const lc_data
     st = LC_OK;
 done:
     if (st) lc_budget_result_clear(res);
+    else budget_meter_finish(&s.meter);
     free(s.cache);
     free(hist);
     free(hist2);

@@ -37,4 +37,21 @@ void lc_piece_affine(lc_act act, float prelu_slope, int piece, float *s, float *
 /* LC_ERR_SHAPE unless p was made for a graph shaped like g. */
 lc_status lc_plan_check(const lc_graph *g, const lc_plan *p, lc_error *err);
 
+/* certify.c: the certificate of one plan of a chain. */
+typedef struct lc_certificate {
+    size_t rows, disagreements; /* of the plan chosen (0 disagreements: none) */
+    double bound;               /* upper bound of its disagreement rate */
+    int tested;                 /* plans of the chain evaluated */
+} lc_certificate;
+
+/* Fixed-sequence certification of an accuracy budget: chain holds len
+ * threshold vectors (lc_graph_nodes(g) entries each, as for
+ * lc_plan_from_stats_per_node), in the order the search visited them.
+ * Each plan is folded and compared with g on `rows`; the first whose
+ * disagreement bound at `confidence` exceeds max_drop stops the test.
+ * *chosen is the last plan that passed, -1 when the first failed. */
+lc_status lc_certify_chain(const lc_graph *g, const lc_stats *st, lc_layer_threshold lt,
+                           const double *chain, int len, const lc_data *rows, double max_drop,
+                           double confidence, int *chosen, lc_certificate *c, lc_error *err);
+
 #endif

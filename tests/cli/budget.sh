@@ -46,7 +46,10 @@ if "$LINCOMP" compress "$DM" --data "$DA" --val "$DB" --target-size 0.25 -o "$TM
         console.log(`    diabetes at 25%: paper tau ${b.paper.threshold} ${b.paper.params_after} params acc ${b.paper.score.toFixed(4)}; per-node ${b.per_node.params_after} params acc ${b.per_node.score.toFixed(4)}`)' "$TMP/t.json"
 else fail budget/per-node-vs-paper "$(head -c 300 "$TMP/err") $(cat "$TMP/jerr")"; fi
 
-# --max-drop keeps its promise on VAL, checked by `lincomp eval` on the file
+# --max-drop proposes on --data and certifies on VAL (rows the search never
+# saw): the certificate's bound is within PP and covers the loss on VAL,
+# checked by `lincomp eval` on the file; 0 pp can never be certified with
+# finitely many rows, so nothing is folded
 for PP in 0 1 3; do
     for m in diabetes vowel; do
         M="$TMP/$m.onnx" A="$TMP/${m}_a.csv" B="$TMP/${m}_b.csv"
@@ -54,8 +57,13 @@ for PP in 0 1 3; do
             "$LINCOMP" eval "$M" --data "$B" --json >"$TMP/e0.json" 2>>"$TMP/err" &&
             "$LINCOMP" eval "$TMP/d.onnx" --data "$B" --json >"$TMP/e1.json" 2>>"$TMP/err" &&
             json "$TMP/d.json" "j.max_drop === $PP && j.params_after <= j.params_before &&
-                j.params_after <= j.budget.paper.params_after &&
-                j.accuracy_after >= j.accuracy_before - $PP / 100 - 1e-12 &&
+                j.budget.score === 'calibration_agreement' &&
+                j.budget.certificate.rows === $(($(wc -l <"$B") - 1)) &&
+                j.budget.certificate.confidence === 0.95 &&
+                j.budget.certificate.bound <= $PP / 100 &&
+                ($PP > 0 || (j.params_after === j.params_before && j.budget.certificate.bound === 0)) &&
+                1 - j.budget.certificate.disagreements / j.budget.certificate.rows >= 1 - j.budget.certificate.bound &&
+                j.accuracy_after >= j.accuracy_before - j.budget.certificate.disagreements / j.budget.certificate.rows - 1e-9 &&
                 Math.abs(j.accuracy_before - $(acc "$TMP/e0.json")) < 1e-6 &&
                 Math.abs(j.accuracy_after - $(acc "$TMP/e1.json")) < 1e-6 &&
                 $(acc "$TMP/e1.json") >= $(acc "$TMP/e0.json") - $PP / 100 - 1e-6"; then
@@ -148,6 +156,8 @@ expect_error budget/err-target-high 2 "target-size" "$O" $C --target-size 1.5
 expect_error budget/err-target-text 2 "target-size" "$O" $C --target-size half
 expect_error budget/err-target-unreachable 1 "cannot be reached" "$O" $C --target-size 0.0001
 expect_error budget/err-drop-no-val 2 "max-drop.*--val" "$O" $C --max-drop 1
+expect_error budget/err-confidence-range 2 "confidence.*(0, 1)" "$O" $C --val "$DB" --max-drop 1 --confidence 1.5
+expect_error budget/err-confidence-alone 2 "confidence.*max-drop" "$O" $C --confidence 0.9
 expect_error budget/err-drop-negative 2 "max-drop" "$O" $C --val "$DB" --max-drop -1
 expect_error budget/err-both-budgets 2 "either" "$O" $C --val "$DB" --max-drop 1 --target-size 0.5
 expect_error budget/err-budget-threshold 2 "threshold" "$O" $C --target-size 0.5 --threshold 0.9
