@@ -1,0 +1,94 @@
+/* budget.h - internals of the budget searches, shared by the driver
+ * (budget.c), candidate scoring and its cache (budget_score.c), the greedy
+ * per-node walk (budget_greedy.c) and the paper's global-tau candidate with
+ * the --max-drop checks and certified chain (budget_paper.c). Internal to
+ * compress/; the public API is lc_budget_search in lincomp.h. */
+#ifndef LC_BUDGET_H
+#define LC_BUDGET_H
+
+#include "compress/budget_meter.h"
+#include "compress/compress.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define TAU_OFF 2.0 /* a node's threshold when nothing in it is folded */
+
+/* The per-node grid, from exact (1.0) to "every neuron folded" (0.0). */
+extern const double budget_grid[];
+enum { N_GRID = 23 };
+
+/* A scored plan in the cache: each distinct plan is scored once. */
+typedef struct {
+    uint64_t hash;
+    size_t params;
+    double score;
+} budget_cached;
+
+/* One search: its inputs, the score cache and the scoring mode. */
+typedef struct {
+    const lc_graph *g;
+    const lc_stats *st;
+    const lc_data *d;
+    const lc_pieces *pc;
+    const lc_budget_opts *o;
+    int n;              /* nodes */
+    budget_cached *cache;
+    size_t n_cache, cap_cache;
+    int evaluations;
+    budget_meter meter;  /* progress for o->progress_cb */
+    bool final;         /* score with the full reconstruction, no cache */
+    bool plain;         /* score the plain fold even with reconstruction on */
+    float **zc;         /* the original's z on the search's rows (lc_recon_zcache) */
+} budget_search;
+
+/* One candidate of a search: thresholds (grid indices, -1 = off), size, score. */
+typedef struct {
+    int *idx;
+    size_t params;
+    double score;
+    bool ok;
+} budget_state;
+
+/* budget_score.c */
+/* The plan for per-node thresholds tau and its exact size. */
+lc_status budget_plan_of(budget_search *s, const double *tau, lc_plan **p, size_t *params,
+                         lc_error *err);
+/* Accuracy on the scoring data of the reconstructed fold of p (see budget.c). */
+lc_status budget_score_reconstructed(budget_search *s, const lc_plan *p, double *score,
+                                     lc_error *err);
+/* Score of plan p on the scoring data; each distinct plan once. */
+lc_status budget_score_of(budget_search *s, const lc_plan *p, size_t params, double *score,
+                          lc_error *err);
+/* Switches between scoring the plain fold and the reconstructed one. */
+void budget_set_plain(budget_search *s, bool plain);
+/* Grid indices (-1 = off) to per-node thresholds (NaN at input and output). */
+void budget_idx_to_tau(const budget_search *s, const int *idx, double *tau);
+/* Size and score of the thresholds idx; scored only when `score` is set. */
+lc_status budget_eval_idx(budget_search *s, const int *idx, double *tau, bool score,
+                          budget_state *out, lc_error *err);
+
+/* budget_greedy.c */
+/* The greedy per-node search from `start` (grid indices); hist (steps x n
+ * ints, owned by the caller) the path. */
+lc_status budget_greedy(budget_search *s, const int *start, double budget, double floor_,
+                        budget_state *cur, int **hist, int *steps, lc_error *err);
+/* SIZE: raise single thresholds back while within the budget and better. */
+lc_status budget_refine(budget_search *s, double budget, budget_state *cur, int *steps,
+                        lc_error *err);
+
+/* budget_paper.c */
+/* Grid index of a tau of the paper's steps, -1 when off the grid. */
+int budget_grid_index(double t);
+/* The paper's candidate: a global tau from 1.0 down in steps of 0.1. */
+lc_status budget_paper(budget_search *s, double budget, double floor_, double *tau_out,
+                       budget_state *res, lc_error *err);
+/* DROP: the promise checked with lc_evaluate on the folded model. */
+lc_status budget_verify(budget_search *s, const double *tau, double need, bool *ok,
+                        double *acc, lc_plan **plan, lc_error *err);
+/* DROP with certification rows: the kept candidate's path certified. */
+lc_status budget_certify_drop(budget_search *s, bool per_node, const int *start,
+                              const int *hist, int steps, double paper_tau,
+                              lc_budget_result *res, double *tau, lc_error *err);
+
+#endif

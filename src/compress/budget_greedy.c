@@ -1,0 +1,161 @@
+/* budget_greedy.c - the greedy per-node walk of the budget searches
+ * (budget.c): from a start, each step takes the single node whose next
+ * grid step sheds the most parameters per point of score (or all nodes one
+ * step when no single one helps), until the budget is met or no step keeps
+ * the promise; SIZE then refines an overshooting last step. */
+#include "compress/budget.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool better_move(const lc_budget_opts *o, double budget, double floor_,
+                        const budget_state *cur, const budget_state *a, const budget_state *b)
+{
+    /* a replaces b (b may be unset) */
+    if (!b->ok) return true;
+    if (o->kind == LC_BUDGET_SIZE) {
+        bool ra = (double)a->params <= budget, rb = (double)b->params <= budget;
+        if (ra != rb) return ra;
+        if (ra) return a->score > b->score || (a->score == b->score && a->params < b->params);
+    }
+    (void)floor_;
+    double sa = (double)(cur->params - a->params), sb = (double)(cur->params - b->params);
+    double la = fmax(cur->score - a->score, 0) + 1e-6, lb = fmax(cur->score - b->score, 0) + 1e-6;
+    double qa = sa / la, qb = sb / lb;
+    return qa > qb || (qa == qb && sa > sb);
+}
+
+/* The greedy per-node search from `start` (grid indices). On return *best
+ * is the final state; hist (steps x n ints, owned by the caller) the path. */
+lc_status budget_greedy(budget_search *s, const int *start, double budget, double floor_,
+                        budget_state *cur, int **hist, int *steps, lc_error *err)
+{
+    int n = s->n;
+    lc_status st = LC_OK;
+    double *tau = malloc((size_t)n * sizeof *tau);
+    int *try_idx = malloc((size_t)n * sizeof *try_idx);
+    budget_state best = {malloc((size_t)n * sizeof(int)), 0, 0, false};
+    budget_state cand = {try_idx, 0, 0, true};
+    if (!tau || !try_idx || !best.idx) {
+        st = lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
+        goto done;
+    }
+    memcpy(cur->idx, start, (size_t)n * sizeof(int));
+    if ((st = budget_eval_idx(s, cur->idx, tau, true, cur, err))) goto done;
+    cur->ok = true;
+    budget_meter_run(&s->meter, cur->params, cur->score);
+    for (;;) {
+        if (s->o->kind == LC_BUDGET_SIZE && (double)cur->params <= budget) break;
+        best.ok = false;
+        /* single nodes: the first grid step down that makes the model smaller */
+        for (int k = 1; k < n - 1; k++) {
+            memcpy(try_idx, cur->idx, (size_t)n * sizeof(int));
+            cand.params = cur->params;
+            for (int j = cur->idx[k] + 1; j < N_GRID; j++) {
+                try_idx[k] = j;
+                if ((st = budget_eval_idx(s, try_idx, tau, false, &cand, err))) goto done;
+                if (cand.params < cur->params) break;
+            }
+            if (cand.params >= cur->params) continue;
+            if ((st = budget_eval_idx(s, try_idx, tau, true, &cand, err))) goto done;
+            if (s->o->kind == LC_BUDGET_DROP && cand.score < floor_) continue;
+            if (better_move(s->o, budget, floor_, cur, &cand, &best)) {
+                memcpy(best.idx, try_idx, (size_t)n * sizeof(int));
+                best.params = cand.params;
+                best.score = cand.score;
+                best.ok = true;
+            }
+        }
+        /* no single node helps (folds that only pay off together): all
+         * nodes one grid step further, until the model gets smaller */
+        if (!best.ok) {
+            memcpy(try_idx, cur->idx, (size_t)n * sizeof(int));
+            bool moved = true, smaller = false;
+            while (moved && !smaller) {
+                moved = false;
+                for (int k = 1; k < n - 1; k++)
+                    if (try_idx[k] < N_GRID - 1) try_idx[k]++, moved = true;
+                if (!moved) break;
+                if ((st = budget_eval_idx(s, try_idx, tau, false, &cand, err))) goto done;
+                smaller = cand.params < cur->params;
+            }
+            if (smaller) {
+                if ((st = budget_eval_idx(s, try_idx, tau, true, &cand, err))) goto done;
+                if (s->o->kind == LC_BUDGET_SIZE || cand.score >= floor_) {
+                    memcpy(best.idx, try_idx, (size_t)n * sizeof(int));
+                    best.params = cand.params;
+                    best.score = cand.score;
+                    best.ok = true;
+                }
+            }
+        }
+        if (!best.ok) break;
+        int *h = realloc(*hist, (size_t)(*steps + 1) * (size_t)n * sizeof(int));
+        if (!h) {
+            st = lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
+            goto done;
+        }
+        *hist = h;
+        memcpy(h + (size_t)*steps * (size_t)n, best.idx, (size_t)n * sizeof(int));
+        (*steps)++;
+        memcpy(cur->idx, best.idx, (size_t)n * sizeof(int));
+        cur->params = best.params;
+        cur->score = best.score;
+        if (s->o->step_cb) s->o->step_cb(s->o->cb_ctx, *steps, cur->params, cur->score);
+        budget_meter_step(&s->meter, cur->params, cur->score);
+    }
+done:
+    free(tau);
+    free(try_idx);
+    free(best.idx);
+    return st;
+}
+
+/* SIZE: the last step of the greedy search may overshoot the budget. Raise
+ * single nodes' thresholds back by one grid step while the model stays
+ * within the budget and the score gets strictly better. */
+lc_status budget_refine(budget_search *s, double budget, budget_state *cur, int *steps,
+                        lc_error *err)
+{
+    int n = s->n;
+    double *tau = malloc((size_t)n * sizeof *tau);
+    int *try_idx = malloc((size_t)n * sizeof *try_idx), *best = malloc((size_t)n * sizeof *best);
+    lc_status st = LC_OK;
+    if (!tau || !try_idx || !best) {
+        st = lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
+        goto done;
+    }
+    for (bool improved = true; improved;) {
+        improved = false;
+        budget_state b = {best, cur->params, cur->score, false}, cand = {try_idx, 0, 0, true};
+        for (int k = 1; k < n - 1; k++) {
+            if (cur->idx[k] < 0) continue;
+            memcpy(try_idx, cur->idx, (size_t)n * sizeof(int));
+            try_idx[k]--;
+            if ((st = budget_eval_idx(s, try_idx, tau, false, &cand, err))) goto done;
+            if ((double)cand.params > budget) continue;
+            if ((st = budget_eval_idx(s, try_idx, tau, true, &cand, err))) goto done;
+            if (cand.score > b.score) {
+                memcpy(best, try_idx, (size_t)n * sizeof(int));
+                b.params = cand.params;
+                b.score = cand.score;
+                b.ok = true;
+            }
+        }
+        if (b.ok) {
+            memcpy(cur->idx, best, (size_t)n * sizeof(int));
+            cur->params = b.params;
+            cur->score = b.score;
+            (*steps)++;
+            improved = true;
+            if (s->o->step_cb) s->o->step_cb(s->o->cb_ctx, *steps, cur->params, cur->score);
+            budget_meter_step(&s->meter, cur->params, cur->score);
+        }
+    }
+done:
+    free(tau);
+    free(try_idx);
+    free(best);
+    return st;
+}
