@@ -25,6 +25,9 @@ typedef struct {
     double score;
 } budget_cached;
 
+/* budget_incr.c: the plain fold's score from cached activations. */
+typedef struct budget_incr budget_incr;
+
 /* One search: its inputs, the score cache and the scoring mode. */
 typedef struct {
     const lc_graph *g;
@@ -40,6 +43,8 @@ typedef struct {
     bool final;         /* score with the full reconstruction, no cache */
     bool plain;         /* score the plain fold even with reconstruction on */
     float **zc;         /* the original's z on the search's rows (lc_recon_zcache) */
+    budget_incr *incr;  /* plain scores from cached activations (NULL: not yet / too big) */
+    bool incr_off;      /* the data is too big for it: fold and evaluate */
 } budget_search;
 
 /* One candidate of a search: thresholds (grid indices, -1 = off), size, score. */
@@ -67,6 +72,20 @@ void budget_idx_to_tau(const budget_search *s, const int *idx, double *tau);
 /* Size and score of the thresholds idx; scored only when `score` is set. */
 lc_status budget_eval_idx(budget_search *s, const int *idx, double *tau, bool score,
                           budget_state *out, lc_error *err);
+
+/* The greedy walk moved to thresholds idx: plain scores from now on start
+ * from that plan's activations. */
+lc_status budget_rebase(budget_search *s, const int *idx, lc_error *err);
+
+/* budget_incr.c */
+/* The original model's z and predictions on d (all rows); *out NULL when
+ * they would not fit the cap. */
+lc_status budget_incr_init(const lc_graph *g, const lc_data *d, budget_incr **out, lc_error *err);
+void budget_incr_free(budget_incr *bi);
+/* Accuracy on d of lc_fold(g, p) (up to float rounding). */
+lc_status budget_incr_score(budget_incr *bi, const lc_plan *p, double *score, lc_error *err);
+/* Later scores start from p's activations. */
+lc_status budget_incr_rebase(budget_incr *bi, const lc_plan *p, lc_error *err);
 
 /* budget_greedy.c */
 /* The greedy per-node search from `start` (grid indices); hist (steps x n

@@ -44,6 +44,7 @@ lc_status budget_greedy(budget_search *s, const int *start, double budget, doubl
     memcpy(cur->idx, start, (size_t)n * sizeof(int));
     if ((st = budget_eval_idx(s, cur->idx, tau, true, cur, err))) goto done;
     cur->ok = true;
+    if ((st = budget_rebase(s, cur->idx, err))) goto done;
     budget_meter_run(&s->meter, cur->params, cur->score);
     for (;;) {
         if (s->o->kind == LC_BUDGET_SIZE && (double)cur->params <= budget) break;
@@ -102,6 +103,7 @@ lc_status budget_greedy(budget_search *s, const int *start, double budget, doubl
         memcpy(cur->idx, best.idx, (size_t)n * sizeof(int));
         cur->params = best.params;
         cur->score = best.score;
+        if ((st = budget_rebase(s, cur->idx, err))) goto done;
         if (s->o->step_cb) s->o->step_cb(s->o->cb_ctx, *steps, cur->params, cur->score);
         budget_meter_step(&s->meter, cur->params, cur->score);
     }
@@ -147,6 +149,7 @@ lc_status budget_refine(budget_search *s, double budget, budget_state *cur, int 
             memcpy(cur->idx, best, (size_t)n * sizeof(int));
             cur->params = b.params;
             cur->score = b.score;
+            if ((st = budget_rebase(s, cur->idx, err))) goto done;
             (*steps)++;
             improved = true;
             if (s->o->step_cb) s->o->step_cb(s->o->cb_ctx, *steps, cur->params, cur->score);

@@ -69,6 +69,30 @@ lc_status budget_score_reconstructed(budget_search *s, const lc_plan *p, double 
     return st;
 }
 
+/* Sets up the plain scores from cached activations (budget_incr.c) on
+ * first use; s->incr stays NULL when the data is too big for them. */
+static lc_status incr_setup(budget_search *s, lc_error *err)
+{
+    if (s->incr || s->incr_off) return LC_OK;
+    s->incr_off = true;
+    return budget_incr_init(s->g, s->d, &s->incr, err);
+}
+
+lc_status budget_rebase(budget_search *s, const int *idx, lc_error *err)
+{
+    if (!s->incr || (s->o->recon_x && !s->plain)) return LC_OK;
+    double *tau = malloc((size_t)s->n * sizeof *tau);
+    if (!tau) return lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
+    lc_plan *p;
+    size_t params;
+    budget_idx_to_tau(s, idx, tau);
+    lc_status st = budget_plan_of(s, tau, &p, &params, err);
+    if (!st) st = budget_incr_rebase(s->incr, p, err);
+    lc_plan_free(p);
+    free(tau);
+    return st;
+}
+
 /* Score of plan p on the scoring data: folded for real, evaluated with
  * lc_plan_accuracy (or reconstructed, see above); each distinct plan once. */
 lc_status budget_score_of(budget_search *s, const lc_plan *p, size_t params, double *score,
@@ -85,6 +109,8 @@ lc_status budget_score_of(budget_search *s, const lc_plan *p, size_t params, dou
     if (s->o->recon_x && !s->plain) {
         st = budget_score_reconstructed(s, p, score, err);
         if (st || s->final) return st;
+    } else if (!s->final && ((st = incr_setup(s, err)) || s->incr)) {
+        if (st || (st = budget_incr_score(s->incr, p, score, err))) return st;
     } else {
         st = lc_fold(s->g, p, &f, NULL, err);
         if (!st) st = lc_plan_accuracy(s->g, p, f, s->d, s->pc, score, NULL, err);

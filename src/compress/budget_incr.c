@@ -1,0 +1,308 @@
+/* budget_incr.c - the plain fold's accuracy for the many candidates of a
+ * budget search, from cached activations instead of a fold and a forward
+ * pass per candidate (issue 14).
+ *
+ * lc_fold(g, P) computes, in exact arithmetic, the original graph with the
+ * activation of every folded neuron replaced by its piece's affine map
+ * s z + c. A base holds that function's pre-activations z (all scoring rows,
+ * every node) and which rows it predicts right, for one plan B. A candidate
+ * P that folds everything B folds, the same way, plus a set D of neurons,
+ * differs from B only on the rows where some neuron of D leaves its piece
+ * (on the others s z + c and the activation give the same float, so every
+ * later z is bitwise B's); those rows alone are run again, from the first
+ * node of D on, with the z of every node before it taken from the base.
+ * Two bases: the original model (B empty, valid for every candidate) and
+ * the greedy walk's current state (budget_incr_rebase), whose candidates
+ * add a few neurons and so change few rows.
+ *
+ * The score differs from lc_fold + lc_plan_accuracy only by float rounding
+ * (the fold multiplies weights out, here they stay factored): a row's
+ * prediction can change only where its two largest outputs are within
+ * rounding of each other. */
+#include "compress/budget.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Floats of one base (two are kept): beyond this the search folds and
+ * evaluates each candidate as before rather than hold the activations. */
+#define BUDGET_INCR_MAX_FLOATS ((size_t)1 << 26)
+
+typedef struct {
+    signed char *piece; /* per hidden neuron (plan order over nodes 1..N-2) */
+    float **z;          /* z[k] (n x width_k), k >= 1 */
+    unsigned char *ok;  /* (n) predicted right */
+    size_t correct;
+} base;
+
+struct budget_incr {
+    const lc_graph *g;
+    const lc_data *d;
+    size_t n, neurons;
+    size_t *off;        /* hidden node k's neurons start at off[k] */
+    base orig, cur;
+    bool cur_set;
+};
+
+/* The piece of z value v under activation act, as the statistics and the
+ * piece table count it (NaN: none, 255). */
+static int piece_of(lc_act act, float v)
+{
+    if (v != v) return 255;
+    switch (act.kind) {
+    case LC_ACT_IDENTITY: return 0;
+    case LC_ACT_CLIP: return v <= act.lo ? 0 : v >= act.hi ? 2 : 1;
+    default: return v > 0.0f;
+    }
+}
+
+static void base_free(base *b, int n_nodes)
+{
+    free(b->piece);
+    lc_recon_zcache_free(b->z, n_nodes);
+    free(b->ok);
+    memset(b, 0, sizeof *b);
+}
+
+static bool base_alloc(const budget_incr *bi, base *b)
+{
+    int N = bi->g->n_nodes;
+    b->piece = malloc(bi->neurons ? bi->neurons : 1);
+    b->z = calloc((size_t)N, sizeof *b->z);
+    b->ok = malloc(bi->n ? bi->n : 1);
+    if (!b->piece || !b->z || !b->ok) return false;
+    for (int k = 1; k < N; k++)
+        if (!(b->z[k] = malloc((bi->n ? bi->n : 1) * (size_t)bi->g->nodes[k].width * sizeof(float))))
+            return false;
+    return true;
+}
+
+static void base_copy(const budget_incr *bi, base *to, const base *from)
+{
+    memcpy(to->piece, from->piece, bi->neurons ? bi->neurons : 1);
+    for (int k = 1; k < bi->g->n_nodes; k++)
+        memcpy(to->z[k], from->z[k], bi->n * (size_t)bi->g->nodes[k].width * sizeof(float));
+    memcpy(to->ok, from->ok, bi->n ? bi->n : 1);
+    to->correct = from->correct;
+}
+
+void budget_incr_free(budget_incr *bi)
+{
+    if (!bi) return;
+    base_free(&bi->orig, bi->g->n_nodes);
+    base_free(&bi->cur, bi->g->n_nodes);
+    free(bi->off);
+    free(bi);
+}
+
+lc_status budget_incr_init(const lc_graph *g, const lc_data *d, budget_incr **out, lc_error *err)
+{
+    *out = NULL;
+    int N = g->n_nodes, ow = lc_graph_output_width(g);
+    const int32_t *y = lc_data_y(d);
+    if (!y) return lc_fail(err, LC_ERR_INVALID, "budget: the scoring data has no labels");
+    budget_incr *bi = calloc(1, sizeof *bi);
+    if (!bi) return lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
+    bi->g = g;
+    bi->d = d;
+    bi->n = lc_data_rows(d);
+    bi->off = calloc((size_t)N + 1, sizeof *bi->off);
+    lc_status st = LC_OK;
+    if (!bi->off) st = lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
+    for (int k = 1; !st && k <= N; k++)
+        bi->off[k] = bi->off[k - 1] + (k - 1 >= 1 && k - 1 < N - 1 ? (size_t)g->nodes[k - 1].width : 0);
+    if (!st) bi->neurons = bi->off[N];
+    size_t zs = 0, cells;
+    for (int k = 1; k < N; k++) zs += (size_t)g->nodes[k].width;
+    if (!st && (!lc_mul_ok(bi->n, zs, &cells) || cells > BUDGET_INCR_MAX_FLOATS)) {
+        budget_incr_free(bi);
+        return LC_OK; /* *out NULL: the caller scores the reference way */
+    }
+    if (!st) st = lc_recon_zcache(g, lc_data_x(d), bi->n, &bi->orig.z, err);
+    float *o = NULL;
+    if (!st) {
+        bi->orig.piece = malloc(bi->neurons ? bi->neurons : 1);
+        bi->orig.ok = malloc(bi->n ? bi->n : 1);
+        o = malloc((size_t)(ow ? ow : 1) * sizeof *o);
+        if (!bi->orig.piece || !bi->orig.ok || !o)
+            st = lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
+    }
+    if (!st) {
+        memset(bi->orig.piece, LC_KEEP, bi->neurons ? bi->neurons : 1);
+        const struct lc_node *on = &g->nodes[N - 1];
+        for (size_t r = 0; r < bi->n; r++) {
+            memcpy(o, bi->orig.z[N - 1] + r * (size_t)ow, (size_t)ow * sizeof *o);
+            lc_act_apply(on->act, on->slope, o, 1, ow);
+            bi->orig.ok[r] = lc_row_class(on->act.kind, o, ow) == y[r];
+            bi->orig.correct += bi->orig.ok[r];
+        }
+    }
+    free(o);
+    if (st) budget_incr_free(bi);
+    else *out = bi;
+    return st;
+}
+
+/* ------------------------------------------------------ one candidate */
+
+/* A folded neuron of the candidate: node, index, piece, affine map. */
+typedef struct {
+    int k, i, piece;
+    float s, c;
+} fneuron;
+
+/* A neuron whose plan entry differs between the base and the candidate. */
+typedef struct {
+    int k, i, pb, pp;
+} dneuron;
+
+/* Activations of rows `rows` (m) of node j under the candidate's folds:
+ * from z (m x w, those rows already gathered) into h. */
+static void act_rows(const lc_graph *g, int j, const fneuron *f, size_t nf, const float *z,
+                     float *h, size_t m)
+{
+    const struct lc_node *nd = &g->nodes[j];
+    int w = nd->width;
+    memcpy(h, z, m * (size_t)w * sizeof *h);
+    lc_act_apply(nd->act, nd->slope, h, m, w);
+    for (size_t t = 0; t < nf; t++) {
+        if (f[t].k != j) continue;
+        for (size_t r = 0; r < m; r++)
+            h[r * (size_t)w + f[t].i] = f[t].s * z[r * (size_t)w + f[t].i] + f[t].c;
+    }
+}
+
+/* Scores plan p against base b (any plan: the base holds the z of folded
+ * neurons too). A row changes where a neuron whose entry differs is out of
+ * the piece of either side (the activation and s z + c agree in it).
+ * commit: b becomes p's base. */
+static lc_status run(budget_incr *bi, base *b, const lc_plan *p, bool commit, double *score,
+                     lc_error *err)
+{
+    const lc_graph *g = bi->g;
+    int N = g->n_nodes, kmin = N;
+    size_t n = bi->n, nf = 0, ndiff = 0;
+    fneuron *f = malloc((bi->neurons ? bi->neurons : 1) * sizeof *f);
+    dneuron *dn = malloc((bi->neurons ? bi->neurons : 1) * sizeof *dn);
+    size_t *redo = malloc((n ? n : 1) * sizeof *redo);
+    float **zn = calloc((size_t)N, sizeof *zn), *hb = NULL, *xb = NULL;
+    lc_status st = LC_OK;
+    if (!f || !dn || !redo || !zn) {
+        st = lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
+        goto done;
+    }
+    for (int k = 1; k < N - 1; k++)
+        for (int i = 0; i < g->nodes[k].width; i++) {
+            int pp = lc_plan_get(p, k, i), pb = b->piece[bi->off[k] + (size_t)i];
+            if (pp != pb) {
+                dn[ndiff++] = (dneuron){k, i, pb, pp};
+                if (k < kmin) kmin = k;
+            }
+            if (pp == LC_KEEP) continue;
+            fneuron *e = &f[nf++];
+            e->k = k;
+            e->i = i;
+            e->piece = pp;
+            lc_piece_affine(g->nodes[k].act, g->nodes[k].slope ? g->nodes[k].slope[i] : 0.0f, pp,
+                            &e->s, &e->c);
+        }
+    size_t m = 0;
+    for (size_t r = 0; r < n && ndiff; r++)
+        for (size_t t = 0; t < ndiff; t++) {
+            int k = dn[t].k, w = g->nodes[k].width;
+            int pz = piece_of(g->nodes[k].act, b->z[k][r * (size_t)w + dn[t].i]);
+            if ((dn[t].pb != LC_KEEP && pz != dn[t].pb) || (dn[t].pp != LC_KEEP && pz != dn[t].pp)) {
+                redo[m++] = r;
+                break;
+            }
+        }
+    size_t correct = b->correct;
+    if (m) {
+        int maxw = 1;
+        for (int k = 0; k < N; k++) maxw = g->nodes[k].width > maxw ? g->nodes[k].width : maxw;
+        hb = malloc(m * (size_t)maxw * sizeof *hb);
+        xb = malloc(m * (size_t)maxw * sizeof *xb);
+        if (!hb || !xb) {
+            st = lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
+            goto done;
+        }
+        const float *x = lc_data_x(bi->d);
+        for (int k = kmin + 1; k < N; k++) {
+            const struct lc_node *nd = &g->nodes[k];
+            int w = nd->width;
+            if (!(zn[k] = malloc(m * (size_t)w * sizeof(float)))) {
+                st = lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
+                goto done;
+            }
+            for (size_t r = 0; r < m; r++) memcpy(zn[k] + r * (size_t)w, nd->bias, (size_t)w * sizeof(float));
+            for (int e = 0; e < nd->n_in; e++) {
+                int j = nd->in[e].src, wj = g->nodes[j].width;
+                const float *h = hb;
+                if (j == 0) {
+                    for (size_t r = 0; r < m; r++)
+                        memcpy(hb + r * (size_t)wj, x + redo[r] * (size_t)wj, (size_t)wj * sizeof(float));
+                } else if (j > kmin) {
+                    act_rows(g, j, f, nf, zn[j], hb, m);
+                } else {
+                    for (size_t r = 0; r < m; r++)
+                        memcpy(xb + r * (size_t)wj, b->z[j] + redo[r] * (size_t)wj, (size_t)wj * sizeof(float));
+                    act_rows(g, j, f, nf, xb, hb, m);
+                }
+                lc_sgemm(false, true, (int)m, w, wj, 1.0f, h, wj, nd->in[e].w, wj, 1.0f, zn[k], w);
+            }
+        }
+        /* the output rows: predictions against the labels */
+        const struct lc_node *on = &g->nodes[N - 1];
+        int ow = on->width;
+        const int32_t *y = lc_data_y(bi->d);
+        memcpy(hb, zn[N - 1], m * (size_t)ow * sizeof *hb);
+        lc_act_apply(on->act, on->slope, hb, m, ow);
+        for (size_t r = 0; r < m; r++) {
+            bool ok = lc_row_class(on->act.kind, hb + r * (size_t)ow, ow) == y[redo[r]];
+            correct = correct - b->ok[redo[r]] + ok;
+            if (commit) b->ok[redo[r]] = ok;
+        }
+        if (commit)
+            for (int k = kmin + 1; k < N; k++) {
+                int w = g->nodes[k].width;
+                for (size_t r = 0; r < m; r++)
+                    memcpy(b->z[k] + redo[r] * (size_t)w, zn[k] + r * (size_t)w, (size_t)w * sizeof(float));
+            }
+    }
+    if (commit) {
+        b->correct = correct;
+        for (size_t t = 0; t < ndiff; t++)
+            b->piece[bi->off[dn[t].k] + (size_t)dn[t].i] = (signed char)dn[t].pp;
+    }
+    *score = n ? (double)correct / (double)n : 0;
+done:
+    if (zn)
+        for (int k = 0; k < N; k++) free(zn[k]);
+    free(zn);
+    free(hb);
+    free(xb);
+    free(f);
+    free(dn);
+    free(redo);
+    return st;
+}
+
+lc_status budget_incr_score(budget_incr *bi, const lc_plan *p, double *score, lc_error *err)
+{
+    return run(bi, bi->cur_set ? &bi->cur : &bi->orig, p, false, score, err);
+}
+
+lc_status budget_incr_rebase(budget_incr *bi, const lc_plan *p, lc_error *err)
+{
+    if (!bi->cur.z) {
+        if (!base_alloc(bi, &bi->cur)) {
+            base_free(&bi->cur, bi->g->n_nodes);
+            return lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
+        }
+        base_copy(bi, &bi->cur, &bi->orig);
+        bi->cur_set = true;
+    }
+    double score;
+    return run(bi, &bi->cur, p, true, &score, err);
+}
