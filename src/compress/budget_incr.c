@@ -152,13 +152,15 @@ typedef struct {
     float s, c;
 } fneuron;
 
-/* A neuron whose plan entry differs between the base and the candidate. */
+/* A neuron whose plan entry differs between the base and the candidate,
+ * with the affine maps of both entries (unused for LC_KEEP). */
 typedef struct {
     int k, i, pb, pp;
+    float sb, cb, sp, cp;
 } dneuron;
 
-/* Activations of rows `rows` (m) of node j under the candidate's folds:
- * from z (m x w, those rows already gathered) into h. */
+/* Activations of m rows of node j under the candidate's folds (f, nf: the
+ * folded neurons of node j): from z (m x w, those rows) into h. */
 static void act_rows(const lc_graph *g, int j, const fneuron *f, size_t nf, const float *z,
                      float *h, size_t m)
 {
@@ -166,58 +168,138 @@ static void act_rows(const lc_graph *g, int j, const fneuron *f, size_t nf, cons
     int w = nd->width;
     memcpy(h, z, m * (size_t)w * sizeof *h);
     lc_act_apply(nd->act, nd->slope, h, m, w);
-    for (size_t t = 0; t < nf; t++) {
-        if (f[t].k != j) continue;
-        for (size_t r = 0; r < m; r++)
-            h[r * (size_t)w + f[t].i] = f[t].s * z[r * (size_t)w + f[t].i] + f[t].c;
+    for (size_t r = 0; r < m; r++) {
+        float *hr = h + r * (size_t)w;
+        const float *zr = z + r * (size_t)w;
+        for (size_t t = 0; t < nf; t++) hr[f[t].i] = f[t].s * zr[f[t].i] + f[t].c;
     }
 }
 
+/* A neuron's activation of z under plan entry `piece` (s, c its map). */
+static float act_one(const struct lc_node *nd, int i, int piece, float s, float c, float z)
+{
+    if (piece != LC_KEEP) return s * z + c;
+    lc_act_apply(nd->act, nd->slope ? nd->slope + i : NULL, &z, 1, 1);
+    return z;
+}
+
+/* The candidate against a base: its folds, the entries that differ and the
+ * rows to re-run; per node the ranges of f and dn (both in node order). */
+typedef struct {
+    fneuron *f;
+    dneuron *dn;
+    size_t *fs, *ds; /* node k: f[fs[k] .. fs[k+1]), dn[ds[k] .. ds[k+1]) */
+    size_t *redo, m;
+    int kmin;
+} cand;
+
+static void cand_free(cand *c)
+{
+    free(c->f);
+    free(c->dn);
+    free(c->fs);
+    free(c->ds);
+    free(c->redo);
+}
+
+static bool cand_make(const budget_incr *bi, const base *b, const lc_plan *p, cand *c)
+{
+    const lc_graph *g = bi->g;
+    int N = g->n_nodes;
+    size_t nn = bi->neurons ? bi->neurons : 1, nf = 0, nd = 0;
+    *c = (cand){malloc(nn * sizeof *c->f), malloc(nn * sizeof *c->dn),
+                calloc((size_t)N + 1, sizeof(size_t)), calloc((size_t)N + 1, sizeof(size_t)),
+                malloc((bi->n ? bi->n : 1) * sizeof(size_t)), 0, N};
+    if (!c->f || !c->dn || !c->fs || !c->ds || !c->redo) return false;
+    for (int k = 0; k < N; k++) {
+        c->fs[k] = nf;
+        c->ds[k] = nd;
+        if (k == 0 || k == N - 1) continue;
+        const struct lc_node *node = &g->nodes[k];
+        for (int i = 0; i < node->width; i++) {
+            int pp = lc_plan_get(p, k, i), pb = b->piece[bi->off[k] + (size_t)i];
+            float sl = node->slope ? node->slope[i] : 0.0f, sp = 0, cp = 0, sb = 0, cb = 0;
+            if (pp != LC_KEEP) {
+                lc_piece_affine(node->act, sl, pp, &sp, &cp);
+                c->f[nf++] = (fneuron){k, i, pp, sp, cp};
+            }
+            if (pp == pb) continue;
+            if (pb != LC_KEEP) lc_piece_affine(node->act, sl, pb, &sb, &cb);
+            c->dn[nd++] = (dneuron){k, i, pb, pp, sb, cb, sp, cp};
+            if (k < c->kmin) c->kmin = k;
+        }
+    }
+    c->fs[N] = nf;
+    c->ds[N] = nd;
+    /* a row changes where a differing neuron is out of either side's piece */
+    for (size_t r = 0; r < bi->n && nd; r++)
+        for (size_t t = 0; t < nd; t++) {
+            const dneuron *e = &c->dn[t];
+            int w = g->nodes[e->k].width;
+            int pz = piece_of(g->nodes[e->k].act, b->z[e->k][r * (size_t)w + e->i]);
+            if ((e->pb != LC_KEEP && pz != e->pb) || (e->pp != LC_KEEP && pz != e->pp)) {
+                c->redo[c->m++] = r;
+                break;
+            }
+        }
+    return true;
+}
+
+/* z of node k on the candidate's rows when only neurons of its inputs
+ * changed whose z did not (the consumers of the walk's one changed node):
+ * the base's z plus W[:, D] times the change of those neurons' activations,
+ * a product of rank |D| instead of the node's whole fan-in. */
+static bool delta_z(const budget_incr *bi, const base *b, const cand *c, int k, float *z)
+{
+    const lc_graph *g = bi->g;
+    const struct lc_node *nd = &g->nodes[k];
+    int w = nd->width;
+    size_t m = c->m;
+    for (size_t r = 0; r < m; r++)
+        memcpy(z + r * (size_t)w, b->z[k] + c->redo[r] * (size_t)w, (size_t)w * sizeof *z);
+    for (int e = 0; e < nd->n_in; e++) {
+        int j = nd->in[e].src, wj = g->nodes[j].width;
+        size_t d0 = j > 0 ? c->ds[j] : 0, nd_ = j > 0 ? c->ds[j + 1] - d0 : 0;
+        if (!nd_) continue;
+        float *dh = malloc(m * nd_ * sizeof *dh), *wd = malloc((size_t)w * nd_ * sizeof *wd);
+        if (!dh || !wd) {
+            free(dh);
+            free(wd);
+            return false;
+        }
+        const struct lc_node *src = &g->nodes[j];
+        for (size_t r = 0; r < m; r++)
+            for (size_t t = 0; t < nd_; t++) {
+                const dneuron *q = &c->dn[d0 + t];
+                float zv = b->z[j][c->redo[r] * (size_t)wj + q->i];
+                dh[r * nd_ + t] = act_one(src, q->i, q->pp, q->sp, q->cp, zv) -
+                                  act_one(src, q->i, q->pb, q->sb, q->cb, zv);
+            }
+        for (int o = 0; o < w; o++)
+            for (size_t t = 0; t < nd_; t++)
+                wd[(size_t)o * nd_ + t] = nd->in[e].w[(size_t)o * wj + c->dn[d0 + t].i];
+        lc_sgemm(false, true, (int)m, w, (int)nd_, 1.0f, dh, (int)nd_, wd, (int)nd_, 1.0f, z, w);
+        free(dh);
+        free(wd);
+    }
+    return true;
+}
+
 /* Scores plan p against base b (any plan: the base holds the z of folded
- * neurons too). A row changes where a neuron whose entry differs is out of
- * the piece of either side (the activation and s z + c agree in it).
- * commit: b becomes p's base. */
+ * neurons too). commit: b becomes p's base. */
 static lc_status run(budget_incr *bi, base *b, const lc_plan *p, bool commit, double *score,
                      lc_error *err)
 {
     const lc_graph *g = bi->g;
-    int N = g->n_nodes, kmin = N;
-    size_t n = bi->n, nf = 0, ndiff = 0;
-    fneuron *f = malloc((bi->neurons ? bi->neurons : 1) * sizeof *f);
-    dneuron *dn = malloc((bi->neurons ? bi->neurons : 1) * sizeof *dn);
-    size_t *redo = malloc((n ? n : 1) * sizeof *redo);
+    int N = g->n_nodes;
+    cand c;
     float **zn = calloc((size_t)N, sizeof *zn), *hb = NULL, *xb = NULL;
     lc_status st = LC_OK;
-    if (!f || !dn || !redo || !zn) {
+    if (!cand_make(bi, b, p, &c) || !zn) {
         st = lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
         goto done;
     }
-    for (int k = 1; k < N - 1; k++)
-        for (int i = 0; i < g->nodes[k].width; i++) {
-            int pp = lc_plan_get(p, k, i), pb = b->piece[bi->off[k] + (size_t)i];
-            if (pp != pb) {
-                dn[ndiff++] = (dneuron){k, i, pb, pp};
-                if (k < kmin) kmin = k;
-            }
-            if (pp == LC_KEEP) continue;
-            fneuron *e = &f[nf++];
-            e->k = k;
-            e->i = i;
-            e->piece = pp;
-            lc_piece_affine(g->nodes[k].act, g->nodes[k].slope ? g->nodes[k].slope[i] : 0.0f, pp,
-                            &e->s, &e->c);
-        }
-    size_t m = 0;
-    for (size_t r = 0; r < n && ndiff; r++)
-        for (size_t t = 0; t < ndiff; t++) {
-            int k = dn[t].k, w = g->nodes[k].width;
-            int pz = piece_of(g->nodes[k].act, b->z[k][r * (size_t)w + dn[t].i]);
-            if ((dn[t].pb != LC_KEEP && pz != dn[t].pb) || (dn[t].pp != LC_KEEP && pz != dn[t].pp)) {
-                redo[m++] = r;
-                break;
-            }
-        }
-    size_t correct = b->correct;
+    size_t m = c.m, correct = b->correct;
     if (m) {
         int maxw = 1;
         for (int k = 0; k < N; k++) maxw = g->nodes[k].width > maxw ? g->nodes[k].width : maxw;
@@ -228,63 +310,80 @@ static lc_status run(budget_incr *bi, base *b, const lc_plan *p, bool commit, do
             goto done;
         }
         const float *x = lc_data_x(bi->d);
-        for (int k = kmin + 1; k < N; k++) {
+        /* zn[k] set: node k's z changed on the rows (re-run) */
+        for (int k = c.kmin + 1; k < N; k++) {
             const struct lc_node *nd = &g->nodes[k];
             int w = nd->width;
+            bool zin = false, hin = false;
+            for (int e = 0; e < nd->n_in; e++) {
+                int j = nd->in[e].src;
+                zin |= zn[j] != NULL;
+                hin |= j > 0 && c.ds[j + 1] > c.ds[j];
+            }
+            if (!zin && !hin) continue;
             if (!(zn[k] = malloc(m * (size_t)w * sizeof(float)))) {
                 st = lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
                 goto done;
             }
+            if (!zin) {
+                if (!delta_z(bi, b, &c, k, zn[k])) {
+                    st = lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
+                    goto done;
+                }
+                continue;
+            }
             for (size_t r = 0; r < m; r++) memcpy(zn[k] + r * (size_t)w, nd->bias, (size_t)w * sizeof(float));
             for (int e = 0; e < nd->n_in; e++) {
                 int j = nd->in[e].src, wj = g->nodes[j].width;
-                const float *h = hb;
+                const fneuron *fj = c.f + c.fs[j];
+                size_t nfj = c.fs[j + 1] - c.fs[j];
                 if (j == 0) {
                     for (size_t r = 0; r < m; r++)
-                        memcpy(hb + r * (size_t)wj, x + redo[r] * (size_t)wj, (size_t)wj * sizeof(float));
-                } else if (j > kmin) {
-                    act_rows(g, j, f, nf, zn[j], hb, m);
+                        memcpy(hb + r * (size_t)wj, x + c.redo[r] * (size_t)wj, (size_t)wj * sizeof(float));
+                } else if (zn[j]) {
+                    act_rows(g, j, fj, nfj, zn[j], hb, m);
                 } else {
                     for (size_t r = 0; r < m; r++)
-                        memcpy(xb + r * (size_t)wj, b->z[j] + redo[r] * (size_t)wj, (size_t)wj * sizeof(float));
-                    act_rows(g, j, f, nf, xb, hb, m);
+                        memcpy(xb + r * (size_t)wj, b->z[j] + c.redo[r] * (size_t)wj, (size_t)wj * sizeof(float));
+                    act_rows(g, j, fj, nfj, xb, hb, m);
                 }
-                lc_sgemm(false, true, (int)m, w, wj, 1.0f, h, wj, nd->in[e].w, wj, 1.0f, zn[k], w);
+                lc_sgemm(false, true, (int)m, w, wj, 1.0f, hb, wj, nd->in[e].w, wj, 1.0f, zn[k], w);
             }
         }
         /* the output rows: predictions against the labels */
         const struct lc_node *on = &g->nodes[N - 1];
         int ow = on->width;
         const int32_t *y = lc_data_y(bi->d);
-        memcpy(hb, zn[N - 1], m * (size_t)ow * sizeof *hb);
+        for (size_t r = 0; r < m; r++)
+            memcpy(hb + r * (size_t)ow, zn[N - 1] ? zn[N - 1] + r * (size_t)ow
+                                                  : b->z[N - 1] + c.redo[r] * (size_t)ow,
+                   (size_t)ow * sizeof *hb);
         lc_act_apply(on->act, on->slope, hb, m, ow);
         for (size_t r = 0; r < m; r++) {
-            bool ok = lc_row_class(on->act.kind, hb + r * (size_t)ow, ow) == y[redo[r]];
-            correct = correct - b->ok[redo[r]] + ok;
-            if (commit) b->ok[redo[r]] = ok;
+            bool ok = lc_row_class(on->act.kind, hb + r * (size_t)ow, ow) == y[c.redo[r]];
+            correct = correct - b->ok[c.redo[r]] + ok;
+            if (commit) b->ok[c.redo[r]] = ok;
         }
         if (commit)
-            for (int k = kmin + 1; k < N; k++) {
+            for (int k = c.kmin + 1; k < N; k++) {
                 int w = g->nodes[k].width;
-                for (size_t r = 0; r < m; r++)
-                    memcpy(b->z[k] + redo[r] * (size_t)w, zn[k] + r * (size_t)w, (size_t)w * sizeof(float));
+                for (size_t r = 0; r < m && zn[k]; r++)
+                    memcpy(b->z[k] + c.redo[r] * (size_t)w, zn[k] + r * (size_t)w, (size_t)w * sizeof(float));
             }
     }
     if (commit) {
         b->correct = correct;
-        for (size_t t = 0; t < ndiff; t++)
-            b->piece[bi->off[dn[t].k] + (size_t)dn[t].i] = (signed char)dn[t].pp;
+        for (size_t t = 0; t < c.ds[N]; t++)
+            b->piece[bi->off[c.dn[t].k] + (size_t)c.dn[t].i] = (signed char)c.dn[t].pp;
     }
-    *score = n ? (double)correct / (double)n : 0;
+    *score = bi->n ? (double)correct / (double)bi->n : 0;
 done:
     if (zn)
         for (int k = 0; k < N; k++) free(zn[k]);
     free(zn);
     free(hb);
     free(xb);
-    free(f);
-    free(dn);
-    free(redo);
+    cand_free(&c);
     return st;
 }
 
