@@ -95,3 +95,41 @@ TEST(forward_batch_edges)
     free(yr);
     lc_graph_free(g);
 }
+
+/* lc_sgemm against its reference for every transposition, one-row and
+ * one-column products (which it runs as SGEMV) among them, leading
+ * dimensions wider than the matrices, and beta = 0 over a C full of NaN
+ * (which must not leak through). */
+TEST(sgemm_matches_reference_incl_vector_shapes)
+{
+    test_rng r = {99};
+    const int dims[][3] = {{1, 7, 5}, {6, 1, 5}, {1, 1, 9}, {4, 3, 1}, {1, 300, 200}, {200, 1, 300},
+                           {5, 6, 7}};
+    for (size_t d = 0; d < sizeof dims / sizeof *dims; d++)
+        for (int ta = 0; ta < 2; ta++)
+            for (int tb = 0; tb < 2; tb++)
+                for (int bz = 0; bz < 2; bz++) {
+                    int m = dims[d][0], n = dims[d][1], k = dims[d][2];
+                    int lda = (ta ? m : k) + 2, ldb = (tb ? k : n) + 3, ldc = n + 1;
+                    size_t na = (size_t)(ta ? k : m) * lda, nb = (size_t)(tb ? n : k) * ldb,
+                           nc = (size_t)m * ldc;
+                    float *a = malloc(na * sizeof(float)), *b = malloc(nb * sizeof(float)),
+                          *c = malloc(nc * sizeof(float)), *cr = malloc(nc * sizeof(float));
+                    CHECK(a && b && c && cr);
+                    for (size_t i = 0; i < na; i++) a[i] = (float)test_normal(&r);
+                    for (size_t i = 0; i < nb; i++) b[i] = (float)test_normal(&r);
+                    for (size_t i = 0; i < nc; i++) c[i] = bz ? NAN : (float)test_normal(&r);
+                    memcpy(cr, c, nc * sizeof(float));
+                    float beta = bz ? 0.0f : 0.5f;
+                    lc_sgemm(ta, tb, m, n, k, 1.5f, a, lda, b, ldb, beta, c, ldc);
+                    lc_sgemm_ref(ta, tb, m, n, k, 1.5f, a, lda, b, ldb, beta, cr, ldc);
+                    for (int i = 0; i < m; i++) /* only C's m x n part; padding stays as it was */
+                        CHECK_CLOSE(c + (size_t)i * ldc, cr + (size_t)i * ldc, (size_t)n, 1e-4, 1e-4);
+                    for (size_t i = 0; i + 1 < nc; i += (size_t)ldc) /* the padding column */
+                        if (n + i < nc) CHECK(same_bits(c[i + n], cr[i + n]));
+                    free(a);
+                    free(b);
+                    free(c);
+                    free(cr);
+                }
+}
