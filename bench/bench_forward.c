@@ -1,7 +1,7 @@
 /* bench_forward.c - times lincomp's forward pass on the Fashion-MNIST-shaped
  * MLP 784-1024-1024-512-512-256-256-10 over the 10,000 test images.
  *
- *   bench_forward OUT_DIR [REPEATS [MODEL]]
+ *   bench_forward OUT_DIR [REPEATS [MODEL [--forward-only]]]
  *   bench_forward --models REPEATS MODEL...
  *   bench_forward --sign MODEL DATA
  *
@@ -20,6 +20,7 @@
  *   stats_seconds S     lc_stats_compute over the same images
  *   folds_seconds S     the 20 plans and folds of a sweep (tau 1.00 .. 0.05),
  *                       without evaluation
+ * (--forward-only: the first four, for repeated rounds against ONNX Runtime)
  *
  * --models times each MODEL's lc_forward on the 10,000 test images at
  * batch 10,000 (best of REPEATS) and at batch 1 (one call per image over the
@@ -259,11 +260,12 @@ int main(int argc, char **argv)
     if (argc >= 4 && !strcmp(argv[1], "--models"))
         return time_models(atoi(argv[2]) > 0 ? atoi(argv[2]) : 1, argc - 3, argv + 3);
     if (argc < 2) {
-        fprintf(stderr, "usage: bench_forward OUT_DIR [REPEATS [MODEL]]\n"
+        fprintf(stderr, "usage: bench_forward OUT_DIR [REPEATS [MODEL [--forward-only]]]\n"
                         "       bench_forward --models REPEATS MODEL...\n"
                         "       bench_forward --sign MODEL DATA\n");
         return 2;
     }
+    int forward_only = argc == 5 && !strcmp(argv[4], "--forward-only");
     int repeats = argc > 2 ? atoi(argv[2]) : 5;
     if (repeats < 1) repeats = 1;
     const int widths[] = {784, 1024, 1024, 512, 512, 256, 256, 10};
@@ -318,6 +320,12 @@ loaded:;
     raw_free(&raw);
     printf("forward_seconds %.6f\nsgemm_seconds %.6f\nsgemm_transb_seconds %.6f\n"
            "sgemm_notrans_seconds %.6f\n", best, min2(raw_t, raw_n), raw_t, raw_n);
+    if (forward_only) {
+        free(out);
+        lc_data_free(d);
+        lc_graph_free(g);
+        return 0;
+    }
 
     best = 1e30;
     lc_stats *st = NULL;
