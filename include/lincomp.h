@@ -23,25 +23,35 @@
  *    features per row, 2^31 floats per model or data set) before anything
  *    is allocated; beyond them a function fails (LC_ERR_NOMEM).
  *
- * Sections, from the basic types up; each uses only those above it. A
- * program typically needs errors, graph, data, ONNX and the linearity
- * analysis (examples/compress_example.c is a complete one):
- *   errors         status codes, the error record, threads
- *   graph          building and inspecting a model
- *   inference      the forward pass
- *   data           loading CSV / IDX / NPY samples and labels
- *   preprocessing  the feature spec a model stores (one-hot, standardising)
- *   ONNX           reading and writing models
- *   C export       a model as dependency-free C source
- *   files          atomic file writing
- *   evaluation     accuracy and loss on labelled data
- *   linearity analysis and folding   statistics, plans, lc_fold, policies
- *   proofs         sound bounds that prove neurons linear on an input box
- *   training       MLP creation, training and gradients
- *   pruning        activation-based importance pruning (the baseline)
- *   budgets        size and accuracy budgets, fine-tuning
- *   induced linearity  training neurons to become linear, then folding
- * A section uses only the ones above it.
+ * Contents: one part per folder of src/ (docs/architecture.md), in the
+ * order of their dependencies; each part uses only the parts above it (the
+ * opaque types lc_preproc and lc_data are named in core, where the graph and
+ * lc_evaluate first need them, and described under data).
+ *   core      src/core/      errors      status codes, the error record, threads
+ *                            graph       building and inspecting a model
+ *                            inference   the forward pass
+ *                            evaluation  accuracy and loss on labelled data
+ *                            files       atomic file writing
+ *   data      src/data/      data        loading CSV / IDX / NPY samples, labels
+ *                            preprocessing  the feature spec a model stores
+ *   onnx      src/onnx/      ONNX        reading and writing models
+ *   compress  src/compress/  linearity analysis  statistics per neuron
+ *                            plans       which neuron is folded to which piece
+ *                            fold        the cost model and lc_fold
+ *                            policy      which neurons to fold (tau, layer
+ *                                        threshold, per-node thresholds)
+ *                            fast evaluation  accuracy of many plans at once
+ *                            budgets     size and accuracy budget searches
+ *   prove     src/prove/     proofs      sound bounds that prove neurons linear
+ *                                        on an input box
+ *   train     src/train/     training    MLP creation, training and gradients
+ *                            fine-tuning  training a compressed graph
+ *                            pruning     importance pruning (the baseline)
+ *                            induced linearity  training neurons to become
+ *                                        linear, then folding
+ *   export    src/export/    C export    a model as dependency-free C source
+ * A program typically needs errors, graph, data, ONNX and the linearity
+ * analysis (examples/compress_example.c is a complete one).
  *
  * Build against the installed library with
  *     cc prog.c $(pkg-config --cflags --libs lincomp)
@@ -64,6 +74,8 @@ extern "C" {
 #endif
 
 #define LC_VERSION "0.1.0"
+
+/* ===================================================== core (src/core/) */
 
 /* ---------------------------------------------------------------- errors */
 
@@ -212,11 +224,43 @@ LC_API lc_status lc_forward(const lc_graph *g, const float *x, size_t n,
 LC_API lc_status lc_forward_ref(const lc_graph *g, const float *x, size_t n,
                                 float *out, lc_error *err);
 
-/* ------------------------------------------------------------------ data */
+/* ------------------------------------------------------------ evaluation */
 
 /* A data set: rows x cols float features (row-major) and optional int32
  * class labels, with class names when the labels were strings. */
 typedef struct lc_data lc_data;
+
+/* What lc_evaluate measures; filled in by it (caller-owned). */
+typedef struct lc_eval_result {
+    size_t samples;
+    double accuracy;  /* share of argmax == label */
+    double loss;      /* mean cross-entropy of the softmax of the outputs
+                         (of the probabilities when the output is softmax,
+                         sigmoid for one output unit) */
+} lc_eval_result;
+
+/* Runs g over every row of d in batches and fills *res with the sample
+ * count, accuracy and mean loss. A single
+ * output unit is a binary classifier: class 1 when the logit is > 0 (the
+ * probability > 0.5 with a sigmoid output). Errors: LC_ERR_INVALID (d has no
+ * labels), LC_ERR_SHAPE (feature count differs from the input width, or a
+ * label is not one of the model's classes, naming the sample),
+ * LC_ERR_NOMEM. *res is not changed on error. */
+LC_API lc_status lc_evaluate(const lc_graph *g, const lc_data *d,
+                             lc_eval_result *res, lc_error *err);
+
+/* ------------------------------------------------------------------ files */
+
+/* Writes len bytes to path through a temporary file in the same folder and a
+ * rename, so that a failure never leaves a partial file and never clobbers
+ * an existing one. The file gets mode 0644. Errors: LC_ERR_IO naming the path
+ * and the system's reason (folder missing or not writable, disk full),
+ * LC_ERR_NOMEM. */
+LC_API lc_status lc_write_file(const char *path, const void *buf, size_t len, lc_error *err);
+
+/* ===================================================== data (src/data/) */
+
+/* ------------------------------------------------------------------ data */
 
 /* Options of lc_data_load; zero-initialise and set what you need ({0} reads
  * a CSV's numeric columns as they are, the last column being the label). */
@@ -319,6 +363,8 @@ LC_API int lc_preproc_width(const lc_preproc *p);
 LC_API int lc_preproc_classes(const lc_preproc *p);
 LC_API const char *lc_preproc_class_name(const lc_preproc *p, int c);
 
+/* ===================================================== onnx (src/onnx/) */
+
 /* ------------------------------------------------------------------ ONNX */
 
 /* Imports an ONNX model (see docs/onnx.md for the operators): default-domain
@@ -347,61 +393,9 @@ LC_API lc_status lc_onnx_load_mem(const void *buf, size_t len, const char *what,
  * 2 GiB), LC_ERR_NOMEM. */
 LC_API lc_status lc_onnx_save(const lc_graph *g, const char *path, lc_error *err);
 
-/* -------------------------------------------------------------- C export */
+/* ============================================= compress (src/compress/) */
 
-/* Writes g as dependency-free C99 source: c_path (must end in ".c") and the
- * header beside it (the same path ending in ".h"). The header defines
- * NAME_INPUT_SIZE and NAME_OUTPUT_SIZE (NAME upper-cased) and declares
- *     void NAME_forward(const float *input, float *output);
- *     void NAME_forward_batch(const float *input, float *output, size_t n);
- * The source holds the weights as static const float arrays (bit-exact), uses
- * only the C standard library and libm, allocates nothing, and compiles with
- * gcc -std=c99 -Wall -Wextra -Werror -pedantic. When g stores preprocessing,
- * the input is the feature vector in its column order with numeric features
- * raw (NaN for missing): the generated code fills in means and standardises
- * when the spec says so. name NULL means "model". See docs/export-c.md.
- * The header is written first, then the source, each through a temporary
- * file and a rename; if the source fails, a header that did not exist
- * before is removed again.
- * Errors: LC_ERR_INVALID (c_path not ending in .c, name not a C identifier
- * of at most 64 characters, a file name that cannot go into #include),
- * LC_ERR_NUMERIC (a non-finite weight, bias, slope or activation parameter),
- * LC_ERR_SHAPE (stored preprocessing of another width), LC_ERR_IO,
- * LC_ERR_NOMEM. */
-LC_API lc_status lc_export_c(const lc_graph *g, const char *c_path, const char *name,
-                             lc_error *err);
-
-/* ------------------------------------------------------------------ files */
-
-/* Writes len bytes to path through a temporary file in the same folder and a
- * rename, so that a failure never leaves a partial file and never clobbers
- * an existing one. The file gets mode 0644. Errors: LC_ERR_IO naming the path
- * and the system's reason (folder missing or not writable, disk full),
- * LC_ERR_NOMEM. */
-LC_API lc_status lc_write_file(const char *path, const void *buf, size_t len, lc_error *err);
-
-/* ------------------------------------------------------------ evaluation */
-
-/* What lc_evaluate measures; filled in by it (caller-owned). */
-typedef struct lc_eval_result {
-    size_t samples;
-    double accuracy;  /* share of argmax == label */
-    double loss;      /* mean cross-entropy of the softmax of the outputs
-                         (of the probabilities when the output is softmax,
-                         sigmoid for one output unit) */
-} lc_eval_result;
-
-/* Runs g over every row of d in batches and fills *res with the sample
- * count, accuracy and mean loss. A single
- * output unit is a binary classifier: class 1 when the logit is > 0 (the
- * probability > 0.5 with a sigmoid output). Errors: LC_ERR_INVALID (d has no
- * labels), LC_ERR_SHAPE (feature count differs from the input width, or a
- * label is not one of the model's classes, naming the sample),
- * LC_ERR_NOMEM. *res is not changed on error. */
-LC_API lc_status lc_evaluate(const lc_graph *g, const lc_data *d,
-                             lc_eval_result *res, lc_error *err);
-
-/* ------------------------------------- linearity analysis and folding */
+/* ------------------------------------------------- linearity analysis */
 /*
  * The paper's method, done exactly (DESIGN sections 3-5, docs/method.md):
  *   1. lc_stats_compute(): one batched pass over calibration data counts, for
@@ -488,6 +482,9 @@ LC_API int lc_plan_get(const lc_plan *p, int k, int i);
  * skip edges), and with s = 0 (constants, plain exact pruning). */
 LC_API int lc_plan_folded_linear(const lc_plan *p, int k);
 LC_API int lc_plan_removed_constant(const lc_plan *p, int k);
+
+/* ---- fold */
+
 /* Parameters and FLOPs per sample (either pointer may be NULL) of the graph
  * lc_fold(g, p) would return, computed from shapes alone with the cost model
  * (no weights are touched; microseconds for typical models). Exact: equals
@@ -560,6 +557,25 @@ LC_API lc_status lc_layer_threshold_parse(const char *text, lc_layer_threshold *
 LC_API lc_status lc_plan_from_stats(const lc_graph *g, const lc_stats *s, double tau,
                                     lc_layer_threshold lt, lc_plan **out, lc_error *err);
 
+/* lc_plan_from_stats() with one threshold per node: tau[k] for hidden node
+ * k (tau has lc_graph_nodes(g) entries; those of the input and the output
+ * node are ignored). A tau above 1 folds nothing in that node. With every
+ * tau[k] equal to t in [0, 1] the plan is lc_plan_from_stats(g, s, t, lt).
+ * Errors: as lc_plan_from_stats; LC_ERR_INVALID for a tau < 0 or NaN. */
+LC_API lc_status lc_plan_from_stats_per_node(const lc_graph *g, const lc_stats *s,
+                                             const double *tau, lc_layer_threshold lt,
+                                             lc_plan **out, lc_error *err);
+
+/* Applies a layer threshold to candidate folds: `cand` (made for g) assigns
+ * each neuron the piece it may be folded to, LC_KEEP where none. Constant
+ * candidates are always taken, linear ones through lt exactly as in
+ * lc_plan_from_stats (so auto never returns a plan larger than g). Used to
+ * fold proven neurons (lc_proof_apply) with the cost model. *out is owned by
+ * the caller. Errors: LC_ERR_SHAPE (cand not made for g), LC_ERR_INVALID (a
+ * bad layer threshold), LC_ERR_NOMEM. */
+LC_API lc_status lc_plan_select(const lc_graph *g, const lc_plan *cand, lc_layer_threshold lt,
+                                lc_plan **out, lc_error *err);
+
 /* ---- fast evaluation of many plans (sweeps, budgets) */
 
 typedef struct lc_pieces lc_pieces;
@@ -582,6 +598,144 @@ LC_API void lc_pieces_free(lc_pieces *pc);
 LC_API lc_status lc_plan_accuracy(const lc_graph *g, const lc_plan *p, const lc_graph *folded,
                                   const lc_data *d, const lc_pieces *pc, double *acc,
                                   size_t *evaluated, lc_error *err);
+
+/* --------------------------------------------------------------- budgets */
+/*
+ * Size and accuracy budgets for compression (docs/budgets.md) (fine-tuning
+ * the result is lc_finetune, in train). A budget search builds plans with one
+ * threshold per hidden node from the statistics
+ * (lc_plan_from_stats_per_node, under policy), scores each candidate with
+ * lc_plan_accuracy() on labelled data (validation data, or calibration data
+ * labelled with the original model's own predictions: lc_data_predicted),
+ * and returns the best plan it found next to the paper's global-tau result.
+ */
+
+/* A copy of d's features labelled with the class g predicts for each row
+ * (lc_row_class: argmax, or > 0.5 / > 0 for one output unit), so that
+ * lc_pieces_compute and lc_plan_accuracy measure agreement with g. The
+ * copy has max(output width, 2) classes. *out is owned by the caller.
+ * Errors: LC_ERR_SHAPE (feature count), LC_ERR_NOMEM. */
+LC_API lc_status lc_data_predicted(const lc_graph *g, const lc_data *d, lc_data **out,
+                                   lc_error *err);
+
+typedef enum lc_budget_kind {
+    LC_BUDGET_SIZE = 0, /* at most target_size x the original parameters, best score */
+    LC_BUDGET_DROP      /* the fewest parameters with score >= original - max_drop */
+} lc_budget_kind;
+
+typedef enum lc_budget_method {
+    LC_BUDGET_PAPER = 0,  /* one global tau from 1.0 down in steps of 0.1 */
+    LC_BUDGET_PER_NODE    /* greedy search over a threshold per node */
+} lc_budget_method;
+
+/* "paper", "per-node". Static. */
+LC_API const char *lc_budget_method_name(lc_budget_method m);
+
+/* What the progress callback of lc_budget_search receives (for a progress
+ * bar: done of planned, the best so far, an ETA from the rate). */
+typedef struct lc_budget_progress {
+    int evaluated;         /* candidate plans folded and scored so far
+                              (cached plans not counted); never decreases */
+    int planned;           /* estimated total, >= evaluated; revised as the
+                              search learns how far the budget is; equal to
+                              evaluated in the last call */
+    double best_score;     /* the best candidate within the budget so far
+                              (SIZE: highest score within the size; DROP:
+                              fewest parameters within the drop); NaN before
+                              the first */
+    size_t best_params;
+    int finished;          /* 1 in the last call, once the search is done */
+} lc_budget_progress;
+
+typedef struct lc_budget_opts {
+    lc_budget_kind kind;
+    double target_size;    /* SIZE: 0 < R <= 1 */
+    double max_drop;       /* DROP: allowed loss of accuracy as a fraction
+                              (percentage points / 100), in [0, 1] */
+    lc_layer_threshold lt; /* applied to every candidate plan */
+    /* called after each accepted step of the per-node search, or NULL */
+    void (*step_cb)(void *ctx, int step, size_t params, double score);
+    void *cb_ctx;
+    /* called after every scored candidate and once at the end (finished),
+     * or NULL; gets cb_ctx */
+    void (*progress_cb)(void *ctx, const lc_budget_progress *p);
+    /* DROP only, optional: rows that the search never saw (validation
+     * data; labels are not used). The search then proposes plans on d and
+     * certifies them here (lc_budget_search), so that the promise holds on
+     * new data at `confidence`. NULL: the search's own score on d decides. */
+    const lc_data *certify;
+    double confidence;     /* in (0, 1) with `certify`; 0 means 0.95 */
+} lc_budget_opts;
+
+typedef struct lc_budget_result {
+    int met;               /* SIZE: 1 when the size was reached (else plan is
+                              the smallest model: every node at tau 0); DROP: 1 */
+    lc_budget_method method;  /* the candidate that was kept */
+    lc_plan *plan;         /* the chosen plan (owned; lc_budget_result_clear) */
+    double *tau;           /* per node (lc_graph_nodes(g) entries, owned): the
+                              chosen threshold; above 1 (2.0) for a hidden
+                              node where nothing is folded; NaN for the input
+                              and the output node */
+    size_t params_before, params;   /* of g and of lc_fold(g, plan) */
+    double score_before, score;     /* lc_plan_accuracy on the scoring data */
+    double paper_tau;      /* the paper's candidate: its global tau (2.0 if
+                              no tau was acceptable), size, score, and whether
+                              it met the budget */
+    size_t paper_params;
+    double paper_score;
+    int paper_met;
+    size_t per_node_params;  /* the per-node candidate */
+    double per_node_score;
+    int per_node_met;
+    int steps;             /* accepted steps of the per-node search */
+    int evaluations;       /* plans folded and scored (cached plans not counted) */
+    /* with opts.certify: the certificate of the chosen plan. Its
+     * disagreements with g on cert_rows rows, and the one-sided upper bound
+     * (lc_binomial_upper_bound at `confidence`) of the disagreement rate on
+     * new data, which bounds the loss of accuracy; 0 and 0 when nothing is
+     * folded (the model is g). cert_tested: plans tested in path order. */
+    size_t cert_rows, cert_disagreements;
+    double cert_bound, confidence;
+    int cert_tested;
+} lc_budget_result;
+
+/* Searches a plan within a budget. st: statistics of g (calibration data);
+ * d: labelled scoring data and pc = lc_pieces_compute(g, d). Two candidates
+ * are scored with lc_plan_accuracy on d: the paper's (global tau 1.0, 0.9,
+ * ..., 0.0: SIZE takes the first that meets the size, DROP the smallest
+ * whose score is within max_drop) and a greedy per-node search over the
+ * grid 1, 0.99, 0.98, 0.95, 0.9, 0.85, ..., 0.05, 0 that at each step lowers
+ * the threshold of the node (or, when no single node shrinks the model, of
+ * all nodes by one grid step) with the best parameters saved per score
+ * lost; SIZE stops when the size is met (taking, in that step, the best
+ * score among the moves that meet it), DROP when no move keeps the score
+ * within max_drop. The better candidate is kept (SIZE: higher score, then
+ * fewer parameters; DROP: fewer parameters, then higher score). For DROP
+ * the chosen plan is folded and checked with lc_evaluate on d (falling back
+ * along the search path if a rounding-level tie broke the promise). For DROP
+ * with o->certify, the kept candidate's path (the paper's global taus from
+ * 1.0 down, or the per-node search's steps from its start) is tested in
+ * order on the certification rows, stopping at the first plan whose
+ * disagreement bound exceeds max_drop (fixed-sequence testing, so the
+ * confidence holds for the plan returned); the last plan that passed is the
+ * result, nothing folded when the first fails.
+ * On LC_OK, *res holds owned memory: lc_budget_result_clear. Errors:
+ * LC_ERR_INVALID (target_size outside (0, 1], max_drop outside [0, 1],
+ * unlabelled d, a bad layer threshold, confidence outside [0, 1)), LC_ERR_SHAPE (st, pc or d not of g),
+ * LC_ERR_NOMEM. */
+LC_API lc_status lc_budget_search(const lc_graph *g, const lc_stats *st, const lc_data *d,
+                                  const lc_pieces *pc, const lc_budget_opts *o,
+                                  lc_budget_result *res, lc_error *err);
+/* Frees what a result owns and zeroes it. Accepts a zeroed result. */
+LC_API void lc_budget_result_clear(lc_budget_result *r);
+
+/* One-sided Clopper-Pearson upper confidence bound of a binomial rate: with
+ * k events in n independent trials, the true rate is at most the returned
+ * value with probability `confidence`. 1 for k == n; NaN when n == 0,
+ * k > n or confidence is outside (0, 1). */
+LC_API double lc_binomial_upper_bound(size_t k, size_t n, double confidence);
+
+/* =================================================== prove (src/prove/) */
 
 /* ---------------------------------------------------------------- proofs */
 /*
@@ -710,6 +864,8 @@ LC_API lc_status lc_proof_apply(const lc_proof *p, lc_plan *plan, lc_error *err)
  * is not a hidden node. */
 LC_API int lc_sign_test(const lc_graph *g, int k);
 
+/* =================================================== train (src/train/) */
+
 /* -------------------------------------------------------------- training */
 
 /* An MLP n_in -> hidden[0] -> ... -> hidden[n_hidden-1] -> n_out with
@@ -809,6 +965,18 @@ LC_API const float *lc_graph_param_base(const lc_graph *g);
  * input width, LC_ERR_NOMEM. */
 LC_API lc_status lc_graph_fold_standardize(lc_graph *g, const lc_preproc *p, lc_error *err);
 
+/* ----------------------------------------------------------- fine-tuning */
+
+/* Fine-tunes g (typically a folded graph) with lc_train, in standardised
+ * input coordinates: every edge from the input node is rescaled to take
+ * (x - mean) / sd of train's features (sd 1 for constant features), trained,
+ * and mapped back, so that models whose first layer absorbed a
+ * standardisation (raw features of very different scales) train as well as
+ * they did originally. On any error g is left as it was. Errors: those of
+ * lc_train, LC_ERR_NOMEM. */
+LC_API lc_status lc_finetune(lc_graph *g, const lc_data *train, const lc_data *val,
+                             const lc_train_opts *o, lc_error *err);
+
 /* --------------------------------------------------------------- pruning */
 /*
  * Activation-based importance pruning, the baseline the paper compares
@@ -894,151 +1062,6 @@ LC_API void lc_prune_opts_default(lc_prune_opts *o);
  * LC_ERR_NUMERIC (training diverged), LC_ERR_NOMEM. */
 LC_API lc_status lc_prune(const lc_graph *g, const lc_data *train, const lc_data *val,
                           const lc_prune_opts *o, lc_graph **out, lc_error *err);
-
-/* --------------------------------------------------------------- budgets */
-/*
- * Size and accuracy budgets for compression (docs/budgets.md), and
- * fine-tuning of a compressed graph. A budget search builds plans with one
- * threshold per hidden node from the statistics, scores each candidate with
- * lc_plan_accuracy() on labelled data (validation data, or calibration data
- * labelled with the original model's own predictions: lc_data_predicted),
- * and returns the best plan it found next to the paper's global-tau result.
- */
-
-/* lc_plan_from_stats() with one threshold per node: tau[k] for hidden node
- * k (tau has lc_graph_nodes(g) entries; those of the input and the output
- * node are ignored). A tau above 1 folds nothing in that node. With every
- * tau[k] equal to t in [0, 1] the plan is lc_plan_from_stats(g, s, t, lt).
- * Errors: as lc_plan_from_stats; LC_ERR_INVALID for a tau < 0 or NaN. */
-LC_API lc_status lc_plan_from_stats_per_node(const lc_graph *g, const lc_stats *s,
-                                             const double *tau, lc_layer_threshold lt,
-                                             lc_plan **out, lc_error *err);
-
-/* Applies a layer threshold to candidate folds: `cand` (made for g) assigns
- * each neuron the piece it may be folded to, LC_KEEP where none. Constant
- * candidates are always taken, linear ones through lt exactly as in
- * lc_plan_from_stats (so auto never returns a plan larger than g). Used to
- * fold proven neurons (lc_proof_apply) with the cost model. *out is owned by
- * the caller. Errors: LC_ERR_SHAPE (cand not made for g), LC_ERR_INVALID (a
- * bad layer threshold), LC_ERR_NOMEM. */
-LC_API lc_status lc_plan_select(const lc_graph *g, const lc_plan *cand, lc_layer_threshold lt,
-                                lc_plan **out, lc_error *err);
-
-/* A copy of d's features labelled with the class g predicts for each row
- * (lc_row_class: argmax, or > 0.5 / > 0 for one output unit), so that
- * lc_pieces_compute and lc_plan_accuracy measure agreement with g. The
- * copy has max(output width, 2) classes. *out is owned by the caller.
- * Errors: LC_ERR_SHAPE (feature count), LC_ERR_NOMEM. */
-LC_API lc_status lc_data_predicted(const lc_graph *g, const lc_data *d, lc_data **out,
-                                   lc_error *err);
-
-typedef enum lc_budget_kind {
-    LC_BUDGET_SIZE = 0, /* at most target_size x the original parameters, best score */
-    LC_BUDGET_DROP      /* the fewest parameters with score >= original - max_drop */
-} lc_budget_kind;
-
-typedef enum lc_budget_method {
-    LC_BUDGET_PAPER = 0,  /* one global tau from 1.0 down in steps of 0.1 */
-    LC_BUDGET_PER_NODE    /* greedy search over a threshold per node */
-} lc_budget_method;
-
-/* "paper", "per-node". Static. */
-LC_API const char *lc_budget_method_name(lc_budget_method m);
-
-typedef struct lc_budget_opts {
-    lc_budget_kind kind;
-    double target_size;    /* SIZE: 0 < R <= 1 */
-    double max_drop;       /* DROP: allowed loss of accuracy as a fraction
-                              (percentage points / 100), in [0, 1] */
-    lc_layer_threshold lt; /* applied to every candidate plan */
-    /* called after each accepted step of the per-node search, or NULL */
-    void (*step_cb)(void *ctx, int step, size_t params, double score);
-    void *cb_ctx;
-    /* DROP only, optional: rows that the search never saw (validation
-     * data; labels are not used). The search then proposes plans on d and
-     * certifies them here (lc_budget_search), so that the promise holds on
-     * new data at `confidence`. NULL: the search's own score on d decides. */
-    const lc_data *certify;
-    double confidence;     /* in (0, 1) with `certify`; 0 means 0.95 */
-} lc_budget_opts;
-
-typedef struct lc_budget_result {
-    int met;               /* SIZE: 1 when the size was reached (else plan is
-                              the smallest model: every node at tau 0); DROP: 1 */
-    lc_budget_method method;  /* the candidate that was kept */
-    lc_plan *plan;         /* the chosen plan (owned; lc_budget_result_clear) */
-    double *tau;           /* per node (lc_graph_nodes(g) entries, owned): the
-                              chosen threshold; above 1 (2.0) for a hidden
-                              node where nothing is folded; NaN for the input
-                              and the output node */
-    size_t params_before, params;   /* of g and of lc_fold(g, plan) */
-    double score_before, score;     /* lc_plan_accuracy on the scoring data */
-    double paper_tau;      /* the paper's candidate: its global tau (2.0 if
-                              no tau was acceptable), size, score, and whether
-                              it met the budget */
-    size_t paper_params;
-    double paper_score;
-    int paper_met;
-    size_t per_node_params;  /* the per-node candidate */
-    double per_node_score;
-    int per_node_met;
-    int steps;             /* accepted steps of the per-node search */
-    int evaluations;       /* plans folded and scored (cached plans not counted) */
-    /* with opts.certify: the certificate of the chosen plan. Its
-     * disagreements with g on cert_rows rows, and the one-sided upper bound
-     * (lc_binomial_upper_bound at `confidence`) of the disagreement rate on
-     * new data, which bounds the loss of accuracy; 0 and 0 when nothing is
-     * folded (the model is g). cert_tested: plans tested in path order. */
-    size_t cert_rows, cert_disagreements;
-    double cert_bound, confidence;
-    int cert_tested;
-} lc_budget_result;
-
-/* Searches a plan within a budget. st: statistics of g (calibration data);
- * d: labelled scoring data and pc = lc_pieces_compute(g, d). Two candidates
- * are scored with lc_plan_accuracy on d: the paper's (global tau 1.0, 0.9,
- * ..., 0.0: SIZE takes the first that meets the size, DROP the smallest
- * whose score is within max_drop) and a greedy per-node search over the
- * grid 1, 0.99, 0.98, 0.95, 0.9, 0.85, ..., 0.05, 0 that at each step lowers
- * the threshold of the node (or, when no single node shrinks the model, of
- * all nodes by one grid step) with the best parameters saved per score
- * lost; SIZE stops when the size is met (taking, in that step, the best
- * score among the moves that meet it), DROP when no move keeps the score
- * within max_drop. The better candidate is kept (SIZE: higher score, then
- * fewer parameters; DROP: fewer parameters, then higher score). For DROP
- * the chosen plan is folded and checked with lc_evaluate on d (falling back
- * along the search path if a rounding-level tie broke the promise). For DROP
- * with o->certify, the kept candidate's path (the paper's global taus from
- * 1.0 down, or the per-node search's steps from its start) is tested in
- * order on the certification rows, stopping at the first plan whose
- * disagreement bound exceeds max_drop (fixed-sequence testing, so the
- * confidence holds for the plan returned); the last plan that passed is the
- * result, nothing folded when the first fails.
- * On LC_OK, *res holds owned memory: lc_budget_result_clear. Errors:
- * LC_ERR_INVALID (target_size outside (0, 1], max_drop outside [0, 1],
- * unlabelled d, a bad layer threshold, confidence outside [0, 1)), LC_ERR_SHAPE (st, pc or d not of g),
- * LC_ERR_NOMEM. */
-LC_API lc_status lc_budget_search(const lc_graph *g, const lc_stats *st, const lc_data *d,
-                                  const lc_pieces *pc, const lc_budget_opts *o,
-                                  lc_budget_result *res, lc_error *err);
-/* Frees what a result owns and zeroes it. Accepts a zeroed result. */
-LC_API void lc_budget_result_clear(lc_budget_result *r);
-
-/* One-sided Clopper-Pearson upper confidence bound of a binomial rate: with
- * k events in n independent trials, the true rate is at most the returned
- * value with probability `confidence`. 1 for k == n; NaN when n == 0,
- * k > n or confidence is outside (0, 1). */
-LC_API double lc_binomial_upper_bound(size_t k, size_t n, double confidence);
-
-/* Fine-tunes g (typically a folded graph) with lc_train, in standardised
- * input coordinates: every edge from the input node is rescaled to take
- * (x - mean) / sd of train's features (sd 1 for constant features), trained,
- * and mapped back, so that models whose first layer absorbed a
- * standardisation (raw features of very different scales) train as well as
- * they did originally. On any error g is left as it was. Errors: those of
- * lc_train, LC_ERR_NOMEM. */
-LC_API lc_status lc_finetune(lc_graph *g, const lc_data *train, const lc_data *val,
-                             const lc_train_opts *o, lc_error *err);
 
 /* ---------------------------------------------------- induced linearity */
 /*
@@ -1169,6 +1192,32 @@ LC_API lc_status lc_induce(const lc_graph *g, const lc_data *train, const lc_dat
                            lc_induce_result *res, lc_error *err);
 /* Frees what a result owns and zeroes it; accepts a zeroed result. */
 LC_API void lc_induce_result_clear(lc_induce_result *r);
+
+/* ================================================= export (src/export/) */
+
+/* -------------------------------------------------------------- C export */
+
+/* Writes g as dependency-free C99 source: c_path (must end in ".c") and the
+ * header beside it (the same path ending in ".h"). The header defines
+ * NAME_INPUT_SIZE and NAME_OUTPUT_SIZE (NAME upper-cased) and declares
+ *     void NAME_forward(const float *input, float *output);
+ *     void NAME_forward_batch(const float *input, float *output, size_t n);
+ * The source holds the weights as static const float arrays (bit-exact), uses
+ * only the C standard library and libm, allocates nothing, and compiles with
+ * gcc -std=c99 -Wall -Wextra -Werror -pedantic. When g stores preprocessing,
+ * the input is the feature vector in its column order with numeric features
+ * raw (NaN for missing): the generated code fills in means and standardises
+ * when the spec says so. name NULL means "model". See docs/export-c.md.
+ * The header is written first, then the source, each through a temporary
+ * file and a rename; if the source fails, a header that did not exist
+ * before is removed again.
+ * Errors: LC_ERR_INVALID (c_path not ending in .c, name not a C identifier
+ * of at most 64 characters, a file name that cannot go into #include),
+ * LC_ERR_NUMERIC (a non-finite weight, bias, slope or activation parameter),
+ * LC_ERR_SHAPE (stored preprocessing of another width), LC_ERR_IO,
+ * LC_ERR_NOMEM. */
+LC_API lc_status lc_export_c(const lc_graph *g, const char *c_path, const char *name,
+                             lc_error *err);
 
 #ifdef __cplusplus
 }

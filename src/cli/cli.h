@@ -101,7 +101,5 @@ int cmd_demo(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_prune(int argc, char **argv);
 int cmd_export_c(int argc, char **argv);
-/* compress --induce (src/cli/induce.c): parses its own options. */
-int compress_induce(int argc, char **argv);
 
 #endif

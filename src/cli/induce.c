@@ -1,9 +1,10 @@
 /* induce.c - `lincomp compress MODEL --induce --target-size R --train DATA
- * --val DATA -o OUT.onnx`: train gates that make neurons linear where
- * folding pays, fold them, fine-tune (docs/induce.md). compress_induce()
- * parses its own options, so `compress --induce` can hand it argv as is
- * (the --induce flag itself is accepted and ignored). */
-#include "cli.h"
+ * --val DATA [--data CAL] -o OUT.onnx`: train gates that make neurons
+ * linear where folding pays, fold them, fine-tune (docs/induce.md). The
+ * options are compress's (compress_opts.c). With --data the result is
+ * folded once more where that is exact on the calibration samples
+ * (threshold 1.0, layer threshold auto), as plain compress would fold it. */
+#include "compress.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -12,39 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static void usage(FILE *f)
-{
-    lc_induce_opts o;
-    lc_induce_opts_default(&o);
-    fprintf(f,
-            "usage: lincomp compress MODEL.onnx --induce --target-size R --train DATA\n"
-            "                        --val DATA -o OUT.onnx [options]\n\n"
-            "Gives every hidden ReLU neuron a gate g in [0, 1] (relu(z) + g min(z, 0)),\n"
-            "trains weights and gates with a penalty that pushes gates to 1 where folding\n"
-            "saves the most, annealed until the model fits R of its parameters; then sets\n"
-            "the gates to 0 or 1, folds the linear neurons exactly and fine-tunes.\n\n"
-            "  --target-size R       parameter budget as a share of the model, in (0, 1]\n"
-            "                        (required)\n"
-            "  --train FILE          labelled training data (CSV, IDX or NPY) (required)\n"
-            "  --val FILE            labelled validation data, for the report (required)\n"
-            "  --test FILE           labelled test data, for the report\n"
-            "  -o FILE               the compressed ONNX model (required)\n"
-            "  --epochs N            induction epochs (default %d; more when needed for\n"
-            "                        --min-steps)\n"
-            "  --min-steps N         at least N induction steps (default %d)\n"
-            "  --finetune-epochs N   after folding (default %d)\n"
-            "  --batch N             (default %d)\n"
-            "  --lr X                Adam learning rate of the weights (default %g)\n"
-            "  --gate-lr X           Adam learning rate of the gates (default %g)\n"
-            "  --lambda0 X           initial penalty strength (default %g)\n"
-            "  --lambda-factor X     penalty factor per controller check (default %g)\n"
-            "  --seed N              shuffling (default %llu)\n"
-            "  --report FILE         JSON report (--json: on stdout)\n"
-            "  --label NAME, --labels FILE, --threads N, --quiet\n",
-            o.epochs, o.min_steps, o.finetune_epochs, o.batch, o.lr, o.gate_lr, o.lambda0, o.lambda_factor,
-            (unsigned long long)o.seed);
-}
 
 static void on_epoch(void *ctx, const lc_induce_epoch *e)
 {
@@ -65,13 +33,32 @@ static void add_acc(cJSON *o, const char *key, double v)
     else cJSON_AddNumberToObject(o, key, v);
 }
 
+/* The extra fold on the calibration data (--data). */
+typedef struct {
+    bool on;
+    size_t samples, params_before, params_after;
+    int linear, constant;  /* neurons folded on top of the induced ones */
+    double max_abs_diff;   /* of the induced model and its fold on --data */
+    double val_acc, test_acc;
+    lc_plan *plan;         /* made for the induced graph f */
+} calib;
+
+/* Node of h named as node k of g, or -1. */
+static int same_node(const lc_graph *g, int k, const lc_graph *h)
+{
+    for (int j = 0; j < lc_graph_nodes(h); j++)
+        if (!strcmp(lc_graph_name(h, j), lc_graph_name(g, k))) return j;
+    return -1;
+}
+
 static cJSON *report(const char *model, const char *out, const lc_graph *g, const lc_graph *f,
-                     const lc_induce_opts *o, const lc_induce_result *r)
+                     const lc_graph *fin, const lc_induce_opts *o, const lc_induce_result *r,
+                     const calib *cal)
 {
     static const char *names[] = {"original", "induced", "rounded", "folded", "finetuned"};
     const lc_induce_stage *st[] = {&r->original, &r->induced, &r->rounded, &r->folded,
                                    &r->finetuned};
-    size_t pb = lc_graph_params(g), pa = lc_graph_params(f);
+    size_t pb = lc_graph_params(g), pa = lc_graph_params(fin);
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "model", model);
     cJSON_AddStringToObject(j, "output", out);
@@ -80,15 +67,26 @@ static cJSON *report(const char *model, const char *out, const lc_graph *g, cons
     cJSON_AddNumberToObject(j, "params_after", (double)pa);
     cJSON_AddNumberToObject(j, "size_ratio", (double)pa / (double)pb);
     cJSON_AddNumberToObject(j, "flops_before", (double)lc_graph_flops(g));
-    cJSON_AddNumberToObject(j, "flops_after", (double)lc_graph_flops(f));
+    cJSON_AddNumberToObject(j, "flops_after", (double)lc_graph_flops(fin));
     cJSON_AddNumberToObject(j, "target_size", o->target_size);
     cJSON_AddNumberToObject(j, "target_params", (double)r->budget);
     cJSON_AddBoolToObject(j, "target_reached", r->met);
     add_acc(j, "accuracy_before", r->original.val_acc);
-    add_acc(j, "accuracy_after", r->finetuned.val_acc);
+    add_acc(j, "accuracy_after", cal->on ? cal->val_acc : r->finetuned.val_acc);
     add_acc(j, "test_accuracy_before", r->original.test_acc);
-    add_acc(j, "test_accuracy_after", r->finetuned.test_acc);
+    add_acc(j, "test_accuracy_after", cal->on ? cal->test_acc : r->finetuned.test_acc);
     cJSON_AddNumberToObject(j, "fold_max_abs_diff", r->fold_max_abs_diff);
+    if (cal->on) {
+        cJSON *cj = cJSON_AddObjectToObject(j, "calibration");
+        cJSON_AddNumberToObject(cj, "samples", (double)cal->samples);
+        cJSON_AddNumberToObject(cj, "params_before", (double)cal->params_before);
+        cJSON_AddNumberToObject(cj, "params_after", (double)cal->params_after);
+        cJSON_AddNumberToObject(cj, "folded_linear", cal->linear);
+        cJSON_AddNumberToObject(cj, "removed_constant", cal->constant);
+        cJSON_AddNumberToObject(cj, "max_abs_diff", cal->max_abs_diff);
+    } else {
+        cJSON_AddNullToObject(j, "calibration");
+    }
     cJSON *stages = cJSON_AddObjectToObject(j, "stages");
     for (int i = 0; i < 5; i++) {
         cJSON *s = cJSON_AddObjectToObject(stages, names[i]);
@@ -117,15 +115,21 @@ static cJSON *report(const char *model, const char *out, const lc_graph *g, cons
         cJSON_AddItemToArray(layers, l);
         cJSON_AddStringToObject(l, "name", lc_graph_name(g, k));
         cJSON_AddNumberToObject(l, "width_before", lc_graph_width(g, k));
-        cJSON_AddNumberToObject(l, "width_after", lc_graph_width(g, k) - r->linearized[k]);
-        cJSON_AddNumberToObject(l, "folded_linear", r->linearized[k]);
-        cJSON_AddNumberToObject(l, "removed_constant", 0);
+        int kf = same_node(g, k, f), kn = same_node(g, k, fin);
+        int lin = r->linearized[k], con = 0;
+        if (cal->on && kf >= 0) {
+            lin += lc_plan_folded_linear(cal->plan, kf);
+            con = lc_plan_removed_constant(cal->plan, kf);
+        }
+        cJSON_AddNumberToObject(l, "width_after", kn >= 0 ? lc_graph_width(fin, kn) : 0);
+        cJSON_AddNumberToObject(l, "folded_linear", lin);
+        cJSON_AddNumberToObject(l, "removed_constant", con);
     }
     return j;
 }
 
 static void print_table(const char *model, const char *out, const lc_graph *g,
-                        const lc_induce_opts *o, const lc_induce_result *r)
+                        const lc_induce_opts *o, const lc_induce_result *r, const calib *cal)
 {
     static const char *names[] = {"original", "induced (gates)", "rounded (0/1)", "folded",
                                   "fine-tuned"};
@@ -142,114 +146,69 @@ static void print_table(const char *model, const char *out, const lc_graph *g,
     for (int i = 0; i < 5; i++)
         printf("  %-18s %10zu %7.4f %9.4f %9.4f\n", names[i], st[i]->params,
                (double)st[i]->params / pb, st[i]->val_acc, st[i]->test_acc);
+    if (cal->on)
+        printf("  %-18s %10zu %7.4f %9.4f %9.4f\n", "calibration fold", cal->params_after,
+               (double)cal->params_after / pb, cal->val_acc, cal->test_acc);
     printf("\n  fold exactness: max |rounded - folded| = %.3g\n", r->fold_max_abs_diff);
+    if (cal->on)
+        printf("  calibration fold (--data, %zu samples): %d linear and %d constant neurons "
+               "more, max |change| = %.3g\n", cal->samples, cal->linear, cal->constant,
+               cal->max_abs_diff);
 }
 
-static int parse_pos(const char *flag, const char *arg, double *out)
+/* --data: f folded where it is exact on the calibration samples; *out is f
+ * itself (not copied) when nothing folds. */
+static int calibration_fold(const cli_common *c, const lc_graph *f, const lc_data *d,
+                            const lc_data *va, const lc_data *te, lc_graph **out, calib *cal)
 {
-    if (!cli_parse_double(arg, out) || !(*out > 0))
-        return cli_usage_error("%s wants a positive number, got '%s'", flag, arg);
-    return 0;
-}
-
-int compress_induce(int argc, char **argv)
-{
-    enum {
-        OPT_TRAIN = OPT_FIRST_OWN, OPT_VAL, OPT_TEST, OPT_TARGET, OPT_EPOCHS, OPT_FT, OPT_BATCH,
-        OPT_LR, OPT_GATE_LR, OPT_MIN_STEPS, OPT_LAMBDA0, OPT_LFACTOR, OPT_SEED, OPT_REPORT, OPT_INDUCE
-    };
-    static const struct option opts[] = {
-        CLI_COMMON_OPTIONS,
-        {"train", required_argument, 0, OPT_TRAIN}, {"val", required_argument, 0, OPT_VAL},
-        {"test", required_argument, 0, OPT_TEST},
-        {"target-size", required_argument, 0, OPT_TARGET},
-        {"epochs", required_argument, 0, OPT_EPOCHS},
-        {"finetune-epochs", required_argument, 0, OPT_FT},
-        {"min-steps", required_argument, 0, OPT_MIN_STEPS},
-        {"batch", required_argument, 0, OPT_BATCH}, {"lr", required_argument, 0, OPT_LR},
-        {"gate-lr", required_argument, 0, OPT_GATE_LR},
-        {"lambda0", required_argument, 0, OPT_LAMBDA0},
-        {"lambda-factor", required_argument, 0, OPT_LFACTOR},
-        {"seed", required_argument, 0, OPT_SEED}, {"report", required_argument, 0, OPT_REPORT},
-        {"induce", no_argument, 0, OPT_INDUCE}, {"output", required_argument, 0, 'o'},
-        {0, 0, 0, 0}};
-    cli_common c = {0};
-    lc_induce_opts o;
-    lc_induce_opts_default(&o);
-    const char *train_path = NULL, *val_path = NULL, *test_path = NULL, *out_path = NULL,
-               *report_path = NULL;
-    bool have_target = false;
-    long v;
-    double x;
-    int opt;
-    while ((opt = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
-        switch (opt) {
-        case 'h': return usage(stdout), 0;
-        case 'o': out_path = optarg; break;
-        case OPT_TRAIN: train_path = optarg; break;
-        case OPT_VAL: val_path = optarg; break;
-        case OPT_TEST: test_path = optarg; break;
-        case OPT_REPORT: report_path = optarg; break;
-        case OPT_INDUCE: break;
-        case OPT_TARGET:
-            if (cli_parse_target(optarg, &x)) return EXIT_USAGE;
-            o.target_size = x;
-            have_target = true;
-            break;
-        case OPT_EPOCHS:
-        case OPT_FT:
-        case OPT_BATCH:
-            if (!cli_parse_int(optarg, opt == OPT_FT ? 0 : 1, INT_MAX, &v))
-                return cli_usage_error("--%s wants a %s integer, got '%s'",
-                                       opt == OPT_EPOCHS ? "epochs"
-                                       : opt == OPT_FT   ? "finetune-epochs"
-                                                         : "batch",
-                                       opt == OPT_FT ? "non-negative" : "positive", optarg);
-            *(opt == OPT_EPOCHS ? &o.epochs : opt == OPT_FT ? &o.finetune_epochs : &o.batch) =
-                (int)v;
-            break;
-        case OPT_MIN_STEPS:
-            if (!cli_parse_int(optarg, 0, INT_MAX, &v))
-                return cli_usage_error("--min-steps wants a non-negative integer, got '%s'",
-                                       optarg);
-            o.min_steps = (int)v;
-            break;
-        case OPT_LR:
-            if (parse_pos("--lr", optarg, &o.lr)) return EXIT_USAGE;
-            break;
-        case OPT_GATE_LR:
-            if (parse_pos("--gate-lr", optarg, &o.gate_lr)) return EXIT_USAGE;
-            break;
-        case OPT_LAMBDA0:
-            if (parse_pos("--lambda0", optarg, &o.lambda0)) return EXIT_USAGE;
-            break;
-        case OPT_LFACTOR:
-            if (!cli_parse_double(optarg, &x) || !(x > 1))
-                return cli_usage_error("--lambda-factor wants a number > 1, got '%s'", optarg);
-            o.lambda_factor = x;
-            break;
-        case OPT_SEED:
-            if (!cli_parse_int(optarg, 0, LONG_MAX, &v))
-                return cli_usage_error("--seed wants a non-negative integer, got '%s'", optarg);
-            o.seed = (uint64_t)v;
-            break;
-        default: {
-            int r = cli_common_opt(&c, opt, optarg, argv);
-            if (r < 0) return EXIT_USAGE;
-            if (r == 0) return cli_usage_error("unknown option");
-        }
-        }
+    lc_error err = {0};
+    lc_stats *st = NULL;
+    lc_graph *cf = NULL;
+    lc_layer_threshold lt = {LC_LAYER_AUTO, 0};
+    lc_eval_result ev;
+    cal->on = true;
+    cal->samples = lc_data_rows(d);
+    cal->params_before = lc_graph_params(f);
+    cal->val_acc = cal->test_acc = NAN;
+    cli_stage(c, "calibration fold: statistics over %zu samples", lc_data_rows(d));
+    if (lc_stats_compute(f, lc_data_x(d), lc_data_rows(d), lc_data_cols(d), &st, &err) ||
+        lc_plan_from_stats(f, st, 1.0, lt, &cal->plan, &err) || lc_fold(f, cal->plan, &cf, NULL, &err))
+        goto lcerr;
+    lc_stats_free(st);
+    st = NULL;
+    for (int k = 1; k < lc_graph_nodes(f) - 1; k++) {
+        cal->linear += lc_plan_folded_linear(cal->plan, k);
+        cal->constant += lc_plan_removed_constant(cal->plan, k);
     }
-    const char *model_path;
-    if (cli_one_positional(argc, argv, &model_path, "MODEL")) return EXIT_USAGE;
-    if (!have_target) return cli_usage_error("--target-size is required");
-    if (!train_path) return cli_usage_error("--train is required");
-    if (!val_path) return cli_usage_error("--val is required");
-    if (!out_path) return cli_usage_error("-o OUT.onnx is required");
-    if (cli_check_output(out_path)) return 1;
+    cal->params_after = lc_graph_params(cf);
+    if (cli_max_abs_diff(f, cf, d, &cal->max_abs_diff)) goto fail;
+    if (lc_evaluate(cf, va, &ev, &err)) goto lcerr;
+    cal->val_acc = ev.accuracy;
+    if (te) {
+        if (lc_evaluate(cf, te, &ev, &err)) goto lcerr;
+        cal->test_acc = ev.accuracy;
+    }
+    *out = cf;
+    return 0;
+lcerr:
+    cli_lc_error(&err);
+fail:
+    lc_stats_free(st);
+    lc_graph_free(cf);
+    return 1;
+}
 
-    lc_graph *g = NULL, *f = NULL;
-    lc_data *tr = NULL, *va = NULL, *te = NULL;
+int compress_induce(const cli_common *cc, const compress_args *a, const char *model_path)
+{
+    cli_common c = *cc;
+    lc_induce_opts o = a->io;
+    const char *train_path = a->train, *val_path = a->val, *test_path = a->test,
+               *out_path = a->out, *report_path = a->report;
+    if (cli_check_output(out_path) || (report_path && cli_check_output(report_path))) return 1;
+
+    lc_graph *g = NULL, *f = NULL, *fin = NULL;
+    lc_data *tr = NULL, *va = NULL, *te = NULL, *cd = NULL;
+    calib cal = {0};
     cJSON *rep = NULL;
     lc_induce_result res = {0};
     lc_error err = {0};
@@ -267,6 +226,11 @@ int compress_induce(int argc, char **argv)
     }
     if (cli_load_data(&c, val_path, g, true, &va)) goto done;
     if (test_path && cli_load_data(&c, test_path, g, true, &te)) goto done;
+    if (a->data && cli_load_data(&c, a->data, g, false, &cd)) goto done;
+    if (cd && lc_data_rows(cd) == 0) {
+        cli_error(1, "%s: no samples", a->data);
+        goto done;
+    }
     if (!c.quiet) {
         o.epoch_cb = on_epoch;
         fprintf(stderr, "inducing linearity in %s: target %g of %zu parameters, %d + %d "
@@ -274,12 +238,14 @@ int compress_induce(int argc, char **argv)
                 lc_graph_params(g), o.epochs, o.finetune_epochs, lc_data_rows(tr));
     }
     if (lc_induce(g, tr, va, te, &o, &f, &res, &err)) goto lcerr;
-    if (lc_onnx_save(f, out_path, &err)) goto lcerr;
-    rep = report(model_path, out_path, g, f, &o, &res);
-    if (!c.json) print_table(model_path, out_path, g, &o, &res);
-    if (!c.quiet && !res.met)
+    if (cd && calibration_fold(&c, f, cd, va, te, &fin, &cal)) goto done;
+    const lc_graph *result = fin ? fin : f;
+    if (lc_onnx_save(result, out_path, &err)) goto lcerr;
+    rep = report(model_path, out_path, g, f, result, &o, &res, &cal);
+    if (!c.json) print_table(model_path, out_path, g, &o, &res, &cal);
+    if (!c.quiet && lc_graph_params(result) > res.budget)
         fprintf(stderr, "lincomp %s: warning: the target size was not reached (%zu > %zu "
-                        "parameters)\n", cli_cmd, lc_graph_params(f), res.budget);
+                        "parameters)\n", cli_cmd, lc_graph_params(result), res.budget);
     if ((c.json && cli_write_json(rep, "-")) || (report_path && cli_write_json(rep, report_path))) {
         remove(out_path);
         goto done;
@@ -291,8 +257,11 @@ lcerr:
 done:
     cJSON_Delete(rep);
     lc_induce_result_clear(&res);
+    lc_plan_free(cal.plan);
+    lc_graph_free(fin);
     lc_graph_free(f);
     lc_graph_free(g);
+    lc_data_free(cd);
     lc_data_free(te);
     lc_data_free(va);
     lc_data_free(tr);

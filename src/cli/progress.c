@@ -16,7 +16,7 @@ double cli_now(void)
 void cli_progress_start(cli_progress *p, bool quiet, const char *what, double total,
                         const char *unit)
 {
-    *p = (cli_progress){what, unit, total, cli_now(), 0, quiet, isatty(2) != 0, false};
+    *p = (cli_progress){what, unit, total, cli_now(), 0, quiet, isatty(2) != 0, false, false, ""};
 }
 
 static void clock_str(char *buf, size_t n, double s)
@@ -29,20 +29,32 @@ static void clock_str(char *buf, size_t n, double s)
 void cli_progress_update(cli_progress *p, double done)
 {
     if (p->quiet || !p->tty) return;
+    if (cli_now() - p->last_draw < 0.1) return;
+    cli_progress_draw(p, done);
+}
+
+void cli_progress_draw(cli_progress *p, double done)
+{
+    if (p->quiet || !p->tty) return;
     double now = cli_now();
-    if (now - p->last_draw < 0.1) return;
     p->last_draw = now;
     double el = now - p->t0, rate = el > 0 ? done / el : 0;
     char eta[32] = "--:--";
     if (p->total > 0 && rate > 0) clock_str(eta, sizeof eta, (p->total - done) / rate);
-    if (p->total > 0) {
+    if (p->total > 0 && p->counts) {
+        int fill = (int)(20 * (done / p->total) + 0.5);
+        fill = fill < 0 ? 0 : fill > 20 ? 20 : fill;
+        fprintf(stderr, "\r%-16.16s [%.*s%*s] %.0f/%.0f %s  ETA %s  %-44.44s", p->what, fill,
+                "####################", 20 - fill, "", done, p->total, p->unit, eta, p->note);
+    } else if (p->total > 0) {
         int fill = (int)(30 * (done / p->total) + 0.5);
         fill = fill < 0 ? 0 : fill > 30 ? 30 : fill;
-        fprintf(stderr, "\r%-24.24s [%.*s%*s] %3.0f%%  %.3g %s/s  ETA %s ", p->what, fill,
+        fprintf(stderr, "\r%-24.24s [%.*s%*s] %3.0f%%  %.3g %s/s  ETA %s %s", p->what, fill,
                 "##############################", 30 - fill, "", 100 * done / p->total, rate,
-                p->unit, eta);
+                p->unit, eta, p->note);
     } else {
-        fprintf(stderr, "\r%-24.24s %.0f %s  %.3g %s/s ", p->what, done, p->unit, rate, p->unit);
+        fprintf(stderr, "\r%-24.24s %.0f %s  %.3g %s/s %s", p->what, done, p->unit, rate, p->unit,
+                p->note);
     }
     p->drawn = true;
 }
@@ -55,6 +67,8 @@ void cli_progress_end(cli_progress *p)
         if (took >= 1.0) fprintf(stderr, "lincomp %s: %s: done in %.1f s\n", cli_cmd, p->what, took);
         return;
     }
-    if (p->drawn) fprintf(stderr, "\r%-24.24s done in %.1f s%50s\n", p->what, cli_now() - p->t0, "");
+    if (p->drawn)
+        fprintf(stderr, "\r%-24.24s done in %.1f s %s%50s\n", p->what, cli_now() - p->t0, p->note,
+                "");
     p->drawn = false;
 }

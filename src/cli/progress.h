@@ -9,12 +9,16 @@ typedef struct cli_progress {
     const char *what, *unit;
     double total, t0, last_draw;
     bool quiet, tty, drawn;
+    bool counts;       /* show "done/total unit" (a total that is revised) */
+    char note[72];     /* shown after the ETA, e.g. the best so far */
 } cli_progress;
 
 /* Starts a stage of `total` units (0: unknown, no bar). */
 void cli_progress_start(cli_progress *p, bool quiet, const char *what, double total,
                         const char *unit);
 void cli_progress_update(cli_progress *p, double done);
+/* Draws now, without the throttle (the last state before a pause). */
+void cli_progress_draw(cli_progress *p, double done);
 /* Ends the stage; on a terminal the bar line is replaced by a summary. */
 void cli_progress_end(cli_progress *p);
 double cli_now(void);

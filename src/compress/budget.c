@@ -8,6 +8,7 @@
  * evaluated with lc_plan_accuracy, which runs only the samples on which a
  * folded neuron leaves its piece. Plans that different thresholds produce
  * alike are scored once (a cache keyed by a hash of the plan). */
+#include "compress/budget_meter.h"
 #include "compress/compress.h"
 
 #include <math.h>
@@ -77,6 +78,7 @@ typedef struct {
     cached *cache;
     size_t n_cache, cap_cache;
     int evaluations;
+    budget_meter meter;  /* progress for o->progress_cb */
 } search;
 
 static uint64_t plan_hash(const lc_plan *p)
@@ -117,6 +119,7 @@ static lc_status score_of(search *s, const lc_plan *p, size_t params, double *sc
     lc_graph_free(f);
     if (st) return st;
     s->evaluations++;
+    budget_meter_scored(&s->meter, params, *score);
     if (s->n_cache == s->cap_cache) {
         size_t cap = s->cap_cache ? 2 * s->cap_cache : 64;
         cached *c = realloc(s->cache, cap * sizeof *c);
@@ -190,6 +193,7 @@ static lc_status greedy(search *s, const int *start, double budget, double floor
     memcpy(cur->idx, start, (size_t)n * sizeof(int));
     if ((st = eval_idx(s, cur->idx, tau, true, cur, err))) goto done;
     cur->ok = true;
+    budget_meter_run(&s->meter, cur->params, cur->score);
     for (;;) {
         if (s->o->kind == LC_BUDGET_SIZE && (double)cur->params <= budget) break;
         best.ok = false;
@@ -248,6 +252,7 @@ static lc_status greedy(search *s, const int *start, double budget, double floor
         cur->params = best.params;
         cur->score = best.score;
         if (s->o->step_cb) s->o->step_cb(s->o->cb_ctx, *steps, cur->params, cur->score);
+        budget_meter_step(&s->meter, cur->params, cur->score);
     }
 done:
     free(tau);
@@ -293,6 +298,7 @@ static lc_status refine(search *s, double budget, state *cur, int *steps, lc_err
             (*steps)++;
             improved = true;
             if (s->o->step_cb) s->o->step_cb(s->o->cb_ctx, *steps, cur->params, cur->score);
+            budget_meter_step(&s->meter, cur->params, cur->score);
         }
     }
 done:
@@ -429,7 +435,7 @@ lc_status lc_budget_search(const lc_graph *g, const lc_stats *st_, const lc_data
                        o->confidence);
     if (!lc_data_y(d)) return lc_fail(err, LC_ERR_INVALID, "budget: the scoring data has no labels");
     int n = g->n_nodes;
-    search s = {g, st_, d, pc, o, n, NULL, 0, 0, 0};
+    search s = {g, st_, d, pc, o, n, NULL, 0, 0, 0, {0}};
     lc_status st;
     int *hist = NULL, steps = 0, *start = calloc((size_t)n, sizeof *start);
     int *low = calloc((size_t)n, sizeof *low), *hist2 = NULL, steps2 = 0;
@@ -452,6 +458,7 @@ lc_status lc_budget_search(const lc_graph *g, const lc_stats *st_, const lc_data
         if (st) goto done;
     }
     double floor_ = res->score_before - o->max_drop - 1e-12;
+    budget_meter_start(&s.meter, o, n - 2, budget, floor_);
 
     if (o->kind == LC_BUDGET_SIZE) {
         /* reachable at all? every node at tau 0 folds every neuron */
@@ -589,6 +596,7 @@ lc_status lc_budget_search(const lc_graph *g, const lc_stats *st_, const lc_data
     st = LC_OK;
 done:
     if (st) lc_budget_result_clear(res);
+    else budget_meter_finish(&s.meter);
     free(s.cache);
     free(hist);
     free(hist2);

@@ -1,6 +1,7 @@
 /* bounds.h - internals shared by the provers: the proof object with its
- * working arrays (bounds.c), symbolic back-substitution (bounds_sym.c) and
- * LP tightening with GLPK (bounds_lp.c). Public API: "proofs" in lincomp.h,
+ * working arrays (bounds.c), intervals and relaxations (bounds_interval.c),
+ * symbolic back-substitution (bounds_sym.c) and LP tightening with GLPK
+ * (bounds_lp.c). Public API: "proofs" in lincomp.h,
  * the method and the soundness argument: docs/proofs.md. */
 #ifndef LC_BOUNDS_H
 #define LC_BOUNDS_H
@@ -88,6 +89,17 @@ void lc_pwl_points(const lc_pwl *f, double l, double u, lc_pts *pts);
  * largest c with a z + c <= f(z) (upper = 0), widened by its own rounding
  * error: the line is then a valid bound of f on [z[0], z[n-1]]. */
 double lc_line_offset(const lc_pts *pts, double a, int upper);
+
+/* bounds_interval.c. The activation of neuron i of hidden node k of g. */
+void lc_pwl_of(const lc_graph *g, int k, int i, lc_pwl *f);
+/* Interval bounds zl/zu and the float32 error bound ez of every neuron of
+ * node k, from hl/hu/eh of its producers. */
+void lc_bounds_interval(lc_proof *p, const lc_graph *g, int k);
+/* Once the z bounds of neuron t are final: its relaxation rlo/rup and its
+ * h bounds hl/hu (lc_bounds_relax), then the bound eh on its float32 h
+ * error (lc_bounds_h_error). */
+void lc_bounds_relax(lc_proof *p, size_t t);
+void lc_bounds_h_error(lc_proof *p, size_t t);
 
 /* Tightens zl/zu of the rows `rows` (nr neurons of hidden node k) by
  * back-substituting linear relaxations of all earlier nodes down to the

@@ -279,3 +279,64 @@ TEST(budget_finetune)
     lc_data_free(d);
     lc_graph_free(g);
 }
+
+/* The progress callback: one call per scored candidate (the count rises by
+ * one) plus re-estimates (the count stays), planned never below the count,
+ * and one last call, marked finished, with planned equal to the count and
+ * to the result's evaluations; the best so far is within the budget. */
+typedef struct {
+    int calls, last_evaluated, finished, bad_step, below, evaluated, planned;
+    double best_score;
+    size_t best_params;
+} progress_log;
+
+static void log_progress(void *ctx, const lc_budget_progress *p)
+{
+    progress_log *l = ctx;
+    l->bad_step += p->evaluated != l->last_evaluated && p->evaluated != l->last_evaluated + 1;
+    l->below += p->planned < p->evaluated;
+    l->finished += p->finished;
+    if (l->finished && !p->finished) l->bad_step++; /* a call after the last */
+    l->last_evaluated = l->evaluated = p->evaluated;
+    l->planned = p->planned;
+    l->best_score = p->best_score;
+    l->best_params = p->best_params;
+    l->calls++;
+}
+
+TEST(budget_progress_counts_to_planned)
+{
+    lc_error err;
+    test_rng r = {4242};
+    int checked = 0;
+    for (int rep = 0; rep < 8; rep++) {
+        setup s;
+        CHECK_MSG(make_setup(&r, &s, &err), "%s", err.msg);
+        lc_pieces *pc = NULL;
+        CHECK_OK(lc_pieces_compute(s.g, s.d, &pc, &err), &err);
+        for (int kind = 0; kind < 2; kind++) {
+            progress_log l = {0};
+            lc_budget_opts o = {.kind = kind ? LC_BUDGET_DROP : LC_BUDGET_SIZE,
+                                .target_size = 0.5, .max_drop = 0.05,
+                                .lt = {LC_LAYER_AUTO, 0}, .cb_ctx = &l,
+                                .progress_cb = log_progress};
+            lc_budget_result b;
+            CHECK_OK(lc_budget_search(s.g, s.st, s.d, pc, &o, &b, &err), &err);
+            CHECK(l.calls >= 1 && l.finished == 1);
+            CHECK_MSG(!l.bad_step && !l.below, "%d jumps, %d below the count", l.bad_step,
+                      l.below);
+            CHECK_MSG(l.planned == l.evaluated && l.evaluated == b.evaluations,
+                      "last call %d of %d, result %d", l.evaluated, l.planned, b.evaluations);
+            if (b.met && kind == 0 && l.evaluated > 0) {
+                CHECK(!isnan(l.best_score) && l.best_score >= b.score);
+                CHECK((double)l.best_params <= 0.5 * (double)b.params_before);
+            }
+            if (kind == 1 && !isnan(l.best_score)) CHECK(l.best_params <= b.params);
+            checked += l.evaluated > 0;
+            lc_budget_result_clear(&b);
+        }
+        lc_pieces_free(pc);
+        free_setup(&s);
+    }
+    CHECK_MSG(checked >= 8, "only %d searches scored anything", checked);
+}

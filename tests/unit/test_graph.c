@@ -173,3 +173,34 @@ TEST(graph_nonfinite_weights_named)
     CHECK(strstr(err.msg, "'y'") && strstr(err.msg, "[0, 1]"));
     lc_graph_free(g);
 }
+
+/* The one GEMM wrapper against its loop reference, for every transpose
+ * combination, leading dimensions wider than the matrices, and alpha/beta
+ * other than 1/0: equal up to float rounding of a k-term sum. */
+TEST(graph_sgemm_matches_ref)
+{
+    enum { M = 7, N = 5, K = 37, LD = 41 };
+    static float a[LD * LD], b[LD * LD], c0[M * LD], c[M * LD], r[M * LD];
+    unsigned s = 12345;
+    for (size_t i = 0; i < sizeof a / sizeof *a; i++) {
+        s = s * 1103515245u + 12345u;
+        a[i] = (float)((s >> 8) % 2001) / 1000.0f - 1.0f;
+        s = s * 1103515245u + 12345u;
+        b[i] = (float)((s >> 8) % 2001) / 1000.0f - 1.0f;
+    }
+    for (size_t i = 0; i < sizeof c0 / sizeof *c0; i++) c0[i] = (float)(i % 7) - 3.0f;
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++) {
+            memcpy(c, c0, sizeof c);
+            memcpy(r, c0, sizeof r);
+            lc_sgemm(ta, tb, M, N, K, 0.5f, a, LD, b, LD, 2.0f, c, LD);
+            lc_sgemm_ref(ta, tb, M, N, K, 0.5f, a, LD, b, LD, 2.0f, r, LD);
+            for (int i = 0; i < M; i++)
+                for (int j = 0; j < N; j++) {
+                    double d = fabs((double)c[i * LD + j] - r[i * LD + j]);
+                    CHECK_MSG(d <= 1e-4, "trans %d/%d: c[%d][%d] = %g, reference %g", ta, tb, i,
+                              j, (double)c[i * LD + j], (double)r[i * LD + j]);
+                }
+            CHECK_MSG(c[0 * LD + N] == c0[N], "trans %d/%d wrote past n", ta, tb);
+        }
+}

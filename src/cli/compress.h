@@ -1,0 +1,64 @@
+/* compress.h - the parts of `lincomp compress`: compress.c runs it (plan,
+ * fold, fine-tuning), compress_opts.c reads its options and prints its
+ * usage, compress_report.c writes the JSON report and the tables. */
+#ifndef LC_CLI_COMPRESS_H
+#define LC_CLI_COMPRESS_H
+
+#include "prove.h"
+
+#define FINETUNE_LR_ADAM 1e-3
+#define FINETUNE_LR_SGD 1e-2
+
+/* The modes of compress; the option table says which options each can use. */
+enum {
+    MODE_THRESHOLD = 1, /* fold by --threshold (and --layer-threshold) */
+    MODE_BUDGET = 2,    /* --target-size or --max-drop: thresholds searched */
+    MODE_PROVE = 4,     /* --prove: fold what is proven on an input box */
+    MODE_INDUCE = 8     /* --induce: train neurons to become linear, then fold */
+};
+
+typedef struct compress_args {
+    int mode;                 /* one MODE_ */
+    const char *data, *out, *val, *report, *train;
+    const char *test;         /* --induce: test data for the report */
+    double tau, confidence;
+    bool tau_set;
+    const char *layer;
+    double target;   /* 0: off */
+    double drop_pp;  /* < 0: off */
+    int finetune;    /* epochs, 0: off */
+    lc_train_opts topts;
+    cli_prove pr;
+    lc_induce_opts io;        /* --induce: the schedule */
+} compress_args;
+
+/* The defaults (the usage text prints these). */
+void compress_defaults(compress_args *a);
+
+/* What happened, for the table and the report. */
+typedef struct compress_outcome {
+    lc_budget_result b;
+    bool budget, agreement; /* a budget ran; its score is agreement, not accuracy */
+    lc_eval_result before, after, tuned;
+    bool tuned_kept;
+    double tuned_train_acc, tuned_seconds;
+} compress_outcome;
+
+/* Parses the options into a; returns -1 to go on, else the exit status. */
+int compress_parse(int argc, char **argv, cli_common *c, compress_args *a, const char **model);
+
+struct cJSON;
+/* The JSON report (owned by the caller: cJSON_Delete). */
+struct cJSON *compress_report(const char *model, const compress_args *a, const lc_graph *g,
+                              const lc_graph *cg, const lc_data *d, const lc_plan *plan,
+                              const int *map, const lc_proof *pf, double diff, bool val,
+                              const compress_outcome *r, double budget_secs);
+/* The table on stdout. */
+void compress_print(const char *model, const compress_args *a, const lc_graph *g, const lc_graph *cg,
+                    const lc_data *d, const lc_plan *plan, const int *map, const lc_proof *pf,
+                    double diff, bool val, const compress_outcome *r);
+
+/* compress --induce (induce.c), after compress_parse. */
+int compress_induce(const cli_common *c, const compress_args *a, const char *model);
+
+#endif
