@@ -78,8 +78,9 @@ $(B)/liblincomp.so: $(LIB_OBJ) Makefile
 $(B)/lincomp: $(CLI_OBJ) $(B)/liblincomp.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(B)/liblincomp.a $(LDLIBS_ALL)
 
-$(B)/test_unit: $(TEST_OBJ) $(B)/liblincomp.a
-	$(CC) $(LDFLAGS_ALL) -o $@ $(TEST_OBJ) $(B)/liblincomp.a $(LDLIBS_ALL)
+# the chart ticks are the CLI's, but pure functions worth a unit test
+$(B)/test_unit: $(TEST_OBJ) $(B)/src/cli/ticks.o $(B)/liblincomp.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $(TEST_OBJ) $(B)/src/cli/ticks.o $(B)/liblincomp.a $(LDLIBS_ALL)
 
 # Replays saved fuzz inputs through the harnesses' entry points (make test).
 $(B)/replay: fuzz/replay.c fuzz/targets.c fuzz/targets.h $(B)/liblincomp.a

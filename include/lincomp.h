@@ -922,11 +922,24 @@ typedef struct lc_train_opts {
      * bars); or NULL. Both callbacks get cb_ctx. */
     void (*batch_cb)(void *ctx, int epoch, size_t done, size_t n);
     void *cb_ctx;
+    /* Distillation: a teacher (e.g. the model g was compressed from; same
+     * input and output widths as g) makes the loss of a row
+     *   alpha T^2 KL(softmax(t/T) || softmax(s/T)) + (1 - alpha) CE(s, label)
+     * on the teacher's logits t and g's logits s (sigmoids for one output
+     * unit); rows without labels take the first term alone, so the
+     * training data need no labels. NULL: the labels alone. */
+    const lc_graph *teacher;
+    double temperature;      /* T > 0 */
+    double alpha;            /* in [0, 1] */
 } lc_train_opts;
 
 /* Fills o with the defaults: 10 epochs, batch 32, Adam (lr 0 = default,
  * betas 0.9/0.999, eps 1e-8), SGD momentum 0.9, no weight decay, seed 0,
- * no early stopping, monitor the validation loss, no callback. */
+ * no early stopping, monitor the validation loss, no callback, no teacher
+ * (temperature LC_DISTILL_T, alpha LC_DISTILL_ALPHA for when one is set;
+ * docs/training.md has the measurements behind them). */
+#define LC_DISTILL_T 2.0
+#define LC_DISTILL_ALPHA 0.5
 LC_API void lc_train_opts_default(lc_train_opts *o);
 
 /* Trains every weight, bias and PReLU slope of g (skip edges included) with
@@ -935,10 +948,14 @@ LC_API void lc_train_opts_default(lc_train_opts *o);
  * A single output unit is a binary classifier (sigmoid cross-entropy on the
  * logit, labels 0 and 1). Each epoch visits the training rows in an order
  * shuffled by o->seed, in mini-batches of o->batch. `val` (may be NULL) is
- * evaluated after each epoch, for the callback and early stopping.
+ * evaluated after each epoch, for the callback and early stopping (on the
+ * labels' cross-entropy and accuracy also with a teacher; val needs labels).
+ * With o->teacher, `train` may be unlabelled; the epoch's train_acc is then
+ * the agreement with the teacher's predictions.
  * Same seed and same BLAS threads: the same model, bit for bit.
  * Errors: LC_ERR_INVALID (bad options, unlabelled or empty data),
- * LC_ERR_SHAPE (feature count or a label does not fit the model),
+ * LC_ERR_SHAPE (feature count or a label does not fit the model, or the
+ * teacher's input or output width differs from g's),
  * LC_ERR_NUMERIC (the loss became NaN or infinite; try a lower lr),
  * LC_ERR_NOMEM. On any error g is left as it was on entry. */
 LC_API lc_status lc_train(lc_graph *g, const lc_data *train, const lc_data *val,
@@ -972,8 +989,9 @@ LC_API lc_status lc_graph_fold_standardize(lc_graph *g, const lc_preproc *p, lc_
  * (x - mean) / sd of train's features (sd 1 for constant features), trained,
  * and mapped back, so that models whose first layer absorbed a
  * standardisation (raw features of very different scales) train as well as
- * they did originally. On any error g is left as it was. Errors: those of
- * lc_train, LC_ERR_NOMEM. */
+ * they did originally. With o->teacher (distillation) the teacher sees the
+ * raw features and train may be unlabelled (docs/training.md). On any error
+ * g is left as it was. Errors: those of lc_train, LC_ERR_NOMEM. */
 LC_API lc_status lc_finetune(lc_graph *g, const lc_data *train, const lc_data *val,
                              const lc_train_opts *o, lc_error *err);
 
@@ -1054,11 +1072,13 @@ LC_API void lc_prune_opts_default(lc_prune_opts *o);
  * (compare lc_graph_params). A model whose stored preprocessing has its
  * standardisation folded into the first layer (lincomp train) is trained on
  * standardised features and folded back at the end, so that training sees
- * well-scaled inputs; the result takes the same inputs as g.
+ * well-scaled inputs; the result takes the same inputs as g. With
+ * o->train.teacher (distillation, e.g. g itself) its logits are taken once
+ * on train's raw features, and train may be unlabelled.
  * train and val hold g's input features (as lc_data_load gives them with
  * g's preprocessing). *out is owned by the caller. Errors: LC_ERR_INVALID
  * (target, quantile or start_acc out of range, bad training options, no
- * labels or no samples), LC_ERR_SHAPE (features or labels do not fit g),
+ * labels without a teacher, or no samples), LC_ERR_SHAPE (features or labels do not fit g),
  * LC_ERR_NUMERIC (training diverged), LC_ERR_NOMEM. */
 LC_API lc_status lc_prune(const lc_graph *g, const lc_data *train, const lc_data *val,
                           const lc_prune_opts *o, lc_graph **out, lc_error *err);
@@ -1139,6 +1159,10 @@ typedef struct lc_induce_opts {
     double anneal_share;   /* in (0, 1]: share of the induction steps during
                               which lambda changes; then it is held (0.8) */
     uint64_t seed;         /* shuffling */
+    int finetune_labels;   /* 1: fine-tune on the labels alone; 0 (default):
+                              distil from g (lc_train_opts.teacher) */
+    double temperature;    /* of the distillation (default LC_DISTILL_T) */
+    double alpha;          /* of the distillation (default LC_DISTILL_ALPHA) */
     void (*epoch_cb)(void *ctx, const lc_induce_epoch *info);  /* or NULL */
     void *cb_ctx;
 } lc_induce_opts;

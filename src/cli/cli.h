@@ -40,6 +40,43 @@ enum { OPT_BATCH = 1010, OPT_LR, OPT_OPTIMIZER, OPT_MOMENTUM, OPT_SEED };
  * not one of them, -1 on a bad value (usage message printed). */
 int cli_optimizer_opt(lc_train_opts *o, int opt, const char *arg);
 
+/* What fine-tuning trains towards (compress --finetune, prune, compress
+ * --induce): the original model's outputs (distillation, the default) or
+ * the labels alone. */
+enum { OPT_FT_TARGET = 1020, OPT_TEMPERATURE, OPT_DISTILL_ALPHA };
+#define CLI_DISTILL_OPTIONS                                                     \
+    {"finetune-target", required_argument, 0, OPT_FT_TARGET},                   \
+    {"temperature", required_argument, 0, OPT_TEMPERATURE},                     \
+    {"distill-alpha", required_argument, 0, OPT_DISTILL_ALPHA}
+/* DEF: the command's default target, "distill" or "labels" */
+#define CLI_DISTILL_HELP(DEF)                                                   \
+    "  --finetune-target T      distill: towards the original model's outputs\n" \
+    "                           (soft targets, mixed with labels where the data\n" \
+    "                           has them); labels: the labels alone (default\n" \
+    "                           " DEF ")\n"                                       \
+    "  --temperature T          of the soft targets (default " CLI_STR(LC_DISTILL_T) ")\n" \
+    "  --distill-alpha A        weight of the soft targets against the labels,\n" \
+    "                           0..1 (default " CLI_STR(LC_DISTILL_ALPHA) "; rows without labels: 1)\n"
+#define CLI_STR_(x) #x
+#define CLI_STR(x) CLI_STR_(x)
+typedef struct cli_distill {
+    bool labels;         /* --finetune-target labels */
+    double temp, alpha;
+    bool given;          /* any of the options */
+} cli_distill;
+void cli_distill_init(cli_distill *d);
+/* As cli_optimizer_opt, for CLI_DISTILL_OPTIONS. */
+int cli_distill_opt(cli_distill *d, int opt, const char *arg);
+/* Usage error (message printed, EXIT_USAGE) for --temperature or
+ * --distill-alpha with --finetune-target labels; else 0. */
+int cli_distill_check(const cli_distill *d);
+/* Puts the teacher (NULL with --finetune-target labels), temperature and
+ * alpha into o. */
+void cli_distill_apply(const cli_distill *d, const lc_graph *teacher, lc_train_opts *o);
+/* Adds "target", "temperature" and "alpha" (null for labels) to a report. */
+struct cJSON;
+void cli_distill_json(struct cJSON *obj, const cli_distill *d);
+
 /* Handles a shared option, or an unknown one / a missing value ('?', ':'
  * from getopt_long with optstring starting with ':'); returns 1 if handled,
  * 0 if not, -1 on a usage error (message printed). */
@@ -66,7 +103,6 @@ int cli_one_positional(int argc, char **argv, const char **out, const char *what
 
 /* Writes a cJSON tree (pretty) to path atomically, or to stdout for "-";
  * frees nothing. Returns 0 or 1 (message printed). */
-struct cJSON;
 int cli_write_json(const struct cJSON *j, const char *path);
 /* A stage line on stderr ("lincomp compress: folding ...") unless --quiet;
  * when stderr is not a terminal, only after the command's first second. */
@@ -82,6 +118,10 @@ int cli_max_abs_diff(const lc_graph *a, const lc_graph *b, const lc_data *d, dou
 int cli_parse_target(const char *arg, double *out);
 /* Parses a threshold in [0, 1]; usage error message printed on failure. */
 int cli_parse_threshold(const char *s, double *out);
+
+/* Parameters of cg = lc_fold(g, ...) on skip edges (new edges, between nodes
+ * not joined in g); map is lc_fold's node map. In sweep.c. */
+size_t cli_skip_params(const lc_graph *g, const lc_graph *cg, const int *map);
 
 /* When the command started (cli_now() clock), set by main. */
 extern double cli_t0;

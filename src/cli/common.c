@@ -213,6 +213,62 @@ int cli_optimizer_opt(lc_train_opts *o, int opt, const char *arg)
     return 0;
 }
 
+void cli_distill_init(cli_distill *d)
+{
+    *d = (cli_distill){false, LC_DISTILL_T, LC_DISTILL_ALPHA, false};
+}
+
+int cli_distill_opt(cli_distill *d, int opt, const char *arg)
+{
+    double x;
+    switch (opt) {
+    case OPT_FT_TARGET:
+        if (!strcmp(arg, "distill")) d->labels = false;
+        else if (!strcmp(arg, "labels")) d->labels = true;
+        else return cli_usage_error("--finetune-target wants distill or labels, got '%s'", arg), -1;
+        break;
+    case OPT_TEMPERATURE:
+        if (!cli_parse_double(arg, &x) || !(x > 0))
+            return cli_usage_error("--temperature wants a positive number, got '%s'", arg), -1;
+        d->temp = x;
+        break;
+    case OPT_DISTILL_ALPHA:
+        if (!cli_parse_double(arg, &x) || !(x >= 0 && x <= 1))
+            return cli_usage_error("--distill-alpha wants a number in [0, 1], got '%s'", arg), -1;
+        d->alpha = x;
+        break;
+    default: return 0;
+    }
+    d->given = true;
+    return 1;
+}
+
+int cli_distill_check(const cli_distill *d)
+{
+    if (d->labels && (d->temp != LC_DISTILL_T || d->alpha != LC_DISTILL_ALPHA))
+        return cli_usage_error("--temperature and --distill-alpha need --finetune-target distill");
+    return 0;
+}
+
+void cli_distill_apply(const cli_distill *d, const lc_graph *teacher, lc_train_opts *o)
+{
+    o->teacher = d->labels ? NULL : teacher;
+    o->temperature = d->temp;
+    o->alpha = d->alpha;
+}
+
+void cli_distill_json(cJSON *obj, const cli_distill *d)
+{
+    cJSON_AddStringToObject(obj, "target", d->labels ? "labels" : "distill");
+    if (d->labels) {
+        cJSON_AddNullToObject(obj, "temperature");
+        cJSON_AddNullToObject(obj, "alpha");
+    } else {
+        cJSON_AddNumberToObject(obj, "temperature", d->temp);
+        cJSON_AddNumberToObject(obj, "alpha", d->alpha);
+    }
+}
+
 int cli_max_abs_diff(const lc_graph *a, const lc_graph *b, const lc_data *d, double *out)
 {
     size_t n = lc_data_rows(d);

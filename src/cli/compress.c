@@ -157,8 +157,8 @@ done:
 
 /* Fine-tunes cg; with --val keeps the best epoch, and the folded model
  * itself when no epoch beats it on --val. */
-static int finetune(const cli_common *c, compress_args *a, lc_graph **cgp, const lc_data *tr,
-                    const lc_data *v, compress_outcome *r)
+static int finetune(const cli_common *c, compress_args *a, const lc_graph *g, lc_graph **cgp,
+                    const lc_data *tr, const lc_data *v, compress_outcome *r)
 {
     lc_graph *cg = *cgp;
     lc_error err = {0};
@@ -171,8 +171,10 @@ static int finetune(const cli_common *c, compress_args *a, lc_graph **cgp, const
         a->topts.patience = a->topts.epochs + 1; /* never stops; restores the best */
         a->topts.monitor = LC_MONITOR_VAL_ACC;
     }
+    cli_distill_apply(&a->dist, g, &a->topts); /* the original is the teacher */
     if (lc_graph_clone(cg, &keep, &err)) return cli_lc_error(&err);
-    cli_stage(c, "fine-tuning for %d epochs on %zu samples", a->finetune, lc_data_rows(tr));
+    cli_stage(c, "fine-tuning for %d epochs on %zu samples (%s)", a->finetune, lc_data_rows(tr),
+              a->dist.labels ? "labels" : "distillation");
     if (lc_finetune(cg, tr, v, &a->topts, &err)) {
         lc_graph_free(keep);
         return cli_lc_error(&err);
@@ -227,7 +229,11 @@ int cmd_compress(int argc, char **argv)
     }
     if (cli_load_data(&c, a.data, g, false, &d)) goto done;
     if (a.val && cli_load_data(&c, a.val, g, true, &v)) goto done;
-    if (a.train && cli_load_data(&c, a.train, g, true, &tr)) goto done;
+    if (a.train && cli_load_data(&c, a.train, g, a.dist.labels, &tr)) goto done;
+    if (a.finetune && a.dist.labels && !a.train && !lc_data_y(d)) {
+        cli_error(1, "%s: no labels for --finetune-target labels (give --train)", a.data);
+        goto done;
+    }
     if (lc_data_rows(d) == 0) {
         cli_error(1, "%s: no samples", a.data);
         goto done;
@@ -250,7 +256,7 @@ int cmd_compress(int argc, char **argv)
     if (cli_max_abs_diff(g, cg, d, &diff)) goto done;
     if (v) cli_stage(&c, "accuracy before and after on %zu --val samples", lc_data_rows(v));
     if (v && (lc_evaluate(g, v, &r.before, &err) || lc_evaluate(cg, v, &r.after, &err))) goto lcerr;
-    if (a.finetune && finetune(&c, &a, &cg, tr, v, &r)) goto done;
+    if (a.finetune && finetune(&c, &a, g, &cg, tr ? tr : d, v, &r)) goto done;
     cli_stage(&c, "writing %s", a.out);
     if (lc_onnx_save(cg, a.out, &err)) goto lcerr;
 

@@ -28,6 +28,7 @@ typedef struct compress_args {
     double drop_pp;  /* < 0: off */
     int finetune;    /* epochs, 0: off */
     lc_train_opts topts;
+    cli_distill dist;         /* --finetune-target, --temperature, --distill-alpha */
     cli_prove pr;
     lc_induce_opts io;        /* --induce: the schedule */
 } compress_args;

@@ -29,7 +29,7 @@ static const struct option table[] = {
     {"target-size", required_argument, 0, OPT_TARGET},
     {"max-drop", required_argument, 0, OPT_DROP},
     {"confidence", required_argument, 0, OPT_CONFIDENCE}, CLI_PROVE_OPTIONS,
-    {"finetune", required_argument, 0, OPT_FINETUNE}, CLI_OPTIMIZER_OPTIONS,
+    {"finetune", required_argument, 0, OPT_FINETUNE}, CLI_OPTIMIZER_OPTIONS, CLI_DISTILL_OPTIONS,
     {"induce", no_argument, 0, OPT_INDUCE}, {"test", required_argument, 0, OPT_TEST},
     {"epochs", required_argument, 0, OPT_EPOCHS},
     {"finetune-epochs", required_argument, 0, OPT_FT_EPOCHS},
@@ -78,6 +78,7 @@ void compress_defaults(compress_args *a)
     lc_train_opts_default(&a->topts);
     a->topts.lr = 0; /* the optimizer's default, chosen after parsing */
     lc_induce_opts_default(&a->io);
+    cli_distill_init(&a->dist);
 }
 
 static void usage(FILE *f)
@@ -97,7 +98,8 @@ static void usage(FILE *f)
                "                           once more where it is exact on these samples\n"
                "  -o FILE                  the compressed ONNX model (required)\n"
                "  --val FILE               labelled data: accuracy before and after\n"
-               "  --train FILE             labelled training data (--finetune, --induce)\n"
+               "  --train FILE             training data (--finetune: default --data's rows,\n"
+               "                           labels optional; --induce: labelled)\n"
                "  --report FILE            JSON report (--json: on stdout)\n"
                "  --label NAME, --labels FILE, --threads N, --quiet\n\n"
                "thresholds (the default mode):\n"
@@ -121,7 +123,8 @@ static void usage(FILE *f)
                "  empirical ones on top)\n\n"
                "fine-tuning of the compressed model (after folding and budgets):\n"
                "  --finetune EPOCHS        train the compressed graph for EPOCHS epochs\n"
-               "                           (needs --train)\n"
+               "                           (on --train, else on --data's rows)\n"
+               CLI_DISTILL_HELP("distill")
                "  --optimizer adam|sgd     (default %s)\n"
                "  --lr X                   (default %g for adam, %g for sgd)\n"
                "  --batch N                (default %d)\n"
@@ -139,7 +142,8 @@ static void usage(FILE *f)
                "  --epochs N               induction epochs (default %d; more when needed for\n"
                "                           --min-steps)\n"
                "  --min-steps N            at least N induction steps (default %d)\n"
-               "  --finetune-epochs N      after folding (default %d)\n"
+               "  --finetune-epochs N      after folding (default %d; --finetune-target,\n"
+               "                           --temperature, --distill-alpha as above)\n"
                "  --batch N                (default %d)\n"
                "  --lr X                   Adam learning rate of the weights (default %g)\n"
                "  --gate-lr X              Adam learning rate of the gates (default %g)\n"
@@ -212,6 +216,7 @@ static int take(int opt, const char *arg, cli_common *c, compress_args *a, char 
         return 1;
     }
     int r = cli_optimizer_opt(&a->topts, opt, arg);
+    if (r == 0) r = cli_distill_opt(&a->dist, opt, arg);
     if (r == 0) r = cli_prove_opt(&a->pr, opt, arg);
     if (r == 0) r = cli_common_opt(c, opt, arg, argv);
     if (r == 0) r = (cli_usage_error("unknown option"), -1);
@@ -265,6 +270,10 @@ int compress_parse(int argc, char **argv, cli_common *c, compress_args *a, const
         if (!a->train) return cli_usage_error("--train is required with --induce");
         if (!a->val) return cli_usage_error("--val is required with --induce");
         if (!a->out) return cli_usage_error("-o OUT.onnx is required");
+        if (cli_distill_check(&a->dist)) return EXIT_USAGE;
+        a->io.finetune_labels = a->dist.labels;
+        a->io.temperature = a->dist.temp;
+        a->io.alpha = a->dist.alpha;
         a->io.target_size = a->target;
         a->io.batch = a->topts.batch;
         a->io.seed = a->topts.seed;
@@ -280,15 +289,17 @@ int compress_parse(int argc, char **argv, cli_common *c, compress_args *a, const
                                "certify the promise");
     if (a->confidence != 0.95 && a->drop_pp < 0)
         return cli_usage_error("--confidence belongs to --max-drop");
-    if (a->finetune && !a->train) return cli_usage_error("--finetune needs --train DATA");
     bool ft_opt = false;
     for (int i = 0; i < N_OPTS; i++)
         ft_opt |= given[i] && (table[i].val == OPT_TRAIN || table[i].val == OPT_LR ||
                                table[i].val == OPT_BATCH || table[i].val == OPT_OPTIMIZER ||
-                               table[i].val == OPT_SEED || table[i].val == OPT_MOMENTUM);
+                               table[i].val == OPT_SEED || table[i].val == OPT_MOMENTUM ||
+                               table[i].val == OPT_FT_TARGET || table[i].val == OPT_TEMPERATURE ||
+                               table[i].val == OPT_DISTILL_ALPHA);
     if (!a->finetune && ft_opt)
-        return cli_usage_error("--train, --lr, --batch, --optimizer, --momentum and --seed "
-                               "need --finetune (or --induce)");
+        return cli_usage_error("--train, --lr, --batch, --optimizer, --momentum, --seed and the "
+                               "distillation options need --finetune (or --induce)");
+    if (cli_distill_check(&a->dist)) return EXIT_USAGE;
     if (!a->topts.lr)
         a->topts.lr = a->topts.optimizer == LC_OPT_SGD ? FINETUNE_LR_SGD : FINETUNE_LR_ADAM;
     a->topts.epochs = a->finetune ? a->finetune : 1;

@@ -137,7 +137,8 @@ cJSON *compress_report(const char *model, const compress_args *a, const lc_graph
     else cJSON_AddNullToObject(rep, "accuracy_after_finetune");
     if (a->finetune) {
         cJSON *f = cJSON_AddObjectToObject(rep, "finetune");
-        cJSON_AddStringToObject(f, "train", a->train);
+        cJSON_AddStringToObject(f, "train", a->train ? a->train : a->data);
+        cli_distill_json(f, &a->dist);
         cJSON_AddStringToObject(f, "optimizer", a->topts.optimizer == LC_OPT_SGD ? "sgd" : "adam");
         cJSON_AddNumberToObject(f, "lr", a->topts.lr);
         cJSON_AddNumberToObject(f, "batch", a->topts.batch);

@@ -61,10 +61,14 @@ static void on_batch(void *ctx, int epoch, size_t done, size_t n)
     cli_progress_update(&p->bar, (double)done);
 }
 
-static int fine_tune(lc_graph *g, const lc_data *train, const cli_common *c, lc_error *err)
+/* One epoch towards the original model's outputs (distillation, with the
+ * labels mixed in). */
+static int fine_tune(lc_graph *g, const lc_graph *orig, const lc_data *train, const cli_common *c,
+                     lc_error *err)
 {
     lc_train_opts o;
     lc_train_opts_default(&o);
+    o.teacher = orig;
     o.epochs = 1;
     o.batch = 128;
     o.lr = 1e-4;
@@ -115,40 +119,52 @@ static lc_status plan_for_size(const lc_graph *g, const lc_stats *st, const lc_d
 }
 
 static int sweep_svg(const char *dir, const lc_graph *g, const lc_stats *st, const lc_data *test,
-                     lc_error *err)
+                     double acc0, lc_error *err)
 {
     enum { N = 20 };
-    double tau[N], size[N], acc[N];
+    double tau[N], size[N], skip[N], acc[N];
     lc_pieces *pc;
     lc_layer_threshold lt = {LC_LAYER_AUTO, 0};
-    if (lc_pieces_compute(g, test, &pc, err)) return cli_lc_error(err);
+    int *map = malloc((size_t)lc_graph_nodes(g) * sizeof *map);
+    if (!map) return cli_error(1, "out of memory");
+    if (lc_pieces_compute(g, test, &pc, err)) {
+        free(map);
+        return cli_lc_error(err);
+    }
     for (int i = 0; i < N; i++) {
         lc_plan *p = NULL;
         lc_graph *cg = NULL;
-        size_t params = 0;
         tau[i] = 1.0 - 0.05 * i;
+        size[i] = skip[i] = 0;
         lc_status s = lc_plan_from_stats(g, st, tau[i], lt, &p, err);
-        if (!s) s = lc_fold(g, p, &cg, NULL, err);
+        if (!s) s = lc_fold(g, p, &cg, map, err);
         if (!s) s = lc_plan_accuracy(g, p, cg, test, pc, &acc[i], NULL, err);
-        if (!s) params = lc_graph_params(cg);
-        size[i] = (double)params;
+        if (!s) {
+            size[i] = (double)lc_graph_params(cg);
+            skip[i] = (double)cli_skip_params(g, cg, map);
+        }
         lc_graph_free(cg);
         lc_plan_free(p);
         if (s) {
             lc_pieces_free(pc);
+            free(map);
             return cli_lc_error(err);
         }
     }
     lc_pieces_free(pc);
-    svg_panel panels[3] = {{"size against threshold", "threshold tau", "parameters", tau, size, N, 1},
-                           {"accuracy against threshold", "threshold tau", "test accuracy", tau, acc, N, 1},
-                           {"accuracy against size", "parameters", "test accuracy", size, acc, N, 0}};
+    free(map);
+    svg_sweep chart = {"lincomp demo: threshold sweep on Fashion-MNIST (784-256-256-128-10 MLP)", N, tau,
+                       size, skip, acc, (double)lc_graph_params(g), acc0};
     char *buf = NULL, path[4096];
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     if (!f) return cli_error(1, "out of memory");
-    svg_write(f, "lincomp demo: threshold sweep on Fashion-MNIST", panels, 3);
+    int bad = svg_write_sweep(f, &chart);
     fclose(f);
+    if (bad) {
+        free(buf);
+        return cli_error(1, "out of memory");
+    }
     snprintf(path, sizeof path, "%s/sweep.svg", dir);
     lc_status s = lc_write_file(path, buf, len, err);
     free(buf);
@@ -260,11 +276,11 @@ int cmd_demo(int argc, char **argv)
     lc_plan_free(p);
     p = NULL;
     if (lc_plan_from_stats(g, st, 0.9, lt, &p, &err)) goto lcerr;
-    if (compress_to(g, p, calib, test, &res[1], &err) || fine_tune(res[1].g, train, &c, &err)) goto done;
+    if (compress_to(g, p, calib, test, &res[1], &err) || fine_tune(res[1].g, g, train, &c, &err)) goto done;
     lc_plan_free(p);
     p = NULL;
     if (plan_for_size(g, st, calib, 0.5, &p, &budget_method, &err)) goto lcerr;
-    if (compress_to(g, p, calib, test, &res[2], &err) || fine_tune(res[2].g, train, &c, &err)) goto done;
+    if (compress_to(g, p, calib, test, &res[2], &err) || fine_tune(res[2].g, g, train, &c, &err)) goto done;
     for (int r = 1; r < 3; r++) {
         if (lc_evaluate(res[r].g, test, &ev0, &err)) goto lcerr;
         res[r].test_acc = ev0.accuracy;
@@ -280,7 +296,8 @@ int cmd_demo(int argc, char **argv)
         goto done;
     char cpath[4096];
     snprintf(cpath, sizeof cpath, "%s/model.c", dir);
-    if (lc_export_c(res[2].g, cpath, "model", &err) || sweep_svg(dir, g, st, test, &err)) goto lcerr;
+    if (lc_export_c(res[2].g, cpath, "model", &err)) goto lcerr;
+    if (sweep_svg(dir, g, st, test, orig.test_acc, &err)) goto done; /* printed its error */
 
     size_t p0 = lc_graph_params(g);
     printf("\n  %-28s %9s %8s %9s  %12s %10s\n", "model", "params", "size", "test acc",

@@ -99,6 +99,8 @@ static cJSON *report(const char *model, const char *out, const lc_graph *g, cons
     cJSON_AddNumberToObject(sch, "epochs", r->epochs);
     cJSON_AddNumberToObject(sch, "min_steps", o->min_steps);
     cJSON_AddNumberToObject(sch, "finetune_epochs", o->finetune_epochs);
+    cli_distill dist = {o->finetune_labels, o->temperature, o->alpha, false};
+    cli_distill_json(cJSON_AddObjectToObject(sch, "finetune_target"), &dist);
     cJSON_AddNumberToObject(sch, "batch", o->batch);
     cJSON_AddNumberToObject(sch, "lr", o->lr);
     cJSON_AddNumberToObject(sch, "gate_lr", o->gate_lr);

@@ -22,7 +22,8 @@ static void usage(FILE *f)
             "activation rate (share of training samples with z in the identity piece)\n"
             "until the model has R of its parameters; then trains on to the epoch\n"
             "budget. Removed neurons are replaced by nothing (plain pruning).\n\n"
-            "  --train FILE        labelled training data (CSV, IDX or NPY) (required)\n"
+            "  --train FILE        training data (CSV, IDX or NPY) (required; labels\n"
+            "                      needed with --finetune-target labels)\n"
             "  --target-size R     parameter budget as a share of the model, in (0, 1]\n"
             "                      (required)\n"
             "  -o FILE             the pruned ONNX model (required)\n"
@@ -39,6 +40,10 @@ static void usage(FILE *f)
             "  --momentum X        sgd momentum (default %g)\n"
             "  --seed N            shuffling (default %llu)\n"
             "  --report FILE       JSON report (--json: on stdout)\n"
+            "training target: labels (default: the model given may be untrained), or with\n"
+            "--finetune-target distill the given model as the teacher (then labels are\n"
+            "optional; without them its predictions count for --start-acc):\n"
+            CLI_DISTILL_HELP("labels")
             "  --label NAME, --labels FILE, --threads N, --quiet\n",
             o.train.epochs, o.start_acc, o.quantile, o.train.batch, o.train.momentum,
             (unsigned long long)o.train.seed);
@@ -93,6 +98,8 @@ static cJSON *report(const char *model, const char *out, const lc_graph *g, cons
     cJSON_AddNumberToObject(r, "start_acc", o->start_acc);
     cJSON_AddNumberToObject(r, "quantile", o->quantile);
     cJSON_AddBoolToObject(r, "bias_correction", o->bias_correction);
+    cli_distill dist = {!o->train.teacher, o->train.temperature, o->train.alpha, false};
+    cli_distill_json(cJSON_AddObjectToObject(r, "training"), &dist);
     if (before) {
         cJSON_AddNumberToObject(r, "accuracy_before", before->accuracy);
         cJSON_AddNumberToObject(r, "accuracy_after", after->accuracy);
@@ -158,11 +165,14 @@ int cmd_prune(int argc, char **argv)
         {"start-acc", required_argument, 0, OPT_START},
         {"quantile", required_argument, 0, OPT_QUANTILE},
         {"bias-correction", no_argument, 0, OPT_BIAS},
-        {"report", required_argument, 0, OPT_REPORT}, CLI_OPTIMIZER_OPTIONS,
+        {"report", required_argument, 0, OPT_REPORT}, CLI_OPTIMIZER_OPTIONS, CLI_DISTILL_OPTIONS,
         {"output", required_argument, 0, 'o'}, {0, 0, 0, 0}};
     cli_common c = {0};
     lc_prune_opts o;
     lc_prune_opts_default(&o);
+    cli_distill dist;
+    cli_distill_init(&dist);
+    dist.labels = true; /* the model given is often untrained (the paper's baseline) */
     const char *train_path = NULL, *val_path = NULL, *out_path = NULL, *report_path = NULL;
     bool have_target = false;
     long v;
@@ -198,6 +208,7 @@ int cmd_prune(int argc, char **argv)
             break;
         default: {
             int r = cli_optimizer_opt(&o.train, opt, optarg);
+            if (r == 0) r = cli_distill_opt(&dist, opt, optarg);
             if (r == 0) r = cli_common_opt(&c, opt, optarg, argv);
             if (r < 0) return EXIT_USAGE;
             if (r == 0) return cli_usage_error("unknown option");
@@ -209,6 +220,7 @@ int cmd_prune(int argc, char **argv)
     if (!train_path) return cli_usage_error("--train is required");
     if (!have_target) return cli_usage_error("--target-size is required");
     if (!out_path) return cli_usage_error("-o OUT.onnx is required");
+    if (cli_distill_check(&dist)) return EXIT_USAGE;
     if (cli_check_output(out_path)) return 1;
 
     lc_graph *g = NULL, *pg = NULL;
@@ -224,14 +236,15 @@ int cmd_prune(int argc, char **argv)
         goto done;
     }
     if (cli_load_data(&c, train_path, g, false, &tr)) goto done;
-    if (!lc_data_y(tr)) {
-        cli_error(1, "%s: no labels: pruning trains the model and needs a label column "
+    if (!lc_data_y(tr) && dist.labels) {
+        cli_error(1, "%s: no labels: --finetune-target labels needs a label column "
                      "(--label) or, for NPY, --labels", train_path);
         goto done;
     }
     if (val_path && cli_load_data(&c, val_path, g, true, &va)) goto done;
     if (va && lc_evaluate(g, va, &before, &err)) goto lcerr;
 
+    cli_distill_apply(&dist, g, &o.train);
     o.epoch_cb = on_epoch;
     o.cb_ctx = &h;
     if (!c.quiet)

@@ -6,6 +6,7 @@
 #include "svg.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -58,24 +59,25 @@ static int parse_taus(const char *s, double *taus, int *n)
     return *n ? 0 : cli_usage_error("--thresholds is empty");
 }
 
-/* Splits the folded graph's parameters: edges between nodes that were joined
- * in the original (and all biases) are "dense", new edges are "skip". */
-static void split_params(const lc_graph *g, const lc_graph *cg, const int *map, row *r)
+/* Parameters of the folded graph cg on new edges ("skip" edges: between
+ * nodes that were not joined in g); the rest, all biases included, sit in
+ * the dense layers. map is lc_fold's node map from g to cg. */
+size_t cli_skip_params(const lc_graph *g, const lc_graph *cg, const int *map)
 {
     int n = lc_graph_nodes(g), cn = lc_graph_nodes(cg);
     int *back = malloc((size_t)cn * sizeof *back);
+    if (!back) return 0;
     for (int k = 0; k < n; k++)
         if (map[k] >= 0) back[map[k]] = k;
-    r->skip = 0;
+    size_t skip = 0;
     for (int m = 1; m < cn; m++)
         for (int e = 0; e < lc_graph_n_in(cg, m); e++) {
             int j = lc_graph_src(cg, m, e);
             if (lc_graph_find_edge(g, back[m], back[j]) < 0)
-                r->skip += (size_t)lc_graph_width(cg, m) * (size_t)lc_graph_width(cg, j);
+                skip += (size_t)lc_graph_width(cg, m) * (size_t)lc_graph_width(cg, j);
         }
-    r->params = lc_graph_params(cg);
-    r->dense = r->params - r->skip;
     free(back);
+    return skip;
 }
 
 static int same_plan(const lc_graph *g, const lc_plan *a, const lc_plan *b)
@@ -87,7 +89,7 @@ static int same_plan(const lc_graph *g, const lc_plan *a, const lc_plan *b)
 }
 
 static int write_outputs(const cli_common *c, const char *csv, const char *svg, const row *rows,
-                         int n, const char *model)
+                         int n, const char *model, size_t params0, double acc0)
 {
     lc_error err = {0};
     if (csv) {
@@ -105,22 +107,25 @@ static int write_outputs(const cli_common *c, const char *csv, const char *svg, 
         if (st) return cli_lc_error(&err);
     }
     if (svg) {
-        double tau[MAX_TAUS], size[MAX_TAUS], acc[MAX_TAUS];
+        double tau[MAX_TAUS], size[MAX_TAUS], skip[MAX_TAUS], acc[MAX_TAUS];
         for (int i = 0; i < n; i++) {
             tau[i] = rows[i].tau;
             size[i] = (double)rows[i].params;
+            skip[i] = (double)rows[i].skip;
             acc[i] = rows[i].acc;
         }
-        svg_panel p[3] = {{"size against threshold", "threshold tau", "parameters", tau, size, n, 1},
-                          {"accuracy against threshold", "threshold tau", "test accuracy", tau, acc, n, 1},
-                          {"accuracy against size", "parameters", "test accuracy", size, acc, n, 0}};
         char *buf = NULL, heading[512];
         size_t len = 0;
         snprintf(heading, sizeof heading, "lincomp sweep: %s", model);
+        svg_sweep chart = {heading, n, tau, size, skip, acc, (double)params0, acc0};
         FILE *f = open_memstream(&buf, &len);
         if (!f) return cli_error(1, "out of memory");
-        svg_write(f, heading, p, 3);
+        int bad = svg_write_sweep(f, &chart);
         fclose(f);
+        if (bad) {
+            free(buf);
+            return cli_error(1, "out of memory");
+        }
         lc_status st = lc_write_file(svg, buf, len, &err);
         free(buf);
         if (st) return cli_lc_error(&err);
@@ -229,7 +234,9 @@ int cmd_sweep(int argc, char **argv)
         lc_eval_result ev;
         lc_status s = lc_fold(g, p, &cg, map, &err);
         if (!s) {
-            split_params(g, cg, map, &rows[i]);
+            rows[i].params = lc_graph_params(cg);
+            rows[i].skip = cli_skip_params(g, cg, map);
+            rows[i].dense = rows[i].params - rows[i].skip;
             if (exact) {
                 s = lc_evaluate(cg, t, &ev, &err);
                 rows[i].acc = ev.accuracy;
@@ -256,7 +263,13 @@ int cmd_sweep(int argc, char **argv)
         printf("\n  %d thresholds in %.2f s\n", n_taus,
                (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
     }
-    rc = write_outputs(&c, csv, svg, rows, n_taus, model_path);
+    double acc0 = NAN;
+    if (svg) { /* the original's accuracy: the chart's reference line */
+        lc_eval_result e0;
+        if (lc_evaluate(g, t, &e0, &err)) goto lcerr;
+        acc0 = e0.accuracy;
+    }
+    rc = write_outputs(&c, csv, svg, rows, n_taus, model_path, lc_graph_params(g), acc0);
     goto done;
 lcerr:
     if (!map) cli_error(1, "out of memory");

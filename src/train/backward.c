@@ -2,7 +2,9 @@
  *
  * Forward: lc_forward_batch keeps every h_k; a hook keeps z_k only where h_k
  * does not tell the activation's slope (PReLU, LeakyReLU with alpha <= 0,
- * an output activation). Loss: softmax cross-entropy on the output's logits.
+ * an output activation). Loss on the output's logits: softmax cross-entropy
+ * with the labels, T^2 KL divergence to a teacher's softened outputs
+ * (distillation), or a mix of the two (lc_row_loss).
  * Backward, node k from last to first:
  *     dz_k = dh_k * act'(z_k)
  *     dW_kj = dz_k^T h_j  and  dh_j += dz_k W_kj   (one SGEMM each per edge)
@@ -96,28 +98,91 @@ static const float *logits(const lc_bwork *b)
     return lc_act_is_output(b->g->nodes[k].act.kind) ? b->z[k] : b->fw.h[k];
 }
 
-/* Cross-entropy of one row of logits o (width w) with label y; when d is not
- * NULL writes scale x its gradient by o. One unit: sigmoid cross-entropy. */
-static double row_loss(const float *o, int w, int y, float scale, float *d, size_t *correct)
+/* log(1 + e^v) without overflow */
+static double softplus(double v) { return fmax(v, 0) + log1p(exp(-fabs(v))); }
+
+/* T^2 KL(sigmoid(t/T) || sigmoid(s/T)) of one binary logit pair, and its
+ * derivative by s: T^2 (q - p) / T = T (q - p). */
+static double soft_binary(double s, double t, double T, double *ds)
 {
+    double lp1 = -softplus(-t / T), lp0 = -softplus(t / T); /* log p, log(1 - p) */
+    double lq1 = -softplus(-s / T), lq0 = -softplus(s / T);
+    *ds = T * (exp(lq1) - exp(lp1));
+    return T * T * (exp(lp1) * (lp1 - lq1) + exp(lp0) * (lp0 - lq0));
+}
+
+/* log sum_i exp((v_i - m) / T) with m = max v (returned in *m): the log of
+ * the softmax of v / T is (v_i - m) / T minus this. */
+static double lse_t(const float *v, int w, double T, double *m)
+{
+    double mx = v[0], sum = 0;
+    for (int i = 1; i < w; i++) mx = fmax(mx, v[i]);
+    for (int i = 0; i < w; i++) sum += exp(((double)v[i] - mx) / T);
+    *m = mx;
+    return log(sum);
+}
+
+/* T^2 KL(softmax(t/T) || softmax(s/T)) of one row; when d is not NULL adds
+ * coef x its gradient by s. With p = softmax(t/T), q = softmax(s/T) and
+ * KL = sum_j p_j (log p_j - log q_j): d log q_j / d s_i = (1[i=j] - q_i) / T
+ * and sum_j p_j = 1, so dKL/ds_i = (q_i - p_i) / T and the T^2-scaled term
+ * has the gradient T (q_i - p_i). The T^2 keeps the gradient's size about
+ * independent of T (Hinton et al. 2015). */
+static double soft_row(const float *s, const float *t, int w, double T, double coef, float *d)
+{
+    double ms, mt, ls = lse_t(s, w, T, &ms), lt = lse_t(t, w, T, &mt), kl = 0;
+    for (int i = 0; i < w; i++) {
+        double lp = ((double)t[i] - mt) / T - lt, lq = ((double)s[i] - ms) / T - ls;
+        double p = exp(lp);
+        kl += p * (lp - lq);
+        if (d) d[i] = (float)((double)d[i] + coef * T * (exp(lq) - p));
+    }
+    return T * T * kl;
+}
+
+static int argmax(const float *v, int w)
+{
+    int best = 0;
+    for (int i = 1; i < w; i++) best = v[i] > v[best] ? i : best;
+    return best;
+}
+
+double lc_row_loss(const float *o, int w, int y, const lc_soft *soft, const float *t,
+                   float scale, float *d, size_t *correct)
+{
+    /* the weight of each term: the labels only, the teacher only (no label),
+     * or alpha on the teacher and 1 - alpha on the label */
+    double wt = !t ? 0 : y < 0 ? 1 : soft->alpha, wy = y < 0 ? 0 : 1 - wt;
+    double loss = 0;
     if (w == 1) {
-        double s = o[0], t = y == 1;
-        /* log(1 + e^s) - t s, without overflow */
-        double loss = fmax(s, 0) + log1p(exp(-fabs(s))) - t * s;
-        if (d) d[0] = (float)((1.0 / (1.0 + exp(-s)) - t) * scale);
-        *correct += (s > 0) == (y == 1);
+        double s = o[0], ds = 0;
+        if (wy > 0) loss += wy * (softplus(s) - (y == 1) * s);
+        if (wt > 0) loss += wt * soft_binary(s, t[0], soft->temp, &ds);
+        if (d)
+            d[0] = (float)(scale * ((wy > 0 ? wy * (1.0 / (1.0 + exp(-s)) - (y == 1)) : 0) +
+                                    wt * ds));
+        *correct += y >= 0 ? (s > 0) == (y == 1) : (s > 0) == (t[0] > 0);
         return loss;
     }
-    int best = 0;
-    for (int i = 1; i < w; i++) best = o[i] > o[best] ? i : best;
+    int best = argmax(o, w);
     double mx = o[best], sum = 0;
     for (int i = 0; i < w; i++) sum += exp((double)o[i] - mx);
-    if (d) {
-        for (int i = 0; i < w; i++) d[i] = (float)(exp((double)o[i] - mx) / sum * scale);
-        d[y] -= scale;
-    }
-    *correct += best == y;
-    return log(sum) + mx - (double)o[y];
+    if (wy > 0) loss += wy * (log(sum) + mx - (double)o[y]);
+    if (d)
+        for (int i = 0; i < w; i++)
+            d[i] = wy > 0 ? (float)(scale * wy * (exp((double)o[i] - mx) / sum - (i == y))) : 0;
+    if (wt > 0) loss += wt * soft_row(o, t, w, soft->temp, scale * wt, d);
+    *correct += y >= 0 ? best == y : best == argmax(t, w);
+    return loss;
+}
+
+/* The label of row r, or -1 without labels. */
+static int label(const int32_t *y, size_t r) { return y ? y[r] : -1; }
+
+/* Row r's teacher logits in this batch, or NULL. */
+static const float *teacher_row(const lc_bwork *b, size_t r, int w)
+{
+    return b->soft.t ? b->soft.t + r * (size_t)w : NULL;
 }
 
 double lc_batch_loss(lc_bwork *b, const float *x, const int32_t *y, size_t rows,
@@ -127,8 +192,26 @@ double lc_batch_loss(lc_bwork *b, const float *x, const int32_t *y, size_t rows,
     const float *o = logits(b);
     int w = b->g->nodes[b->g->n_nodes - 1].width;
     double loss = 0;
-    for (size_t r = 0; r < rows; r++) loss += row_loss(o + r * w, w, y[r], 0, NULL, correct);
+    for (size_t r = 0; r < rows; r++)
+        loss += lc_row_loss(o + r * w, w, label(y, r), &b->soft, teacher_row(b, r, w), 0, NULL,
+                            correct);
     return loss;
+}
+
+lc_status lc_logits(const lc_graph *g, const float *x, size_t n, float *out, lc_error *err)
+{
+    size_t rows = n < LC_BATCH ? n : LC_BATCH;
+    int in_w = g->nodes[0].width, w = g->nodes[g->n_nodes - 1].width;
+    lc_bwork b;
+    lc_status st = lc_bwork_init(&b, g, rows ? rows : 1, false, err);
+    if (st) return st;
+    for (size_t r = 0; r < n; r += rows) {
+        size_t m = n - r < rows ? n - r : rows;
+        lc_forward_batch(g, &b.fw, x + r * (size_t)in_w, m, keep_z, &b);
+        memcpy(out + r * (size_t)w, logits(&b), m * (size_t)w * sizeof(float));
+    }
+    lc_bwork_free(&b);
+    return LC_OK;
 }
 
 /* dh -> dz in place for node k's activation; PReLU slope gradient first,
@@ -194,7 +277,8 @@ double lc_batch_grad(lc_bwork *b, const float *x, const int32_t *y, size_t rows,
     const float *o = logits(b);
     double loss = 0;
     for (size_t r = 0; r < rows; r++)
-        loss += row_loss(o + r * wo, wo, y[r], scale, b->dh[last] + r * wo, correct);
+        loss += lc_row_loss(o + r * wo, wo, label(y, r), &b->soft, teacher_row(b, r, wo), scale,
+                            b->dh[last] + r * wo, correct);
 
     memset(b->ready, 0, (size_t)g->n_nodes * sizeof *b->ready);
     b->ready[last] = true;

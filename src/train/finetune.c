@@ -7,8 +7,12 @@
  * small weights by a large fraction each step. So lc_finetune trains a copy
  * whose input edges take (x - mean) / sd of the training features, and maps
  * the trained weights back: the same function, trained on the scale it was
- * first trained on. */
-#include "core/internal.h"
+ * first trained on.
+ *
+ * With a teacher in the options (distillation), its logits are taken on the
+ * raw features once, before the loop, and lc_train_soft trains on them: the
+ * teacher keeps its own coordinates and runs once per row, not per epoch. */
+#include "train/train.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -102,12 +106,15 @@ lc_status lc_finetune(lc_graph *g, const lc_data *train, const lc_data *val,
         return lc_fail(err, LC_ERR_SHAPE, "fine-tuning: the data has %d features, the model "
                        "takes %d", lc_data_cols(val && lc_data_cols(val) != cols ? val : train),
                        cols);
-    if (!lc_data_y(train) || (val && !lc_data_y(val)))
-        return lc_fail(err, LC_ERR_INVALID, "fine-tuning needs labelled data");
+    if ((!o->teacher && !lc_data_y(train)) || (val && !lc_data_y(val)))
+        return lc_fail(err, LC_ERR_INVALID, "fine-tuning needs labelled data%s",
+                       o->teacher ? " for validation" : " (or a teacher to distil from)");
+    float *soft;
+    lc_status st = lc_teacher_logits(g, o->teacher, train, &soft, err);
+    if (st) return st;
     double *mean = malloc((size_t)cols * sizeof *mean), *sd = malloc((size_t)cols * sizeof *sd);
     lc_data *tr = NULL, *va = NULL;
     lc_graph *h = NULL;
-    lc_status st = LC_OK;
     if (!mean || !sd) st = lc_fail(err, LC_ERR_NOMEM, "fine-tuning: out of memory");
     if (!st) {
         moments(train, mean, sd);
@@ -117,7 +124,7 @@ lc_status lc_finetune(lc_graph *g, const lc_data *train, const lc_data *val,
     if (!st) st = lc_graph_clone(g, &h, err);
     if (!st) {
         rescale_inputs(h, mean, sd, true);
-        st = lc_train(h, tr, va, o, err);
+        st = lc_train_soft(h, tr, va, o, soft, err);
     }
     if (!st) {
         rescale_inputs(h, mean, sd, false);
@@ -129,5 +136,6 @@ lc_status lc_finetune(lc_graph *g, const lc_data *train, const lc_data *val,
     lc_data_free(va);
     free(mean);
     free(sd);
+    free(soft);
     return st;
 }

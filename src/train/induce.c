@@ -110,6 +110,8 @@ void lc_induce_opts_default(lc_induce_opts *o)
     o->lambda_factor = 1.25;
     o->checks = 100;
     o->anneal_share = 0.8;
+    o->temperature = LC_DISTILL_T;
+    o->alpha = LC_DISTILL_ALPHA;
 }
 
 void lc_induce_result_clear(lc_induce_result *r)
@@ -271,6 +273,9 @@ lc_status lc_induce(const lc_graph *g, const lc_data *train, const lc_data *val,
         to.batch = o->batch;
         to.lr = o->lr;
         to.seed = o->seed ^ 0x5EEDF17Eull;
+        to.teacher = o->finetune_labels ? NULL : g;
+        to.temperature = o->temperature;
+        to.alpha = o->alpha;
         if (o->epoch_cb) {
             to.epoch_cb = finetune_epoch;
             to.cb_ctx = (void *)o;

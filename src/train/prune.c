@@ -4,8 +4,7 @@
  * at the size budget (docs/pruning.md). Removal is plain structural surgery
  * (lc_graph_remove_neurons), not folding: a removed neuron's output is
  * replaced by 0 (or a given constant), so the function changes. */
-#include "core/internal.h"
-#include "core/work.h"
+#include "train/train.h"
 #include "data/data.h"
 
 #include <math.h>
@@ -383,15 +382,19 @@ lc_status lc_prune(const lc_graph *g, const lc_data *train, const lc_data *val,
     if (o->train.epochs < 1)
         return lc_fail(err, LC_ERR_INVALID, "pruning: epochs must be >= 1, got %d",
                        o->train.epochs);
-    if (!lc_data_y(train))
-        return lc_fail(err, LC_ERR_INVALID, "pruning: the training data has no labels");
+    if (!lc_data_y(train) && !o->train.teacher)
+        return lc_fail(err, LC_ERR_INVALID, "pruning: the training data has no labels (and "
+                       "there is no teacher to distil from)");
 
     size_t budget = (size_t)floor(o->target * (double)g->n_floats);
     lc_preproc *std = NULL;
     lc_data *tr_std = NULL, *va_std = NULL;
     lc_graph *cur = NULL;
+    float *soft = NULL; /* the teacher's logits, on the raw features */
     lc_status st;
-    if ((st = standardised_spec(g, &std, err)) || (st = lc_graph_clone(g, &cur, err))) goto done;
+    if ((st = lc_teacher_logits(g, o->train.teacher, train, &soft, err)) ||
+        (st = standardised_spec(g, &std, err)) || (st = lc_graph_clone(g, &cur, err)))
+        goto done;
     if (std) {
         unfold_standardisation(cur, std);
         if ((st = standardised_data(train, std, &tr_std, err)) ||
@@ -411,7 +414,7 @@ lc_status lc_prune(const lc_graph *g, const lc_data *train, const lc_data *val,
         double t0 = seconds_now();
         /* a different shuffle each epoch, the first one as lc_train's */
         to.seed = o->train.seed ^ ((uint64_t)(ep - 1) * 0xD1B54A32D192ED03ull);
-        if ((st = lc_train(cur, train, val, &to, err))) goto done;
+        if ((st = lc_train_soft(cur, train, val, &to, soft, err))) goto done;
         int removed = 0;
         if (last.train_acc > o->start_acc && cur->n_floats > budget &&
             (st = prune_step(&cur, train, o, budget, &removed, err)))
@@ -431,5 +434,6 @@ done:
     lc_data_free(va_std);
     lc_data_free(tr_std);
     lc_preproc_free(std);
+    free(soft);
     return st;
 }

@@ -98,6 +98,8 @@ void lc_train_opts_default(lc_train_opts *o)
     o->beta2 = 0.999;
     o->eps = 1e-8;
     o->monitor = LC_MONITOR_VAL_LOSS;
+    o->temperature = LC_DISTILL_T;
+    o->alpha = LC_DISTILL_ALPHA;
 }
 
 /* Optimizer state; optim_slice() updates one slice of the block as soon as the
@@ -195,18 +197,22 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static lc_status check_data(const lc_graph *g, const lc_data *d, const char *what,
+/* need_y: labels are required (else checked when present). */
+static lc_status check_data(const lc_graph *g, const lc_data *d, const char *what, bool need_y,
                             lc_error *err)
 {
     if (lc_data_rows(d) == 0) return lc_fail(err, LC_ERR_INVALID, "%s data has no samples", what);
-    if (!lc_data_y(d)) return lc_fail(err, LC_ERR_INVALID, "%s data has no labels", what);
+    if (need_y && !lc_data_y(d))
+        return lc_fail(err, LC_ERR_INVALID, "%s data has no labels", what);
     if (lc_data_cols(d) != lc_graph_input_width(g))
         return lc_fail(err, LC_ERR_SHAPE, "%s data has %d features, the model takes %d", what,
                        lc_data_cols(d), lc_graph_input_width(g));
-    return lc_check_labels(g, lc_data_y(d), lc_data_rows(d), what, err);
+    return lc_data_y(d) ? lc_check_labels(g, lc_data_y(d), lc_data_rows(d), what, err) : LC_OK;
 }
 
-static lc_status check_opts(const lc_train_opts *o, lc_error *err)
+/* distill: the temperature and alpha are used (else not looked at, so that
+ * options made without lc_train_opts_default keep working) */
+static lc_status check_opts(const lc_train_opts *o, bool distill, lc_error *err)
 {
     const char *bad = o->epochs < 1                               ? "epochs must be >= 1"
                       : o->batch < 1                              ? "batch must be >= 1"
@@ -222,6 +228,10 @@ static lc_status check_opts(const lc_train_opts *o, lc_error *err)
                       : !(o->beta1 >= 0 && o->beta1 < 1 && o->beta2 >= 0 && o->beta2 < 1)
                           ? "Adam betas must be in [0, 1)"
                       : !(o->eps > 0 && isfinite(o->eps))         ? "Adam eps must be > 0"
+                      : distill && !(o->temperature > 0 && isfinite(o->temperature))
+                          ? "the distillation temperature must be > 0"
+                      : distill && !(o->alpha >= 0 && o->alpha <= 1)
+                          ? "the distillation alpha must be in [0, 1]"
                                                                    : NULL;
     return bad ? lc_fail(err, LC_ERR_INVALID, "training options: %s", bad) : LC_OK;
 }
@@ -230,7 +240,7 @@ static lc_status check_opts(const lc_train_opts *o, lc_error *err)
 typedef struct run {
     lc_bwork tw, vw;
     size_t *perm;
-    float *xb, *grad, *m, *v, *entry, *best;
+    float *xb, *tb, *grad, *m, *v, *entry, *best;
     int32_t *yb;
 } run;
 
@@ -238,7 +248,7 @@ static void run_free(run *r)
 {
     lc_bwork_free(&r->tw);
     lc_bwork_free(&r->vw);
-    free(r->perm), free(r->xb), free(r->yb), free(r->grad);
+    free(r->perm), free(r->xb), free(r->tb), free(r->yb), free(r->grad);
     free(r->m), free(r->v), free(r->entry), free(r->best);
 }
 
@@ -256,14 +266,52 @@ static void evaluate(run *r, const lc_data *d, double *loss, double *acc)
     *acc = (double)correct / (double)n;
 }
 
+lc_status lc_teacher_logits(const lc_graph *g, const lc_graph *t, const lc_data *d,
+                            float **out, lc_error *err)
+{
+    *out = NULL;
+    if (!t) return LC_OK;
+    if (lc_graph_input_width(t) != lc_graph_input_width(g) ||
+        lc_graph_output_width(t) != lc_graph_output_width(g) ||
+        lc_data_cols(d) != lc_graph_input_width(t))
+        return lc_fail(err, LC_ERR_SHAPE, "distillation: the teacher maps %d features to %d "
+                       "outputs, the model %d to %d (the data has %d features)",
+                       lc_graph_input_width(t), lc_graph_output_width(t),
+                       lc_graph_input_width(g), lc_graph_output_width(g), lc_data_cols(d));
+    size_t n = lc_data_rows(d), cells;
+    if (!lc_mul_ok(n ? n : 1, (size_t)lc_graph_output_width(g), &cells))
+        return lc_fail(err, LC_ERR_NOMEM, "distillation: too many rows");
+    float *soft = malloc(cells * sizeof *soft);
+    if (!soft) return lc_fail(err, LC_ERR_NOMEM, "out of memory for the teacher's outputs");
+    lc_status st = lc_logits(t, lc_data_x(d), n, soft, err);
+    if (st) free(soft);
+    else *out = soft;
+    return st;
+}
+
 lc_status lc_train(lc_graph *g, const lc_data *train, const lc_data *val,
                    const lc_train_opts *o, lc_error *err)
 {
+    float *soft;
     lc_status st;
-    if ((st = check_opts(o, err)) || (st = check_data(g, train, "training", err)) ||
-        (val && (st = check_data(g, val, "validation", err))))
+    if ((st = check_opts(o, o->teacher, err)) ||
+        (st = check_data(g, train, "training", !o->teacher, err)) ||
+        (st = lc_teacher_logits(g, o->teacher, train, &soft, err)))
+        return st;
+    st = lc_train_soft(g, train, val, o, soft, err);
+    free(soft);
+    return st;
+}
+
+lc_status lc_train_soft(lc_graph *g, const lc_data *train, const lc_data *val,
+                        const lc_train_opts *o, const float *soft, lc_error *err)
+{
+    lc_status st;
+    if ((st = check_opts(o, soft, err)) || (st = check_data(g, train, "training", !soft, err)) ||
+        (val && (st = check_data(g, val, "validation", true, err))))
         return st;
     size_t n = lc_data_rows(train), nf = g->n_floats;
+    int out_w = lc_graph_output_width(g);
     size_t batch = (size_t)o->batch < n ? (size_t)o->batch : n;
     int in_w = g->nodes[0].width;
     bool adam = o->optimizer == LC_OPT_ADAM, stopping = val && o->patience > 0;
@@ -279,18 +327,20 @@ lc_status lc_train(lc_graph *g, const lc_data *train, const lc_data *val,
     r.perm = malloc(n * sizeof *r.perm);
     r.xb = malloc(batch * (size_t)in_w * sizeof *r.xb);
     r.yb = malloc(batch * sizeof *r.yb);
+    r.tb = soft ? malloc(batch * (size_t)out_w * sizeof *r.tb) : NULL;
     r.grad = malloc(nf * sizeof *r.grad);
     r.m = calloc(nf, sizeof *r.m);
     r.v = adam ? calloc(nf, sizeof *r.v) : NULL;
     r.entry = malloc(nf * sizeof *r.entry);
     r.best = stopping ? malloc(nf * sizeof *r.best) : NULL;
-    if (!r.perm || !r.xb || !r.yb || !r.grad || !r.m || (adam && !r.v) || !r.entry ||
+    if (!r.perm || !r.xb || !r.yb || (soft && !r.tb) || !r.grad || !r.m || (adam && !r.v) || !r.entry ||
         (stopping && !r.best)) {
         run_free(&r);
         return lc_fail(err, LC_ERR_NOMEM, "out of memory for training");
     }
     memcpy(r.entry, g->block, nf * sizeof(float));
 
+    r.tw.soft = (lc_soft){r.tb, o->temperature, o->alpha};
     optim opt = {.kind = o->optimizer, .p = g->block, .grad = r.grad, .m = r.m, .v = r.v,
                  .lr = (float)(o->lr > 0 ? o->lr : adam ? 1e-3 : 0.01),
                  .wd = (float)o->weight_decay, .mom = (float)o->momentum,
@@ -317,10 +367,13 @@ lc_status lc_train(lc_graph *g, const lc_data *train, const lc_data *val,
                 size_t row = r.perm[b0 + i];
                 memcpy(r.xb + i * (size_t)in_w, x + row * (size_t)in_w,
                        (size_t)in_w * sizeof(float));
-                r.yb[i] = y[row];
+                if (y) r.yb[i] = y[row];
+                if (soft)
+                    memcpy(r.tb + i * (size_t)out_w, soft + row * (size_t)out_w,
+                           (size_t)out_w * sizeof(float));
             }
             optim_begin_step(&opt);
-            double bl = lc_batch_grad(&r.tw, r.xb, r.yb, m, (float)(1.0 / (double)m), r.grad,
+            double bl = lc_batch_grad(&r.tw, r.xb, y ? r.yb : NULL, m, (float)(1.0 / (double)m), r.grad,
                                       false, &correct, optim_slice, &opt);
             if (!isfinite(bl)) {
                 st = lc_fail(err, LC_ERR_NUMERIC,

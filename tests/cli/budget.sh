@@ -72,9 +72,11 @@ for PP in 0 1 3; do
     done
 done
 
-# fine-tuning after a lossy compression recovers validation accuracy; the
-# file holds the fine-tuned model
+# fine-tuning (on the labels, as before distillation) after a lossy
+# compression recovers validation accuracy; the file holds the fine-tuned
+# model
 if "$LINCOMP" compress "$VM" --data "$VA" --val "$VB" --threshold 0.6 --finetune 20 --train "$VA" \
+        --finetune-target labels \
         -o "$TMP/f.onnx" --json >"$TMP/f.json" 2>"$TMP/err" &&
     "$LINCOMP" eval "$TMP/f.onnx" --data "$VB" --json >"$TMP/e.json" 2>>"$TMP/err" &&
     json "$TMP/f.json" "j.finetune_epochs === 20 && j.finetune.kept &&
@@ -161,12 +163,12 @@ expect_error budget/err-confidence-alone 2 "confidence.*max-drop" "$O" $C --conf
 expect_error budget/err-drop-negative 2 "max-drop" "$O" $C --val "$DB" --max-drop -1
 expect_error budget/err-both-budgets 2 "either" "$O" $C --val "$DB" --max-drop 1 --target-size 0.5
 expect_error budget/err-budget-threshold 2 "threshold" "$O" $C --target-size 0.5 --threshold 0.9
-expect_error budget/err-finetune-no-train 2 "finetune.*--train" "$O" $C --finetune 3
 expect_error budget/err-finetune-epochs 2 "finetune" "$O" $C --finetune 0 --train "$DA"
 expect_error budget/err-train-no-finetune 2 "need --finetune" "$O" $C --train "$DA"
 expect_error budget/err-finetune-optimizer 2 "optimizer" "$O" $C --finetune 1 --train "$DA" --optimizer rmsprop
 cut -d, -f1-8 "$DA" >"$TMP/unlabelled.csv"
-expect_error budget/err-finetune-unlabelled 1 "label" "$O" $C --finetune 1 --train "$TMP/unlabelled.csv"
+expect_error budget/err-finetune-unlabelled 1 "label" "$O" $C --finetune 1 --train "$TMP/unlabelled.csv" \
+    --finetune-target labels
 expect_error budget/err-input-range 2 "input-range" "$O" $C --prove --input-range 1,abc
 expect_error budget/err-input-range-order 2 "input-range" "$O" $C --prove --input-range 2,1
 expect_error budget/err-bounds-missing 1 "nofile.csv" "$O" $C --prove --bounds "$TMP/nofile.csv"

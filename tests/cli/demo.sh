@@ -9,6 +9,10 @@ grep -q "^verified: yes" "$TMP/demo.txt" && pass demo/verified || fail demo/veri
 for f in original.onnx exact.onnx lossy_finetuned.onnx budget50_finetuned.onnx sweep.svg model.c model.h; do
     [ -s "$D/$f" ] || { fail demo/files "missing $f"; break; }
 done && pass demo/files
+# its chart renders and has round ticks (tests/cli/charts.sh checks sweep's)
+check_chart demo/sweep-chart "$D/sweep.svg" threshold count percent fraction
+grep -q "class='reference'" "$D/sweep.svg" && pass demo/sweep-chart-original ||
+    fail demo/sweep-chart-original "no dashed line for the original's accuracy"
 # the exact model gives the original's outputs on the held-out (calibration)
 # images, in ONNX Runtime: with --samples 3000 those are training images 2500..2999
 T=/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz

@@ -33,3 +33,17 @@ expect_error() {
     elif [ "$outf" != - ] && ls "$(dirname "$outf")" | grep -q '\.tmp'; then fail "$name" "left a temporary file"
     else pass "$name"; fi
 }
+
+# check_chart NAME SVG [KIND...]: the chart renders with rsvg-convert (Debian
+# librsvg2-bin, which scripts/setup.sh installs) into a non-empty PNG, and
+# its tick labels are round numbers of their axes' kinds, each KIND present
+# (tests/tools/chart_ticks.js). Prints NAME/render and NAME/ticks.
+check_chart() {
+    name=$1 svgf=$2; shift 2
+    if ! command -v rsvg-convert >/dev/null; then fail "$name/render" "librsvg2-bin not installed"
+    elif ! rsvg-convert -o "$TMP/chart.png" "$svgf" 2>"$TMP/err"; then fail "$name/render" "rsvg-convert: $(head -c 300 "$TMP/err")"
+    elif [ ! -s "$TMP/chart.png" ]; then fail "$name/render" "empty PNG"
+    else pass "$name/render"; fi
+    if r=$(node "$ROOT/tests/tools/chart_ticks.js" "$svgf" "$@" 2>&1); then pass "$name/ticks"
+    else fail "$name/ticks" "$r"; fi
+}
