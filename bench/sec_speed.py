@@ -95,7 +95,9 @@ def forward(res):
         try:
             out, err, _ = lib.run_full([FORWARD, OUT, 5, MODEL], env=blas_env(core))
         except lib.Failed as e:  # e.g. SkylakeX (AVX-512) kernels on a CPU without: SIGILL
-            lib.note("speed", f"OpenBLAS kernels {core} do not run here ({str(e)[-60:]}): not timed")
+            why = str(e).rsplit(": exit ", 1)[-1].splitlines()[0][:60]
+            lib.note("speed", f"OpenBLAS kernels {core} do not run on this CPU (bench_forward: exit {why}): "
+                              "not timed")
             continue
         kv = parse_kv(out + "\n" + err)  # OpenBLAS says "Core: NAME" on stderr
         res["forward"][core] = {k: kv[k] for k in ("forward_seconds", "sgemm_seconds", "sgemm_transb_seconds",
