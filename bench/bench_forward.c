@@ -20,7 +20,7 @@
  *   stats_seconds S     lc_stats_compute over the same images
  *   folds_seconds S     the 20 plans and folds of a sweep (tau 1.00 .. 0.05),
  *                       without evaluation
- * (--forward-only: the first four, for repeated rounds against ONNX Runtime)
+ * (--forward-only: the first four)
  *
  * --models times each MODEL's lc_forward on the 10,000 test images at
  * batch 10,000 (best of REPEATS) and at batch 1 (one call per image over the
