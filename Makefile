@@ -22,7 +22,7 @@ endif
 
 CFLAGS_ALL  = -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror $(OPT) $(SANFLAGS) \
               -fPIC -fvisibility=hidden -Iinclude -Isrc -I$(B)/gen $(CFLAGS)
-LDLIBS_ALL  = -lopenblas -lglpk -lprotobuf-c -lcjson -lcsv -lz -lm $(LDLIBS)
+LDLIBS_ALL  = -llapacke -lopenblas -lglpk -lprotobuf-c -lcjson -lcsv -lz -lm $(LDLIBS)
 LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
 
 # Library version from the header; the soname changes only with the ABI.
@@ -42,7 +42,7 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/onnx.pb-c.o
 CLI_OBJ  := $(CLI_SRC:%.c=$(B)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/%.o)
 
-.PHONY: all setup test demo bench bench-quick clean install uninstall examples fuzz fuzz-build
+.PHONY: all setup test demo check-fresh bench bench-quick clean install uninstall examples fuzz fuzz-build
 all: $(B)/liblincomp.a $(B)/liblincomp.so $(B)/lincomp
 
 # Checks (and as root installs) the Debian packages; cheap when all present.
@@ -105,6 +105,12 @@ test: all $(B)/test_unit $(B)/replay
 demo: all
 	@sh scripts/setup.sh demo
 	$(B)/lincomp demo
+
+# The README's two commands (make demo, make test) on a new Debian system
+# made with debootstrap (minbase + gcc + make), from a clean clone of the
+# committed HEAD; as root, about 10 minutes (scripts/check-fresh.sh).
+check-fresh:
+	@sh scripts/check-fresh.sh
 
 # ------------------------------------------------------------------- fuzz
 # make fuzz [FUZZ_SECONDS=N] [FUZZ_TARGETS="onnx csv"]: builds every harness

@@ -520,6 +520,35 @@ LC_API long long lc_fold_saving(const lc_graph *g, int k, int n_fold, int any_li
 LC_API lc_status lc_fold(const lc_graph *g, const lc_plan *p, lc_graph **out, int *node_map,
                          lc_error *err);
 
+/* ---- reconstruction: correcting a lossy fold (DESIGN 3b, docs/method.md) */
+
+typedef struct lc_recon_opts {
+    double alpha;    /* ridge strength relative to the mean diagonal of the
+                        Gram matrix; 0 (default): chosen per node on held-out
+                        calibration rows from the grid 1e-6 .. 1e-1 */
+    size_t max_rows; /* use at most the first max_rows rows of x; 0: all */
+} lc_recon_opts;
+/* alpha 0 (chosen on held-out rows), all rows. */
+LC_API void lc_recon_opts_default(lc_recon_opts *o);
+
+/* After folded = lc_fold(g, p, node_map): refits, in graph order, the
+ * incoming edges and the bias of every node of `folded` whose inputs the
+ * fold made inexact on the calibration data x (n rows), by ridge least
+ * squares so that its pre-activation matches g's on x, with folded's own
+ * (already refitted) activations as inputs. A fold that is exact on x (every
+ * folded neuron stays in its piece within float rounding: 1e-5 of the node's
+ * largest |z|) refits nothing downstream of it, so exact folds leave folded
+ * unchanged. Only values of existing edges and biases change, never the
+ * structure; a refit that would not lower the node's squared error on x is
+ * not applied. *refit (may be NULL) receives the number of nodes refitted.
+ * Memory: the activations of the nodes still needed, for all n rows, and one
+ * Gram matrix (inputs + 1)^2 doubles at a time. o may be NULL (defaults).
+ * Errors: LC_ERR_SHAPE (p, node_map or x do not belong to g and folded),
+ * LC_ERR_NOMEM. */
+LC_API lc_status lc_reconstruct(const lc_graph *g, const lc_plan *p, const int *node_map,
+                                lc_graph *folded, const float *x, size_t n,
+                                const lc_recon_opts *o, int *refit, lc_error *err);
+
 /* ---- policy: which neurons to fold */
 
 typedef enum lc_layer_kind {
@@ -665,6 +694,17 @@ typedef struct lc_budget_opts {
      * new data at `confidence`. NULL: the search's own score on d decides. */
     const lc_data *certify;
     double confidence;     /* in (0, 1) with `certify`; 0 means 0.95 */
+    /* reconstruction (lc_reconstruct) of the candidates before they are
+       scored (with lc_evaluate on d), on these calibration rows; NULL: off
+       (the paper's fold). Estimates during the search: a fixed ridge on the
+       first recon_search_rows rows (0: 2048), and the walk from tau 1 is
+       guided by the plain fold's score; the final choice between the
+       candidates (and DROP's verification) is measured on the model
+       reconstructed with all rows and `recon`, as the caller should then
+       reconstruct lc_fold(g, plan) (docs/budgets.md). */
+    const float *recon_x;
+    size_t recon_n, recon_search_rows;
+    lc_recon_opts recon;
 } lc_budget_opts;
 
 typedef struct lc_budget_result {

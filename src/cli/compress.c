@@ -98,6 +98,10 @@ static int choose_plan(const cli_common *c, const compress_args *a, const lc_gra
                             .target_size = a->target, .max_drop = a->drop_pp / 100.0, .lt = lt,
                             .step_cb = on_step, .cb_ctx = &log, .progress_cb = on_progress,
                             .certify = drop ? v : NULL, .confidence = a->confidence};
+        if (!a->no_recon) { /* the search scores what compress writes */
+            o.recon_x = lc_data_x(d);
+            o.recon_n = lc_data_rows(d);
+        }
         r->budget = true;
         /* --max-drop proposes on the calibration data and certifies on
          * --val, which the search must not see (docs/budgets.md) */
@@ -250,6 +254,16 @@ int cmd_compress(int argc, char **argv)
     if (!map) goto done;
     cli_stage(&c, "folding");
     if (lc_fold(g, plan, &cg, map, &err)) goto lcerr;
+    r.recon_nodes = -1;
+    if (!a.no_recon && a.mode != MODE_PROVE) {
+        cli_stage(&c, "reconstruction on %zu samples", lc_data_rows(d));
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        if (lc_reconstruct(g, plan, map, cg, lc_data_x(d), lc_data_rows(d), NULL, &r.recon_nodes,
+                           &err))
+            goto lcerr;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        r.recon_seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    }
 
     double diff;
     cli_stage(&c, "checking the folded model on the %zu calibration samples", lc_data_rows(d));

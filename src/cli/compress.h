@@ -27,6 +27,7 @@ typedef struct compress_args {
     double target;   /* 0: off */
     double drop_pp;  /* < 0: off */
     int finetune;    /* epochs, 0: off */
+    bool no_recon;   /* --no-reconstruct: the paper's fold */
     lc_train_opts topts;
     cli_distill dist;         /* --finetune-target, --temperature, --distill-alpha */
     cli_prove pr;
@@ -43,6 +44,8 @@ typedef struct compress_outcome {
     lc_eval_result before, after, tuned;
     bool tuned_kept;
     double tuned_train_acc, tuned_seconds;
+    int recon_nodes;      /* nodes refit by lc_reconstruct, -1: not run */
+    double recon_seconds;
 } compress_outcome;
 
 /* Parses the options into a; returns -1 to go on, else the exit status. */

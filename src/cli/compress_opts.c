@@ -15,7 +15,7 @@
 enum {
     OPT_DATA = OPT_FIRST_OWN, OPT_TAU, OPT_LAYER, OPT_VAL, OPT_REPORT, OPT_TARGET, OPT_DROP,
     OPT_FINETUNE, OPT_TRAIN, OPT_INDUCE, OPT_TEST, OPT_EPOCHS, OPT_FT_EPOCHS, OPT_MIN_STEPS,
-    OPT_GATE_LR, OPT_LAMBDA0, OPT_LFACTOR, OPT_CONFIDENCE
+    OPT_GATE_LR, OPT_LAMBDA0, OPT_LFACTOR, OPT_CONFIDENCE, OPT_NO_RECON
 };
 
 /* The table: every option compress knows. Room for plain flags (a
@@ -28,7 +28,8 @@ static const struct option table[] = {
     {"layer-threshold", required_argument, 0, OPT_LAYER},
     {"target-size", required_argument, 0, OPT_TARGET},
     {"max-drop", required_argument, 0, OPT_DROP},
-    {"confidence", required_argument, 0, OPT_CONFIDENCE}, CLI_PROVE_OPTIONS,
+    {"confidence", required_argument, 0, OPT_CONFIDENCE},
+    {"no-reconstruct", no_argument, 0, OPT_NO_RECON}, CLI_PROVE_OPTIONS,
     {"finetune", required_argument, 0, OPT_FINETUNE}, CLI_OPTIMIZER_OPTIONS, CLI_DISTILL_OPTIONS,
     {"induce", no_argument, 0, OPT_INDUCE}, {"test", required_argument, 0, OPT_TEST},
     {"epochs", required_argument, 0, OPT_EPOCHS},
@@ -52,6 +53,8 @@ static const struct {
                              "--target-size"},
     {OPT_DROP, MODE_INDUCE, "--induce takes a size budget (--target-size)"},
     {OPT_CONFIDENCE, MODE_INDUCE, "it belongs to --max-drop; --induce takes a size budget"},
+    {OPT_NO_RECON, MODE_PROVE | MODE_INDUCE, "only lossy folds are reconstructed, and this "
+                                             "mode's folds are exact"},
 #define NO_PROOF(id)                                                             \
     {id, MODE_BUDGET, "a budget chooses thresholds by measured accuracy, a proof folds only "\
                       "what holds on the whole box"},                                        \
@@ -116,7 +119,10 @@ static void usage(FILE *f)
                "                           data is at most PP percentage points, at\n"
                "                           --confidence: proposed on --data, certified on\n"
                "                           --val (needed; labels not used)\n"
-               "  --confidence C           of the --max-drop promise (default %g)\n\n"
+               "  --confidence C           of the --max-drop promise (default %g)\n"
+               "  --no-reconstruct         thresholds and budgets: the paper's fold; by\n"
+               "                           default the consumers of lossy folds are refit by\n"
+               "                           least squares to the original on --data\n\n"
                "proofs (exact on a whole input box, not only on the data):\n"
                CLI_PROVE_HELP
                "  (compress --prove folds only proven neurons; with --threshold also the\n"
@@ -178,6 +184,7 @@ static int take(int opt, const char *arg, cli_common *c, compress_args *a, char 
     case OPT_TRAIN: a->train = arg; return 1;
     case OPT_TEST: a->test = arg; return 1;
     case OPT_INDUCE: return 1;
+    case OPT_NO_RECON: a->no_recon = true; return 1;
     case OPT_TARGET: return cli_parse_target(arg, &a->target) ? -1 : 1;
     case OPT_DROP:
         if (!cli_parse_double(arg, &a->drop_pp) || !(a->drop_pp >= 0 && a->drop_pp <= 100))

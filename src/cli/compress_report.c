@@ -132,6 +132,13 @@ cJSON *compress_report(const char *model, const compress_args *a, const lc_graph
         cJSON_AddNullToObject(rep, "thresholds");
         cJSON_AddNullToObject(rep, "budget");
     }
+    if (r->recon_nodes >= 0) {
+        cJSON *rc = cJSON_AddObjectToObject(rep, "reconstruct");
+        cJSON_AddNumberToObject(rc, "nodes_refit", r->recon_nodes);
+        cJSON_AddNumberToObject(rc, "seconds", r->recon_seconds);
+    } else {
+        cJSON_AddNullToObject(rep, "reconstruct");
+    }
     cJSON_AddNumberToObject(rep, "finetune_epochs", a->finetune);
     if (a->finetune && val) cJSON_AddNumberToObject(rep, "accuracy_after_finetune", r->tuned.accuracy);
     else cJSON_AddNullToObject(rep, "accuracy_after_finetune");
@@ -205,5 +212,8 @@ void compress_print(const char *model, const compress_args *a, const lc_graph *g
                    100 * lc_binomial_upper_bound(0, r->b.cert_rows, r->b.confidence),
                    r->b.confidence);
     }
+    if (r->recon_nodes >= 0)
+        printf("  reconstruction: %d node%s refit on the calibration data (%.1f s)\n",
+               r->recon_nodes, r->recon_nodes == 1 ? "" : "s", r->recon_seconds);
     printf("  largest output change on the calibration data: %.3g\n", diff);
 }

@@ -7,7 +7,13 @@
  * (lc_plan_params_after, microseconds) and scored for real: folded and
  * evaluated with lc_plan_accuracy, which runs only the samples on which a
  * folded neuron leaves its piece. Plans that different thresholds produce
- * alike are scored once (a cache keyed by a hash of the plan). */
+ * alike are scored once (a cache keyed by a hash of the plan).
+ *
+ * With reconstruction (o->recon_x), every candidate is folded, reconstructed
+ * (lc_reconstruct, a fixed ridge on the first recon_search_rows calibration
+ * rows: the cheaper estimate) and evaluated on all of the scoring data; the
+ * final choice between the paper's and the per-node candidate is measured
+ * on the models reconstructed as the caller will (all rows, o->recon). */
 #include "compress/budget_meter.h"
 #include "compress/compress.h"
 
@@ -79,6 +85,9 @@ typedef struct {
     size_t n_cache, cap_cache;
     int evaluations;
     budget_meter meter;  /* progress for o->progress_cb */
+    bool final;         /* score with the full reconstruction, no cache */
+    bool plain;         /* score the plain fold even with reconstruction on */
+    float **zc;         /* the original's z on the search's rows (lc_recon_zcache) */
 } search;
 
 static uint64_t plan_hash(const lc_plan *p)
@@ -105,19 +114,55 @@ static lc_status plan_of(search *s, const double *tau, lc_plan **p, size_t *para
 
 /* Score of plan p on the scoring data: folded for real, evaluated with
  * lc_plan_accuracy; each distinct plan once. */
+/* Accuracy on the scoring data of lc_fold(g, p) reconstructed: during the
+ * search on the first recon_search_rows rows with a fixed ridge, for the
+ * final choice (s->final) as the caller will (all rows, o->recon). */
+static lc_status score_reconstructed(search *s, const lc_plan *p, double *score, lc_error *err)
+{
+    const lc_budget_opts *o = s->o;
+    lc_recon_opts ro = o->recon;
+    if (!s->final) {
+        ro.alpha = ro.alpha > 0 ? ro.alpha : LC_RECON_ALPHA_DEFAULT;
+        ro.max_rows = o->recon_search_rows ? o->recon_search_rows : 2048;
+    }
+    size_t rows = ro.max_rows && ro.max_rows < o->recon_n ? ro.max_rows : o->recon_n;
+    lc_status st = LC_OK;
+    if (!s->final && !s->zc && (st = lc_recon_zcache(s->g, o->recon_x, rows, &s->zc, err)))
+        return st;
+    int *map = malloc((size_t)s->n * sizeof *map);
+    if (!map) return lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
+    lc_graph *f = NULL;
+    lc_eval_result r;
+    st = lc_fold(s->g, p, &f, map, err);
+    if (!st)
+        st = lc_reconstruct_z(s->g, p, map, f, o->recon_x, rows, &ro, s->final ? NULL : s->zc,
+                              NULL, err);
+    if (!st) st = lc_evaluate(f, s->d, &r, err);
+    if (!st) *score = r.accuracy;
+    lc_graph_free(f);
+    free(map);
+    return st;
+}
+
 static lc_status score_of(search *s, const lc_plan *p, size_t params, double *score, lc_error *err)
 {
     uint64_t h = plan_hash(p);
-    for (size_t i = 0; i < s->n_cache; i++)
+    for (size_t i = 0; !s->final && i < s->n_cache; i++)
         if (s->cache[i].hash == h && s->cache[i].params == params) {
             *score = s->cache[i].score;
             return LC_OK;
         }
     lc_graph *f = NULL;
-    lc_status st = lc_fold(s->g, p, &f, NULL, err);
-    if (!st) st = lc_plan_accuracy(s->g, p, f, s->d, s->pc, score, NULL, err);
-    lc_graph_free(f);
-    if (st) return st;
+    lc_status st;
+    if (s->o->recon_x && !s->plain) {
+        st = score_reconstructed(s, p, score, err);
+        if (st || s->final) return st;
+    } else {
+        st = lc_fold(s->g, p, &f, NULL, err);
+        if (!st) st = lc_plan_accuracy(s->g, p, f, s->d, s->pc, score, NULL, err);
+        lc_graph_free(f);
+        if (st) return st;
+    }
     s->evaluations++;
     budget_meter_scored(&s->meter, params, *score);
     if (s->n_cache == s->cap_cache) {
@@ -129,6 +174,14 @@ static lc_status score_of(search *s, const lc_plan *p, size_t params, double *sc
     }
     s->cache[s->n_cache++] = (cached){h, params, *score};
     return LC_OK;
+}
+
+/* Switches between scoring the plain fold and the reconstructed one; the
+ * cache holds one kind of score at a time. */
+static void set_plain(search *s, bool plain)
+{
+    if (s->plain != plain) s->n_cache = 0;
+    s->plain = plain;
 }
 
 /* --------------------------------------------------------- candidates */
@@ -352,18 +405,28 @@ static lc_status paper(search *s, double budget, double floor_, double *tau_out,
     return st;
 }
 
-/* DROP: the promise checked with lc_evaluate on the folded model. */
-static lc_status verify(search *s, const double *tau, double need, bool *ok, lc_plan **plan,
-                        lc_error *err)
+/* DROP: the promise checked with lc_evaluate on the folded model (with
+ * reconstruction: reconstructed as the caller will); *acc its accuracy. */
+static lc_status verify(search *s, const double *tau, double need, bool *ok, double *acc,
+                        lc_plan **plan, lc_error *err)
 {
     size_t params;
     lc_graph *f = NULL;
     lc_eval_result r;
     lc_status st = plan_of(s, tau, plan, &params, err);
-    if (!st) st = lc_fold(s->g, *plan, &f, NULL, err);
-    if (!st) st = lc_evaluate(f, s->d, &r, err);
-    lc_graph_free(f);
-    if (!st) *ok = r.accuracy >= need;
+    if (!st && s->o->recon_x) {
+        s->final = true;
+        st = score_reconstructed(s, *plan, &r.accuracy, err);
+        s->final = false;
+    } else if (!st) {
+        st = lc_fold(s->g, *plan, &f, NULL, err);
+        if (!st) st = lc_evaluate(f, s->d, &r, err);
+        lc_graph_free(f);
+    }
+    if (!st) {
+        *ok = r.accuracy >= need;
+        *acc = r.accuracy;
+    }
     if (st || !*ok) {
         lc_plan_free(*plan);
         *plan = NULL;
@@ -399,11 +462,14 @@ static lc_status certify_drop(search *s, bool per_node, const int *start, const 
     int chosen;
     lc_certificate c;
     lc_status st = lc_certify_chain(s->g, s->st, s->o->lt, chain, len, s->o->certify,
-                                    s->o->max_drop, conf, &chosen, &c, err);
+                                    s->o->max_drop, conf, s->o->recon_x, s->o->recon_n,
+                                    &s->o->recon, &chosen, &c, err);
     if (!st && chosen >= 0) {
         memcpy(tau, chain + (size_t)chosen * (size_t)n, (size_t)n * sizeof *tau);
         st = plan_of(s, tau, &res->plan, &res->params, err);
+        s->final = true; /* the written model's score, not the estimate */
         if (!st) st = score_of(s, res->plan, res->params, &res->score, err);
+        s->final = false;
     } else if (!st) { /* not even the first plan kept the promise: fold nothing */
         for (int k = 1; k < n - 1; k++) tau[k] = TAU_OFF;
         st = lc_plan_create(s->g, &res->plan, err);
@@ -435,7 +501,7 @@ lc_status lc_budget_search(const lc_graph *g, const lc_stats *st_, const lc_data
                        o->confidence);
     if (!lc_data_y(d)) return lc_fail(err, LC_ERR_INVALID, "budget: the scoring data has no labels");
     int n = g->n_nodes;
-    search s = {g, st_, d, pc, o, n, NULL, 0, 0, 0, {0}};
+    search s = {g, st_, d, pc, o, n, NULL, 0, 0, 0, {0}, false, false, NULL};
     lc_status st;
     int *hist = NULL, steps = 0, *start = calloc((size_t)n, sizeof *start);
     int *low = calloc((size_t)n, sizeof *low), *hist2 = NULL, steps2 = 0;
@@ -485,8 +551,16 @@ lc_status lc_budget_search(const lc_graph *g, const lc_stats *st_, const lc_data
             for (int k = 1; k < n - 1; k++) start[k] = -1;
     }
     if ((st = paper(&s, budget, floor_, &res->paper_tau, &pap, err))) goto done;
+    /* with reconstruction, the long walk from tau 1 is guided by the plain
+     * fold's score (cheap; reconstruction only raises it), and its result is
+     * then scored reconstructed like everything else */
+    set_plain(&s, o->recon_x != NULL);
     if ((st = greedy(&s, start, budget, floor_, &cur, &hist, &steps, err))) goto done;
     if (o->kind == LC_BUDGET_SIZE && (st = refine(&s, budget, &cur, &steps, err))) goto done;
+    if (s.plain) {
+        set_plain(&s, false);
+        if ((st = eval_idx(&s, cur.idx, tau, true, &cur, err))) goto done;
+    }
     /* a second start at the paper's result: SIZE from its last global tau
      * that missed the budget, DROP from the smallest one that keeps the
      * promise; the greedy search then refines it node by node */
@@ -518,6 +592,27 @@ lc_status lc_budget_search(const lc_graph *g, const lc_stats *st_, const lc_data
             start = start2;
             start2 = ti;
         }
+    }
+    /* with reconstruction the search's scores are estimates: the two
+     * candidates are measured as the caller will reconstruct them */
+    if (o->recon_x) {
+        lc_plan *p;
+        size_t np;
+        s.final = true;
+        idx_to_tau(&s, cur.idx, tau);
+        if (!(st = plan_of(&s, tau, &p, &np, err))) {
+            st = score_of(&s, p, np, &cur.score, err);
+            lc_plan_free(p);
+        }
+        if (!st && pap.ok) {
+            for (int k = 0; k < n; k++) tau[k] = k == 0 || k == n - 1 ? NAN : res->paper_tau;
+            if (!(st = plan_of(&s, tau, &p, &np, err))) {
+                st = score_of(&s, p, np, &pap.score, err);
+                lc_plan_free(p);
+            }
+        }
+        s.final = false;
+        if (st) goto done;
     }
     res->paper_met = o->kind == LC_BUDGET_DROP || pap.ok;
     res->paper_params = pap.ok ? pap.params : res->params_before;
@@ -564,21 +659,23 @@ lc_status lc_budget_search(const lc_graph *g, const lc_stats *st_, const lc_data
             if (order[c]) idx_to_tau(&s, cur.idx, tau);
             else
                 for (int k = 0; k < n; k++) tau[k] = k == 0 || k == n - 1 ? NAN : res->paper_tau;
-            if ((st = verify(&s, tau, need, &ok, &res->plan, err))) goto done;
+            double acc;
+            if ((st = verify(&s, tau, need, &ok, &acc, &res->plan, err))) goto done;
             if (ok) {
                 res->method = order[c] ? LC_BUDGET_PER_NODE : LC_BUDGET_PAPER;
-                res->score = order[c] ? cur.score : res->paper_score;
+                res->score = o->recon_x ? acc : order[c] ? cur.score : res->paper_score;
             }
         }
         for (int h = steps - 2; h >= -1 && !ok; h--) {
             const int *ix = h >= 0 ? hist + (size_t)h * (size_t)n : start;
             state c = {NULL, 0, 0, true};
             idx_to_tau(&s, ix, tau);
-            if ((st = verify(&s, tau, need, &ok, &res->plan, err))) goto done;
+            double acc;
+            if ((st = verify(&s, tau, need, &ok, &acc, &res->plan, err))) goto done;
             if (ok) {
                 res->method = LC_BUDGET_PER_NODE;
                 if ((st = eval_idx(&s, ix, tau, true, &c, err))) goto done;
-                res->score = c.score;
+                res->score = o->recon_x ? acc : c.score;
             }
         }
         if (!ok) { /* nothing folded keeps any promise */
@@ -598,6 +695,7 @@ done:
     if (st) lc_budget_result_clear(res);
     else budget_meter_finish(&s.meter);
     free(s.cache);
+    lc_recon_zcache_free(s.zc, n);
     free(hist);
     free(hist2);
     free(start);

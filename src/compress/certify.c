@@ -63,7 +63,9 @@ double lc_binomial_upper_bound(size_t k, size_t n, double confidence)
 
 lc_status lc_certify_chain(const lc_graph *g, const lc_stats *st, lc_layer_threshold lt,
                            const double *chain, int len, const lc_data *rows, double max_drop,
-                           double confidence, int *chosen, lc_certificate *c, lc_error *err)
+                           double confidence, const float *recon_x, size_t recon_n,
+                           const lc_recon_opts *ro, int *chosen, lc_certificate *c,
+                           lc_error *err)
 {
     *chosen = -1;
     *c = (lc_certificate){0, 0, 0, 0};
@@ -76,8 +78,12 @@ lc_status lc_certify_chain(const lc_graph *g, const lc_stats *st, lc_layer_thres
         lc_graph *f = NULL;
         lc_eval_result r;
         s = lc_plan_from_stats_per_node(g, st, chain + (size_t)i * (size_t)n, lt, &p, err);
-        if (!s) s = lc_fold(g, p, &f, NULL, err);
+        int *map = malloc((size_t)n * sizeof *map);
+        if (!s && !map) s = lc_fail(err, LC_ERR_NOMEM, "certify: out of memory");
+        if (!s) s = lc_fold(g, p, &f, map, err);
+        if (!s && recon_x) s = lc_reconstruct(g, p, map, f, recon_x, recon_n, ro, NULL, err);
         if (!s) s = lc_evaluate(f, agree, &r, err);
+        free(map);
         lc_plan_free(p);
         lc_graph_free(f);
         if (s) break;

@@ -30,6 +30,22 @@ struct lc_plan {
     float *slope;        /* PReLU slopes (0 elsewhere), per neuron */
 };
 
+/* The ridge strength (relative to the mean diagonal of the Gram matrix) that
+ * reconstruction uses when none is chosen on held-out rows. */
+#define LC_RECON_ALPHA_DEFAULT 1e-3
+
+/* The original model's pre-activations z[k] (n x width, k >= 1; z[0] NULL)
+ * on x, for reconstructing many plans of one model on the same rows
+ * (budget searches); free with lc_recon_zcache_free. */
+lc_status lc_recon_zcache(const lc_graph *g, const float *x, size_t n, float ***out,
+                          lc_error *err);
+void lc_recon_zcache_free(float **z, int n_nodes);
+/* lc_reconstruct with the original's z from lc_recon_zcache(g, x, n) (or
+ * NULL: computed here). */
+lc_status lc_reconstruct_z(const lc_graph *g, const lc_plan *p, const int *node_map,
+                           lc_graph *folded, const float *x, size_t n, const lc_recon_opts *o,
+                           float *const *zorig, int *refit, lc_error *err);
+
 /* Slope s and offset c of `piece` of activation act (prelu_slope is the
  * neuron's PReLU slope). The piece must be valid for the activation. */
 void lc_piece_affine(lc_act act, float prelu_slope, int piece, float *s, float *c);
@@ -47,11 +63,15 @@ typedef struct lc_certificate {
 /* Fixed-sequence certification of an accuracy budget: chain holds len
  * threshold vectors (lc_graph_nodes(g) entries each, as for
  * lc_plan_from_stats_per_node), in the order the search visited them.
- * Each plan is folded and compared with g on `rows`; the first whose
- * disagreement bound at `confidence` exceeds max_drop stops the test.
- * *chosen is the last plan that passed, -1 when the first failed. */
+ * Each plan is folded (and, when recon_x is not NULL, reconstructed with
+ * lc_reconstruct on recon_n rows of recon_x with *ro: the model as it will
+ * be written) and compared with g on `rows`; the first whose disagreement
+ * bound at `confidence` exceeds max_drop stops the test. *chosen is the
+ * last plan that passed, -1 when the first failed. */
 lc_status lc_certify_chain(const lc_graph *g, const lc_stats *st, lc_layer_threshold lt,
                            const double *chain, int len, const lc_data *rows, double max_drop,
-                           double confidence, int *chosen, lc_certificate *c, lc_error *err);
+                           double confidence, const float *recon_x, size_t recon_n,
+                           const lc_recon_opts *ro, int *chosen, lc_certificate *c,
+                           lc_error *err);
 
 #endif

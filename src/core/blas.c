@@ -1,7 +1,10 @@
-/* blas.c - the one matrix-product wrapper over CBLAS, and its reference. */
+/* blas.c - the one matrix-product wrapper over CBLAS (float, and double for
+ * the small least-squares solves), the Cholesky solve over LAPACK, and plain
+ * loop references of each product. */
 #include "core/internal.h"
 
 #include <cblas.h>
+#include <lapacke.h>
 
 /* One output row or column is a matrix-vector product. SGEMM would first
  * copy ("pack") the whole of the other operand, tripling the memory traffic
@@ -53,4 +56,63 @@ void lc_sgemm_ref(bool trans_a, bool trans_b, int m, int n, int k, float alpha,
             float *cij = &c[(size_t)i * ldc + j];
             *cij = (float)(alpha * s + (beta == 0 ? 0.0 : (double)beta * *cij));
         }
+}
+
+/* C (n x n, upper triangle) = alpha A^T A + beta C for A (k x n): the Gram
+ * matrix of a block of rows. The lower triangle of C is left as it was. */
+void lc_ssyrk_t(int n, int k, float alpha, const float *a, int lda, float beta, float *c, int ldc)
+{
+    if (n == 0) return;
+    cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, n, k, alpha, a, lda, beta, c, ldc);
+}
+
+void lc_ssyrk_t_ref(int n, int k, float alpha, const float *a, int lda, float beta, float *c,
+                    int ldc)
+{
+    for (int i = 0; i < n; i++)
+        for (int j = i; j < n; j++) {
+            double s = 0;
+            for (int p = 0; p < k; p++) s += (double)a[(size_t)p * lda + i] * a[(size_t)p * lda + j];
+            float *cij = &c[(size_t)i * ldc + j];
+            *cij = (float)(alpha * s + (beta == 0 ? 0.0 : (double)beta * *cij));
+        }
+}
+
+/* The double-precision product, for the small solves of least squares
+ * (Gram matrices are accumulated in double): C = alpha op(A) op(B) + beta C. */
+void lc_dgemm(bool trans_a, bool trans_b, int m, int n, int k, double alpha, const double *a,
+              int lda, const double *b, int ldb, double beta, double *c, int ldc)
+{
+    if (m == 0 || n == 0) return;
+    cblas_dgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+                trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c,
+                ldc);
+}
+
+void lc_dgemm_ref(bool trans_a, bool trans_b, int m, int n, int k, double alpha,
+                  const double *a, int lda, const double *b, int ldb, double beta, double *c,
+                  int ldc)
+{
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            long double s = 0;
+            for (int p = 0; p < k; p++) {
+                double av = trans_a ? a[(size_t)p * lda + i] : a[(size_t)i * lda + p];
+                double bv = trans_b ? b[(size_t)j * ldb + p] : b[(size_t)p * ldb + j];
+                s += (long double)av * bv;
+            }
+            double *cij = &c[(size_t)i * ldc + j];
+            *cij = (double)(alpha * s + (beta == 0 ? 0.0L : (long double)beta * *cij));
+        }
+}
+
+/* Solves A X = B for symmetric positive definite A (n x n, upper triangle
+ * read, overwritten by its Cholesky factor) and B (n x nrhs, overwritten by
+ * X), with LAPACK's dpotrf/dpotrs. Returns false when A is not positive
+ * definite (numerically). */
+bool lc_chol_solve(int n, int nrhs, double *a, double *b)
+{
+    if (n == 0) return true;
+    if (LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'U', n, a, n) != 0) return false;
+    return LAPACKE_dpotrs(LAPACK_ROW_MAJOR, 'U', n, nrhs, a, n, b, nrhs) == 0;
 }

@@ -61,6 +61,22 @@ void lc_sgemm_ref(bool trans_a, bool trans_b, int m, int n, int k, float alpha,
                   const float *a, int lda, const float *b, int ldb, float beta,
                   float *c, int ldc);
 
+/* Gram matrix of a block of rows: C (n x n, upper triangle) = alpha A^T A +
+ * beta C for A (k x n), and its plain-loop reference. */
+void lc_ssyrk_t(int n, int k, float alpha, const float *a, int lda, float beta, float *c, int ldc);
+void lc_ssyrk_t_ref(int n, int k, float alpha, const float *a, int lda, float beta, float *c,
+                    int ldc);
+/* Double-precision product (small least-squares solves) and its reference. */
+void lc_dgemm(bool trans_a, bool trans_b, int m, int n, int k, double alpha, const double *a,
+              int lda, const double *b, int ldb, double beta, double *c, int ldc);
+void lc_dgemm_ref(bool trans_a, bool trans_b, int m, int n, int k, double alpha,
+                  const double *a, int lda, const double *b, int ldb, double beta, double *c,
+                  int ldc);
+/* Solves A X = B, A (n x n) symmetric positive definite (upper triangle read,
+ * overwritten by its Cholesky factor), B (n x nrhs) overwritten by X (LAPACK
+ * dpotrf/dpotrs). False when A is not numerically positive definite. */
+bool lc_chol_solve(int n, int nrhs, double *a, double *b);
+
 /* Applies a node's activation to z (n rows of width) in place. `slope` for PReLU. */
 void lc_act_apply(lc_act act, const float *slope, float *z, size_t n, int width);
 bool lc_act_is_output(lc_act_kind k);

@@ -82,7 +82,8 @@ MAN="$P/share/man/man1/lincomp.1"
 if command -v man >/dev/null 2>&1; then
     MANWIDTH=80 man --warnings -l "$MAN" >"$TMP/man.txt" 2>"$TMP/man.err"
 else
-    groff -man -Tutf8 -ww "$MAN" >"$TMP/man.txt" 2>"$TMP/man.err"
+    # -P-cbou: plain text, as man writes it to a file (no bold/underline codes)
+    groff -man -Tutf8 -ww -P-cbou "$MAN" >"$TMP/man.txt" 2>"$TMP/man.err"
 fi
 rc=$?
 if [ "$rc" -ne 0 ] || [ -s "$TMP/man.err" ]; then

@@ -1,0 +1,460 @@
+/* reconstruct.c - least-squares reconstruction after a lossy fold (DESIGN
+ * section 3b, docs/method.md "Reconstruction").
+ *
+ * A fold at tau < 1 is wrong on the samples where a folded neuron leaves its
+ * piece, and the error reaches every consumer. Here the original model and
+ * the folded one run side by side over the calibration rows, node by node in
+ * graph order. For every node whose inputs the fold made inexact, its
+ * incoming edges and bias are refit by ridge least squares so that its
+ * pre-activation on the calibration rows matches the original's, with the
+ * folded model's own activations (after the refits of earlier nodes) as
+ * inputs, so errors do not accumulate. The structure is never changed: fold.c
+ * stays the one transform of structure, this file only writes values.
+ *
+ * Normal equations: G = X^T X and B = X^T Y over blocks of rows (X: the
+ * node's inputs plus a column of ones, Y: the target z), one SSYRK and one
+ * SGEMM per block in float, summed across blocks in double so that 10^5 rows
+ * lose no precision; then (G + lambda I) W = B by Cholesky in double. */
+#include "compress/compress.h"
+#include "core/work.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Ridge grid (relative to the mean diagonal of the Gram matrix) and every
+ * how many blocks one is held out for choosing from it; without held-out
+ * rows alpha is LC_RECON_ALPHA_DEFAULT (compress.h). Measured in
+ * docs/method.md. */
+static const double alpha_grid[] = {1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1};
+enum { N_ALPHA = sizeof alpha_grid / sizeof *alpha_grid, HOLD_EVERY = 5 };
+#define EXACT_REL 1e-5 /* a fold error below this share of max|z| is rounding */
+
+void lc_recon_opts_default(lc_recon_opts *o)
+{
+    o->alpha = 0;
+    o->max_rows = 0;
+}
+
+/* The normal equations of one node: inputs d (with the ones column last),
+ * outputs w; "tr" over the fitting rows, "ho" over the held-out rows. */
+struct normal {
+    int d, w;
+    double *g_tr, *g_ho, *b_tr, *b_ho; /* (d, d) upper triangle used; (d, w) */
+    double *a, *x;                      /* scratch: a factor, a solution */
+    double *gw;                         /* scratch (d, w) */
+};
+
+static void normal_free(struct normal *ne)
+{
+    free(ne->g_tr);
+    free(ne->g_ho);
+    free(ne->b_tr);
+    free(ne->b_ho);
+    free(ne->a);
+    free(ne->x);
+    free(ne->gw);
+}
+
+static bool normal_init(struct normal *ne, int d, int w)
+{
+    size_t dd = (size_t)d * d, dw = (size_t)d * (w ? w : 1);
+    *ne = (struct normal){d, w, calloc(dd, sizeof(double)), calloc(dd, sizeof(double)),
+                          calloc(dw, sizeof(double)), calloc(dw, sizeof(double)),
+                          malloc(dd * sizeof(double)), malloc(dw * sizeof(double)),
+                          malloc(dw * sizeof(double))};
+    if (ne->g_tr && ne->g_ho && ne->b_tr && ne->b_ho && ne->a && ne->x && ne->gw) return true;
+    normal_free(ne);
+    return false;
+}
+
+/* Mirrors the upper triangle of a (d x d) into the lower one. */
+static void symmetrize(double *a, int d)
+{
+    for (int i = 0; i < d; i++)
+        for (int j = 0; j < i; j++) a[(size_t)i * d + j] = a[(size_t)j * d + i];
+}
+
+/* Solves (G + lambda I) X = B into ne->x, with G = g1 (+ g2), B = b1 (+ b2);
+ * the bias (last) row is not penalised. lambda = alpha x mean diagonal of the
+ * features; raised tenfold while the factorisation fails. */
+static bool ridge_solve(struct normal *ne, const double *g1, const double *g2, const double *b1,
+                        const double *b2, double alpha, double *used)
+{
+    int d = ne->d;
+    size_t dd = (size_t)d * d, dw = (size_t)d * ne->w;
+    double diag = 0;
+    for (int i = 0; i < d - 1; i++) diag += g1[(size_t)i * d + i] + (g2 ? g2[(size_t)i * d + i] : 0);
+    diag = d > 1 ? diag / (d - 1) : 0;
+    double lambda = alpha * (diag > 0 ? diag : 1.0);
+    for (int tries = 0; tries < 8; tries++, lambda *= 10) {
+        for (size_t i = 0; i < dd; i++) ne->a[i] = g1[i] + (g2 ? g2[i] : 0);
+        for (size_t i = 0; i < dw; i++) ne->x[i] = b1[i] + (b2 ? b2[i] : 0);
+        for (int i = 0; i < d - 1; i++) ne->a[(size_t)i * d + i] += lambda;
+        if (lc_chol_solve(d, ne->w, ne->a, ne->x)) {
+            *used = lambda;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Squared error on the rows of (g, b), up to the constant sum |y|^2:
+ * tr(X^T G X) - 2 tr(X^T B), with g symmetric (both triangles set). */
+static double sq_error(struct normal *ne, const double *g, const double *b, const double *x)
+{
+    int d = ne->d, w = ne->w;
+    lc_dgemm(false, false, d, w, d, 1.0, g, d, x, w, 0.0, ne->gw, w);
+    double s = 0;
+    for (size_t i = 0; i < (size_t)d * w; i++) s += x[i] * (ne->gw[i] - 2 * b[i]);
+    return s;
+}
+
+/* ------------------------------------------------------ one node's refit */
+
+/* Activations of the nodes still needed, for all rows: h[k] (rows, width). */
+struct side {
+    const lc_graph *g;
+    float **h;
+    int *last; /* the last consumer of each node (-1: none) */
+};
+
+static void side_free(struct side *s)
+{
+    if (s->h)
+        for (int k = 1; k < s->g->n_nodes; k++) free(s->h[k]);
+    free(s->h);
+    free(s->last);
+}
+
+static bool side_init(struct side *s, const lc_graph *g, const float *x)
+{
+    s->g = g;
+    s->h = calloc((size_t)g->n_nodes, sizeof *s->h);
+    s->last = malloc((size_t)g->n_nodes * sizeof *s->last);
+    if (!s->h || !s->last) return false;
+    s->h[0] = (float *)x; /* only read, never freed */
+    for (int k = 0; k < g->n_nodes; k++) s->last[k] = -1;
+    for (int m = 1; m < g->n_nodes; m++)
+        for (int e = 0; e < g->nodes[m].n_in; e++) s->last[g->nodes[m].in[e].src] = m;
+    return true;
+}
+
+/* z of node k over all rows into a new buffer (NULL: out of memory). */
+static float *side_z(const struct side *s, int k, size_t n)
+{
+    const struct lc_node *nd = &s->g->nodes[k];
+    float *z = malloc((n ? n : 1) * (size_t)nd->width * sizeof(float));
+    if (!z) return NULL;
+    for (size_t r = 0; r < n; r++)
+        memcpy(z + r * (size_t)nd->width, nd->bias, (size_t)nd->width * sizeof(float));
+    for (int e = 0; e < nd->n_in; e++) {
+        int j = nd->in[e].src, wj = s->g->nodes[j].width;
+        lc_sgemm(false, true, (int)n, nd->width, wj, 1.0f, s->h[j], wj, nd->in[e].w, wj, 1.0f, z,
+                 nd->width);
+    }
+    return z;
+}
+
+/* Frees the activations whose last consumer was node k. */
+static void side_release(struct side *s, int k)
+{
+    for (int j = 1; j < k; j++)
+        if (s->last[j] <= k && s->h[j]) {
+            free(s->h[j]);
+            s->h[j] = NULL;
+        }
+}
+
+/* Rows per block: 1024 for large n, else about a tenth of n (so that held-out
+ * blocks exist), never below 32. */
+static size_t block_rows(size_t n)
+{
+    size_t r = n / 10;
+    return r > 1024 ? 1024 : r < 32 ? 32 : r;
+}
+
+/* Refits node f of the folded side: target columns `cols` (width of f) of
+ * z (n x zw, the original's pre-activation). */
+static lc_status refit_node(struct side *fs, int f, const float *z, int zw, const int *cols,
+                            size_t n, double alpha_opt, bool *changed, lc_error *err)
+{
+    struct lc_node *nd = &fs->g->nodes[f];
+    int w = nd->width, d = 1;
+    for (int e = 0; e < nd->n_in; e++) d += fs->g->nodes[nd->in[e].src].width;
+    size_t br = block_rows(n), nblocks = (n + br - 1) / br;
+    bool hold = alpha_opt <= 0 && nblocks >= HOLD_EVERY;
+    struct normal ne;
+    float *xb = malloc(br * (size_t)d * sizeof(float)), *yb = malloc(br * (size_t)w * sizeof(float));
+    float *gf = malloc((size_t)d * d * sizeof(float)), *bf = malloc((size_t)d * w * sizeof(float));
+    lc_status st = LC_OK;
+    if (!normal_init(&ne, d, w)) {
+        free(xb), free(yb), free(gf), free(bf);
+        return lc_fail(err, LC_ERR_NOMEM, "reconstruct: out of memory for a %d x %d system", d, w);
+    }
+    if (!xb || !yb || !gf || !bf) {
+        st = lc_fail(err, LC_ERR_NOMEM, "reconstruct: out of memory");
+        goto done;
+    }
+    for (size_t b = 0; b < nblocks; b++) {
+        size_t r0 = b * br, m = n - r0 < br ? n - r0 : br;
+        for (size_t r = 0; r < m; r++) {
+            float *xr = xb + r * (size_t)d;
+            for (int e = 0; e < nd->n_in; e++) {
+                int j = nd->in[e].src, wj = fs->g->nodes[j].width;
+                memcpy(xr, fs->h[j] + (r0 + r) * (size_t)wj, (size_t)wj * sizeof(float));
+                xr += wj;
+            }
+            *xr = 1.0f;
+            const float *zr = z + (r0 + r) * (size_t)zw;
+            for (int i = 0; i < w; i++) yb[r * (size_t)w + i] = zr[cols ? cols[i] : i];
+        }
+        lc_ssyrk_t(d, (int)m, 1.0f, xb, d, 0.0f, gf, d);
+        lc_sgemm(true, false, d, w, (int)m, 1.0f, xb, d, yb, w, 0.0f, bf, w);
+        bool ho = hold && b % HOLD_EVERY == HOLD_EVERY - 1;
+        double *g = ho ? ne.g_ho : ne.g_tr, *bb = ho ? ne.b_ho : ne.b_tr;
+        for (int i = 0; i < d; i++)
+            for (int j = i; j < d; j++) g[(size_t)i * d + j] += gf[(size_t)i * d + j];
+        for (size_t i = 0; i < (size_t)d * w; i++) bb[i] += bf[i];
+    }
+    symmetrize(ne.g_tr, d);
+    symmetrize(ne.g_ho, d);
+    double alpha = alpha_opt > 0 ? alpha_opt : LC_RECON_ALPHA_DEFAULT;
+    if (hold) { /* the grid value with the least held-out error */
+        double best = INFINITY;
+        for (int a = 0; a < N_ALPHA; a++) {
+            double lam;
+            if (!ridge_solve(&ne, ne.g_tr, NULL, ne.b_tr, NULL, alpha_grid[a], &lam)) continue;
+            double e = sq_error(&ne, ne.g_ho, ne.b_ho, ne.x);
+            if (e < best) {
+                best = e;
+                alpha = alpha_grid[a];
+            }
+        }
+    }
+    /* the current weights as a solution, to refuse a refit that is worse */
+    double *cur = malloc((size_t)d * w * sizeof(double));
+    if (!cur) {
+        st = lc_fail(err, LC_ERR_NOMEM, "reconstruct: out of memory");
+        goto done;
+    }
+    for (int i = 0; i < w; i++) {
+        int off = 0;
+        for (int e = 0; e < nd->n_in; e++) {
+            int wj = fs->g->nodes[nd->in[e].src].width;
+            for (int j = 0; j < wj; j++)
+                cur[(size_t)(off + j) * w + i] = nd->in[e].w[(size_t)i * wj + j];
+            off += wj;
+        }
+        cur[(size_t)(d - 1) * w + i] = nd->bias[i];
+    }
+    *changed = false;
+    double lam;
+    if (ridge_solve(&ne, ne.g_tr, ne.g_ho, ne.b_tr, ne.b_ho, alpha, &lam)) {
+        /* all rows: G = g_tr + g_ho, B = b_tr + b_ho */
+        for (size_t i = 0; i < (size_t)d * d; i++) ne.g_tr[i] += ne.g_ho[i];
+        for (size_t i = 0; i < (size_t)d * w; i++) ne.b_tr[i] += ne.b_ho[i];
+        /* (G + lam P) x = B gives x^T G x = x^T B - lam x^T P x (P: identity
+         * but the bias), so the new error needs no product with G */
+        double e_new = 0;
+        for (size_t i = 0; i < (size_t)d * w; i++) {
+            e_new -= ne.x[i] * ne.b_tr[i];
+            if (i < (size_t)(d - 1) * w) e_new -= lam * ne.x[i] * ne.x[i];
+        }
+        double e_cur = sq_error(&ne, ne.g_tr, ne.b_tr, cur);
+        if (e_new < e_cur) {
+            for (int i = 0; i < w; i++) {
+                int off = 0;
+                for (int e = 0; e < nd->n_in; e++) {
+                    int wj = fs->g->nodes[nd->in[e].src].width;
+                    for (int j = 0; j < wj; j++)
+                        nd->in[e].w[(size_t)i * wj + j] = (float)ne.x[(size_t)(off + j) * w + i];
+                    off += wj;
+                }
+                nd->bias[i] = (float)ne.x[(size_t)(d - 1) * w + i];
+            }
+            *changed = true;
+        }
+    }
+    free(cur);
+done:
+    normal_free(&ne);
+    free(xb);
+    free(yb);
+    free(gf);
+    free(bf);
+    return st;
+}
+
+/* ---------------------------------------------------------- the driver */
+
+/* Whether the fold of node k (its z on all rows) is inexact on the rows:
+ * some folded neuron's act(z) differs from its piece's s z + c by more than
+ * rounding. */
+static bool fold_lossy(const lc_graph *g, const lc_plan *p, int k, const float *z, size_t n)
+{
+    const struct lc_node *nd = &g->nodes[k];
+    int w = nd->width;
+    float zmax = 0;
+    for (size_t i = 0; i < n * (size_t)w; i++) zmax = fmaxf(zmax, fabsf(z[i]));
+    double tol = EXACT_REL * zmax;
+    for (int i = 0; i < w; i++) {
+        int pc = lc_plan_get(p, k, i);
+        if (pc == LC_KEEP) continue;
+        float s, c;
+        const float *sl = nd->slope ? nd->slope + i : NULL;
+        lc_piece_affine(nd->act, sl ? *sl : 0.0f, pc, &s, &c);
+        for (size_t r = 0; r < n; r++) {
+            float v = z[r * (size_t)w + i], h = v;
+            lc_act_apply(nd->act, sl, &h, 1, 1);
+            if (!(fabs((double)h - ((double)s * v + c)) <= tol)) return true; /* NaN too */
+        }
+    }
+    return false;
+}
+
+void lc_recon_zcache_free(float **z, int n_nodes)
+{
+    if (!z) return;
+    for (int k = 0; k < n_nodes; k++) free(z[k]);
+    free(z);
+}
+
+typedef struct {
+    float **z;
+    size_t row0;
+    const lc_graph *g;
+} zc_ctx;
+
+static void zc_hook(void *vctx, int k, const float *z, size_t rows)
+{
+    zc_ctx *c = vctx;
+    int w = c->g->nodes[k].width;
+    memcpy(c->z[k] + c->row0 * (size_t)w, z, rows * (size_t)w * sizeof(float));
+}
+
+lc_status lc_recon_zcache(const lc_graph *g, const float *x, size_t n, float ***out,
+                          lc_error *err)
+{
+    *out = NULL;
+    float **z = calloc((size_t)g->n_nodes, sizeof *z);
+    lc_work w = {0};
+    size_t batch = n < LC_BATCH ? n : LC_BATCH;
+    lc_status st = z ? LC_OK : lc_fail(err, LC_ERR_NOMEM, "reconstruct: out of memory");
+    for (int k = 1; !st && k < g->n_nodes; k++)
+        if (!(z[k] = malloc((n ? n : 1) * (size_t)g->nodes[k].width * sizeof(float))))
+            st = lc_fail(err, LC_ERR_NOMEM, "reconstruct: out of memory for node %d", k);
+    if (!st && batch) st = lc_work_init(&w, g, batch, err);
+    zc_ctx c = {z, 0, g};
+    for (size_t r = 0; !st && r < n; r += batch) {
+        size_t m = n - r < batch ? n - r : batch;
+        c.row0 = r;
+        lc_forward_batch(g, &w, x + r * (size_t)g->nodes[0].width, m, zc_hook, &c);
+    }
+    if (batch) lc_work_free(&w);
+    if (st) lc_recon_zcache_free(z, g->n_nodes);
+    else *out = z;
+    return st;
+}
+
+lc_status lc_reconstruct(const lc_graph *g, const lc_plan *p, const int *node_map,
+                         lc_graph *folded, const float *x, size_t n, const lc_recon_opts *o,
+                         int *refit, lc_error *err)
+{
+    return lc_reconstruct_z(g, p, node_map, folded, x, n, o, NULL, refit, err);
+}
+
+lc_status lc_reconstruct_z(const lc_graph *g, const lc_plan *p, const int *node_map,
+                           lc_graph *folded, const float *x, size_t n, const lc_recon_opts *o,
+                           float *const *zorig, int *refit, lc_error *err)
+{
+    lc_recon_opts def;
+    if (!o) {
+        lc_recon_opts_default(&def);
+        o = &def;
+    }
+    if (refit) *refit = 0;
+    lc_status st = lc_plan_check(g, p, err);
+    if (st) return st;
+    int N = g->n_nodes;
+    for (int k = 0, f = 0; k < N; k++) {
+        if (k > 0 && node_map[k] < 0) continue;
+        int want = k == 0 ? 0 : f;
+        if (node_map[k] != want || want >= folded->n_nodes)
+            return lc_fail(err, LC_ERR_SHAPE, "reconstruct: the node map does not belong to the "
+                           "folded graph (node %d)", k);
+        f++;
+        if (k == N - 1 && f != folded->n_nodes)
+            return lc_fail(err, LC_ERR_SHAPE, "reconstruct: the folded graph has %d nodes, the "
+                           "node map %d", folded->n_nodes, f);
+    }
+    if (node_map[N - 1] < 0)
+        return lc_fail(err, LC_ERR_SHAPE, "reconstruct: the output node disappeared");
+    if (o->max_rows && n > o->max_rows) n = o->max_rows;
+    if (n == 0) return LC_OK;
+
+    struct side os = {0}, fs = {0};
+    bool *bad = calloc((size_t)N, sizeof *bad); /* lossy fold or refit node: h differs */
+    int *cols = NULL, n_refit = 0;
+    if (!bad || !side_init(&os, g, x) || !side_init(&fs, folded, x)) {
+        st = lc_fail(err, LC_ERR_NOMEM, "reconstruct: out of memory");
+        goto done;
+    }
+    for (int k = 1; k < N; k++) {
+        /* with the cache the original side needs no activations at all */
+        float *z = zorig ? zorig[k] : side_z(&os, k, n);
+        if (!z) {
+            st = lc_fail(err, LC_ERR_NOMEM, "reconstruct: out of memory for node %d", k);
+            goto done;
+        }
+        const struct lc_node *nd = &g->nodes[k];
+        bool dirty = false;
+        for (int e = 0; e < nd->n_in; e++) dirty |= bad[nd->in[e].src];
+        int f = node_map[k];
+        if (f >= 0) {
+            if (dirty) {
+                /* the kept neurons of k, in order, are the rows of f */
+                int wf = folded->nodes[f].width, t = 0;
+                cols = malloc((size_t)(wf ? wf : 1) * sizeof *cols);
+                if (!cols) {
+                    if (!zorig) free(z);
+                    st = lc_fail(err, LC_ERR_NOMEM, "reconstruct: out of memory");
+                    goto done;
+                }
+                for (int i = 0; i < nd->width && t < wf; i++)
+                    if (k == N - 1 || lc_plan_get(p, k, i) == LC_KEEP) cols[t++] = i;
+                bool changed = false;
+                if (t == wf)
+                    st = refit_node(&fs, f, z, nd->width, cols, n, o->alpha, &changed, err);
+                free(cols);
+                cols = NULL;
+                if (st) {
+                    if (!zorig) free(z);
+                    goto done;
+                }
+                n_refit += changed;
+            }
+            if (!(fs.h[f] = side_z(&fs, f, n))) {
+                if (!zorig) free(z);
+                st = lc_fail(err, LC_ERR_NOMEM, "reconstruct: out of memory for node %d", k);
+                goto done;
+            }
+            lc_act_apply(folded->nodes[f].act, folded->nodes[f].slope, fs.h[f], n,
+                         folded->nodes[f].width);
+            side_release(&fs, f);
+        }
+        /* h of k differs from the original's where it was refit (a residual
+         * stays), where its fold was lossy, or where it vanished while dirty */
+        bad[k] = dirty || (k < N - 1 && fold_lossy(g, p, k, z, n));
+        if (zorig) continue;
+        lc_act_apply(nd->act, nd->slope, z, n, nd->width);
+        os.h[k] = z;
+        side_release(&os, k);
+    }
+    if (refit) *refit = n_refit;
+done:
+    free(bad);
+    side_free(&os);
+    side_free(&fs);
+    return st;
+}
