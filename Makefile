@@ -32,7 +32,7 @@ SONAME    := liblincomp.so.$(SOVERSION)
 
 # One folder a concern (docs/architecture.md): the library is every folder of
 # src/ but cli/, which is the command.
-LIB_DIRS := core data onnx compress prove train export
+LIB_DIRS := util core data onnx compress prove train export
 LIB_SRC  := $(foreach d,$(LIB_DIRS),$(wildcard src/$(d)/*.c))
 CLI_SRC  := $(wildcard src/cli/*.c)
 TEST_SRC := $(wildcard tests/unit/*.c)

@@ -27,11 +27,11 @@
  * order of their dependencies; each part uses only the parts above it (the
  * opaque types lc_preproc and lc_data are named in core, where the graph and
  * lc_evaluate first need them, and described under data).
- *   core      src/core/      errors      status codes, the error record, threads
- *                            graph       building and inspecting a model
+ *   util      src/util/      errors      status codes, the error record, threads
+ *                            files       atomic file writing
+ *   core      src/core/      graph       building and inspecting a model
  *                            inference   the forward pass
  *                            evaluation  accuracy and loss on labelled data
- *                            files       atomic file writing
  *   data      src/data/      data        loading CSV / IDX / NPY samples, labels
  *                            preprocessing  the feature spec a model stores
  *   onnx      src/onnx/      ONNX        reading and writing models
@@ -75,7 +75,7 @@ extern "C" {
 
 #define LC_VERSION "0.1.0"
 
-/* ===================================================== core (src/core/) */
+/* ===================================================== util (src/util/) */
 
 /* ---------------------------------------------------------------- errors */
 
@@ -112,6 +112,17 @@ LC_API const char *lc_status_str(lc_status s);
  * n < 1 is ignored. The only process-wide setting: do not call it while
  * another thread is inside the library. */
 LC_API void lc_set_threads(int n);
+
+/* ------------------------------------------------------------------ files */
+
+/* Writes len bytes to path through a temporary file in the same folder and a
+ * rename, so that a failure never leaves a partial file and never clobbers
+ * an existing one. The file gets mode 0644. Errors: LC_ERR_IO naming the path
+ * and the system's reason (folder missing or not writable, disk full),
+ * LC_ERR_NOMEM. */
+LC_API lc_status lc_write_file(const char *path, const void *buf, size_t len, lc_error *err);
+
+/* ===================================================== core (src/core/) */
 
 /* ----------------------------------------------------------------- graph */
 
@@ -248,15 +259,6 @@ typedef struct lc_eval_result {
  * LC_ERR_NOMEM. *res is not changed on error. */
 LC_API lc_status lc_evaluate(const lc_graph *g, const lc_data *d,
                              lc_eval_result *res, lc_error *err);
-
-/* ------------------------------------------------------------------ files */
-
-/* Writes len bytes to path through a temporary file in the same folder and a
- * rename, so that a failure never leaves a partial file and never clobbers
- * an existing one. The file gets mode 0644. Errors: LC_ERR_IO naming the path
- * and the system's reason (folder missing or not writable, disk full),
- * LC_ERR_NOMEM. */
-LC_API lc_status lc_write_file(const char *path, const void *buf, size_t len, lc_error *err);
 
 /* ===================================================== data (src/data/) */
 

@@ -1,5 +1,5 @@
 /* util.c - errors, threads and whole-file I/O. */
-#include "core/internal.h"
+#include "util/util.h"
 
 #include <cblas.h>
 #include <errno.h>
