@@ -290,9 +290,9 @@ class Model:
         return out
 
     def info(self):
-        return {"nodes": self.nodes, "widths": self.widths, "params": self.params,
-                "flops": self.flops, "input_width": self.input_width,
-                "output_width": self.output_width}
+        """What `lincomp info --json` prints: params, flops, input_width,
+        output_width, nodes (name, width, activation, params, inputs)."""
+        return json.loads(_run(["info", "model", "--json"], {"model": self}))
 
     def __repr__(self):
         return "<lincomp.Model %s, %d parameters>" % ("-".join(map(str, self.widths)), self.params)
@@ -341,7 +341,8 @@ class Model:
         option as a keyword (layer_threshold, confidence, no_reconstruct,
         input_range, finetune_target, lr, batch, seed, threads, ...).
         progress: True for the CLI's progress on stderr, or a callable
-        getting each progress line. Returns (Model, report dict)."""
+        getting each progress line. Returns (Model, report dict: the keys
+        of the CLI's JSON report, "model" and "output" None)."""
         args = ["compress", "model", "--data", "X", "-o", None, "--json"]
         args += _flags({"threshold": threshold, "target_size": target_size,
                         "max_drop": max_drop, "finetune": finetune})
@@ -378,7 +379,11 @@ class Model:
         finally:
             for d in datas:
                 d.close()
-        return model, json.loads(text)
+        report = json.loads(text)
+        # the names the command saw are in-memory stand-ins and a deleted
+        # temporary file: no file names in the report
+        report["model"] = report["output"] = None
+        return model, report
 
     # -- writing it
     def save(self, path):
