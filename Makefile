@@ -145,7 +145,8 @@ endif
 
 # ---------------------------------------------------------------- install
 # make install PREFIX=DIR [DESTDIR=staging]: the CLI, both libraries, the
-# header, a pkg-config file and the man page. The shared library is the file
+# header, a pkg-config file, the man page and the Python package (in the
+# prefix's Debian Python path; it finds PREFIX/lib/liblincomp.so.0 from there). The shared library is the file
 # liblincomp.so.$(SOVERSION) (its soname) with liblincomp.so linking to it
 # for -llincomp. `make uninstall` with the same PREFIX removes exactly these.
 BINDIR  = $(PREFIX)/bin
@@ -153,9 +154,11 @@ LIBDIR  = $(PREFIX)/lib
 INCDIR  = $(PREFIX)/include
 PCDIR   = $(LIBDIR)/pkgconfig
 MAN1DIR = $(PREFIX)/share/man/man1
+PYDIR   = $(LIBDIR)/python3/dist-packages/lincomp
+PY_SRC  = $(wildcard python/lincomp/*.py)
 INSTALLED = $(BINDIR)/lincomp $(LIBDIR)/liblincomp.a $(LIBDIR)/liblincomp.so \
             $(LIBDIR)/$(SONAME) $(INCDIR)/lincomp.h $(PCDIR)/lincomp.pc \
-            $(MAN1DIR)/lincomp.1
+            $(MAN1DIR)/lincomp.1 $(addprefix $(PYDIR)/,$(notdir $(PY_SRC)))
 
 install: all lincomp.pc.in docs/lincomp.1
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) \
@@ -169,9 +172,14 @@ install: all lincomp.pc.in docs/lincomp.1
 	    > $(DESTDIR)$(PCDIR)/lincomp.pc
 	chmod 644 $(DESTDIR)$(PCDIR)/lincomp.pc
 	install -m 644 docs/lincomp.1 $(DESTDIR)$(MAN1DIR)/lincomp.1
+	install -d $(DESTDIR)$(PYDIR)
+	install -m 644 $(PY_SRC) $(DESTDIR)$(PYDIR)/
 
+# (Python leaves byte code beside the package when it may write there)
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	rm -rf $(DESTDIR)$(PYDIR)/__pycache__
+	-rmdir $(DESTDIR)$(PYDIR) 2>/dev/null
 
 # Builds examples/*.c against the INSTALLED library (make install first), as
 # a user would: pkg-config finds lincomp.pc under PREFIX; the rpath lets the
