@@ -41,6 +41,17 @@ def read_csv(path):
     return np.loadtxt(path, delimiter=",", skiprows=1, dtype=np.float64, ndmin=2)
 
 
+def strip(rep):
+    """The report without what names files or measures time."""
+    if isinstance(rep, dict):
+        return {k: strip(v) for k, v in rep.items()
+                if k not in ("model", "output", "data", "val", "train")
+                and "seconds" not in k and not k.endswith("_secs")}
+    if isinstance(rep, list):
+        return [strip(v) for v in rep]
+    return rep
+
+
 @pytest.fixture
 def tmp(tmp_path):
     return tmp_path

@@ -7,21 +7,10 @@ import numpy as np
 import pytest
 
 import lincomp
-from conftest import FIX, cli, cli_json, read_csv
+from conftest import FIX, cli, cli_json, read_csv, strip
 
 MODEL = os.path.join(FIX, "mlp_linear_stack.onnx")
 X_ALL = np.load(os.path.join(FIX, "mlp_linear_stack_in.npy"))
-
-
-def strip(rep):
-    """The report without what names files or measures time."""
-    if isinstance(rep, dict):
-        return {k: strip(v) for k, v in rep.items()
-                if k not in ("model", "output", "data", "val", "train")
-                and "seconds" not in k and not k.endswith("_secs")}
-    if isinstance(rep, list):
-        return [strip(v) for v in rep]
-    return rep
 
 
 def halves(tmp):
