@@ -1307,10 +1307,13 @@ typedef struct lc_cli_input {
  * argv[1] the command (as `lincomp COMMAND ...`), with the n inputs above
  * (n may be 0). Returns the command's exit status (0 success, 1 failure,
  * 2 usage); messages go to stderr, the command's output to stdout (flushed
- * before returning). The same code as the lincomp program, so the same
- * numbers and the same JSON; for bindings (python/lincomp). Not reentrant:
- * one call at a time in a process. */
-LC_API int lc_cli_run(int argc, char **argv, int n, const lc_cli_input *inputs);
+ * before returning). On failure *err (when not NULL) holds the last message
+ * without the "lincomp COMMAND: " prefix and the library's status, or
+ * LC_ERR_INVALID for the command's own checks (options, missing labels).
+ * The same code as the lincomp program, so the same numbers and the same
+ * JSON; for bindings (python/lincomp). Not reentrant: one call at a time in
+ * a process. */
+LC_API int lc_cli_run(int argc, char **argv, int n, const lc_cli_input *inputs, lc_error *err);
 
 #ifdef __cplusplus
 }

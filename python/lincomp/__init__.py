@@ -39,9 +39,12 @@ library_path = _lib.path
 
 
 class Error(Exception):
-    """A failure reported by liblincomp: status is the lc_status code (or,
-    for a command run in-process, its exit status 1 or 2), status_name its
-    name, message the library's message."""
+    """A failure reported by liblincomp: status is the lc_status code,
+    status_name its name ("format error", ...), message the library's
+    message; exit_status, for analyze/compress/train, the command's exit
+    status (1 failure, 2 a bad option)."""
+
+    exit_status = None
 
     def __init__(self, status, message, status_name=None):
         self.status = status
@@ -164,7 +167,8 @@ def _flags(options):
 def _run(args, inputs, progress=None):
     """Runs `lincomp ARGS` in this process on inputs {name: Model or _Data};
     returns its stdout. stderr goes to the terminal with progress=True, line
-    by line to a callable progress, else is kept for the Error message."""
+    by line to a callable progress, else nowhere (the Error carries the
+    message)."""
     names = list(inputs)
     arr = (_lib.lc_cli_input * max(1, len(names)))()
     for i, n in enumerate(names):
@@ -193,7 +197,8 @@ def _run(args, inputs, progress=None):
             if callable(progress):
                 tail = threading.Thread(target=_tail, args=(errf.fileno(), progress, done))
                 tail.start()
-            rc = lib.lc_cli_run(len(argv), c_argv, len(names), arr)
+            err = _lib.lc_error()
+            rc = lib.lc_cli_run(len(argv), c_argv, len(names), arr, ctypes.byref(err))
         finally:
             os.dup2(saved_out, 1)
             os.dup2(saved_err, 2)
@@ -204,15 +209,10 @@ def _run(args, inputs, progress=None):
                 tail.join()
         out.seek(0)
         text = out.read().decode("utf-8", "replace")
-        errf.seek(0)
-        err_text = errf.read().decode("utf-8", "replace")
     if rc:
-        lines = [l for l in err_text.splitlines() if l.strip()]
-        msg = lines[-1] if lines else "lincomp %s failed (exit status %d)" % (args[0], rc)
-        prefix = "lincomp %s: " % args[0]
-        if msg.startswith(prefix):
-            msg = msg[len(prefix):]
-        raise Error(rc, msg, "usage error" if rc == 2 else "command failed")
+        e = Error(err.code, err.msg.decode("utf-8", "replace"))
+        e.exit_status = rc  # 1 failure, 2 usage (the command's exit status)
+        raise e
     return text
 
 

@@ -16,7 +16,7 @@ def main(argv):
     args = [b"lincomp"] + [a.encode() for a in argv]
     c_argv = (ctypes.c_char_p * (len(args) + 1))(*args, None)
     sys.stdout.flush()
-    return _lib.lib.lc_cli_run(len(args), c_argv, 0, None)
+    return _lib.lib.lc_cli_run(len(args), c_argv, 0, None, None)
 
 
 if __name__ == "__main__":

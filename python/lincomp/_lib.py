@@ -92,4 +92,4 @@ _decl("lc_data_from_arrays", _S, ctypes.c_size_t, ctypes.c_int, c_float_p, c_int
 _decl("lc_data_free", None, ctypes.c_void_p)
 _decl("lc_export_c", _S, _G, ctypes.c_char_p, ctypes.c_char_p, _E)
 _decl("lc_cli_run", ctypes.c_int, ctypes.c_int, ctypes.POINTER(ctypes.c_char_p), ctypes.c_int,
-      ctypes.POINTER(lc_cli_input))
+      ctypes.POINTER(lc_cli_input), _E)

@@ -77,12 +77,18 @@ def test_library_errors_carry_status():
 def test_bad_options_are_errors_not_crashes(m, tmp):
     with pytest.raises(lincomp.Error) as e:
         m.compress(X, threshold=1.5)
-    assert e.value.status == 2 and "--threshold" in e.value.message
+    assert e.value.exit_status == 2 and e.value.status_name == "invalid argument"
+    assert e.value.message.startswith("--threshold")
     with pytest.raises(lincomp.Error) as e:
         m.compress(X, no_such_option=3)
     assert "no-such-option" in e.value.message
     with pytest.raises(lincomp.Error) as e:
         m.compress(X, target_size=0.5, max_drop=1)  # the CLI refuses both together
+    (tmp / "box.csv").write_text("lo,hi\nnot,numbers\n")
+    with pytest.raises(lincomp.Error) as e:  # a library error inside the command
+        m.compress(X, prove=True, bounds=str(tmp / "box.csv"))
+    assert e.value.exit_status == 1 and e.value.status == 2  # LC_ERR_FORMAT
+    assert e.value.status_name == "format error" and "box.csv" in e.value.message
     with pytest.raises(lincomp.Error):
         m.export_c(str(tmp / "x.txt"))  # not a .c path
     with pytest.raises(lincomp.Error):

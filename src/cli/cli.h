@@ -130,6 +130,10 @@ extern double cli_t0;
  * cli_load_model and cli_load_data take from memory instead of a file. */
 extern const lc_cli_input *cli_inputs;
 extern int cli_n_inputs;
+/* The last message of cli_error, cli_usage_error or cli_lc_error (with the
+ * library's status; LC_ERR_INVALID for the command's own checks), for
+ * lc_cli_run's caller. */
+extern lc_error cli_last_error;
 /* The input named path holding a model (want_model) or a data set, or NULL. */
 const lc_cli_input *cli_memory_input(const char *path, bool want_model);
 /* A copy of src (lc_data_subset of every row). */

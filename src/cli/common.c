@@ -12,6 +12,14 @@
 #include <unistd.h>
 
 const char *cli_cmd = "lincomp";
+lc_error cli_last_error;
+
+/* Keeps the message for lc_cli_run's caller as well (the last one wins). */
+static void remember(lc_status code, const char *fmt, va_list ap)
+{
+    cli_last_error.code = code;
+    vsnprintf(cli_last_error.msg, sizeof cli_last_error.msg, fmt, ap);
+}
 
 int cli_error(int code, const char *fmt, ...)
 {
@@ -21,12 +29,17 @@ int cli_error(int code, const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
+    va_start(ap, fmt);
+    remember(LC_ERR_INVALID, fmt, ap);
+    va_end(ap);
     return code;
 }
 
 int cli_lc_error(const lc_error *err)
 {
-    return cli_error(1, "%s", err->msg[0] ? err->msg : lc_status_str(err->code));
+    int rc = cli_error(1, "%s", err->msg[0] ? err->msg : lc_status_str(err->code));
+    cli_last_error.code = err->code ? err->code : LC_ERR_INVALID;
+    return rc;
 }
 
 int cli_usage_error(const char *fmt, ...)
@@ -36,6 +49,9 @@ int cli_usage_error(const char *fmt, ...)
     fprintf(stderr, "lincomp %s: ", cli_cmd);
     vfprintf(stderr, fmt, ap);
     fprintf(stderr, " (see 'lincomp %s --help')\n", cli_cmd);
+    va_end(ap);
+    va_start(ap, fmt);
+    remember(LC_ERR_INVALID, fmt, ap);
     va_end(ap);
     return EXIT_USAGE;
 }

@@ -38,5 +38,5 @@ static void prefer_fast_blas(char **argv)
 int main(int argc, char **argv)
 {
     prefer_fast_blas(argv);
-    return lc_cli_run(argc, argv, 0, NULL);
+    return lc_cli_run(argc, argv, 0, NULL, NULL);
 }

@@ -79,7 +79,7 @@ TEST(binding_cli_run_memory_inputs)
     char *argv[] = {"lincomp", "convert", "mem:model", "-o", out, NULL};
     for (int round = 0; round < 2; round++) { /* the second call parses afresh */
         remove(out);
-        CHECK(lc_cli_run(5, argv, 1, in) == 0);
+        CHECK(lc_cli_run(5, argv, 1, in, NULL) == 0);
         CHECK_OK(lc_onnx_load(out, &back, &err), &err);
         float x[5 * 4], y1[5 * 3], y2[5 * 3];
         fill(x, 5 * 4, 11);
@@ -91,10 +91,19 @@ TEST(binding_cli_run_memory_inputs)
     }
     remove(out);
     char *missing[] = {"lincomp", "convert", "/nonexistent/lc_no_such.onnx", "-o", out, NULL};
-    CHECK(lc_cli_run(5, missing, 1, in) == 1);
+    lc_error e = {0};
+    CHECK(lc_cli_run(5, missing, 1, in, &e) == 1);
+    CHECK(e.code == LC_ERR_IO && strstr(e.msg, "lc_no_such.onnx") && !strstr(e.msg, "lincomp"));
     char *unknown[] = {"lincomp", "no-such-command", NULL};
-    CHECK(lc_cli_run(2, unknown, 0, NULL) == 2);
-    CHECK(lc_cli_run(2, unknown, 1, NULL) == 2); /* inputs NULL with n > 0 */
+    e = (lc_error){0};
+    CHECK(lc_cli_run(2, unknown, 0, NULL, &e) == 2);
+    CHECK(e.code == LC_ERR_INVALID && strstr(e.msg, "no-such-command"));
+    char *bad_tau[] = {"lincomp", "compress", "mem:model", "--data", "x", "-o", out,
+                       "--threshold", "7", NULL};
+    e = (lc_error){0};
+    CHECK(lc_cli_run(9, bad_tau, 1, in, &e) == 2);
+    CHECK(e.code == LC_ERR_INVALID && strstr(e.msg, "--threshold"));
+    CHECK(lc_cli_run(2, unknown, 1, NULL, NULL) == 2); /* inputs NULL with n > 0 */
     lc_graph_free(g);
 }
 
@@ -117,7 +126,7 @@ TEST(binding_cli_run_compress_memory_data)
                     "--report", rep, "--threshold", "0.9", "--quiet", "--json", NULL};
     FILE *saved = stdout; /* the JSON copy on stdout is not wanted here */
     stdout = fopen("/dev/null", "w");
-    int rc = lc_cli_run(13, argv, 2, in);
+    int rc = lc_cli_run(13, argv, 2, in, NULL);
     fclose(stdout);
     stdout = saved;
     lc_graph *cg = NULL;
