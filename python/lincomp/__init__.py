@@ -14,7 +14,9 @@ analyze, compress and train run the lincomp command itself in this process
 (lc_cli_run) on the in-memory model and arrays, so they give the CLI's
 numbers and its JSON report keys; the CLI's options are keyword arguments
 (layer_threshold=... for --layer-threshold, no_reconstruct=True for
---no-reconstruct). Failures raise lincomp.Error (the library's status and
+--no-reconstruct). While such a command runs, this process's file
+descriptors 1 and 2 point to temporary files (its JSON is read from there),
+and one command runs at a time. Failures raise lincomp.Error (the library's status and
 message); bad arguments (shape, dtype, NaN, missing labels) raise ValueError.
 The library is found through $LINCOMP_LIB, else beside the installed package
 (PREFIX/lib/liblincomp.so.0), else by the loader.
