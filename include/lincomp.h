@@ -121,6 +121,10 @@ LC_API void lc_set_threads(int n);
  * and the system's reason (folder missing or not writable, disk full),
  * LC_ERR_NOMEM. */
 LC_API lc_status lc_write_file(const char *path, const void *buf, size_t len, lc_error *err);
+/* Frees memory the library returned for the caller to free (lc_onnx_save_mem,
+ * lc_preproc_to_json); for bindings that cannot call the C library's free.
+ * NULL is a no-op. */
+LC_API void lc_free(void *p);
 
 /* ===================================================== core (src/core/) */
 
@@ -394,6 +398,10 @@ LC_API lc_status lc_onnx_load_mem(const void *buf, size_t len, const char *what,
  * path: LC_ERR_IO (cannot write), LC_ERR_UNSUPPORTED (more than ONNX's
  * 2 GiB), LC_ERR_NOMEM. */
 LC_API lc_status lc_onnx_save(const lc_graph *g, const char *path, lc_error *err);
+/* As lc_onnx_save, into a new buffer: *buf (free with lc_free) holds *len
+ * bytes of the serialised model. On error *buf is NULL and *len 0.
+ * Errors: LC_ERR_INVALID (buf or len NULL), LC_ERR_UNSUPPORTED, LC_ERR_NOMEM. */
+LC_API lc_status lc_onnx_save_mem(const lc_graph *g, void **buf, size_t *len, lc_error *err);
 
 /* ============================================= compress (src/compress/) */
 
@@ -1284,6 +1292,30 @@ LC_API void lc_induce_result_clear(lc_induce_result *r);
  * LC_ERR_NOMEM. */
 LC_API lc_status lc_export_c(const lc_graph *g, const char *c_path, const char *name,
                              lc_error *err);
+
+/* ============================================== command line (src/cli/) */
+
+/* An input that lc_cli_run takes from memory instead of a file: where the
+ * command line names `name` as a model (data NULL) or a data file (model
+ * NULL), the command uses a copy of this one. Data given so is taken as
+ * features, as an NPY file is (no preprocessing applied). */
+typedef struct lc_cli_input {
+    const char *name;
+    const lc_graph *model;
+    const lc_data *data;
+} lc_cli_input;
+
+/* Runs the lincomp command line in this process: argv[0] is ignored,
+ * argv[1] the command (as `lincomp COMMAND ...`), with the n inputs above
+ * (n may be 0). Returns the command's exit status (0 success, 1 failure,
+ * 2 usage); messages go to stderr, the command's output to stdout (flushed
+ * before returning). On failure *err (when not NULL) holds the last message
+ * without the "lincomp COMMAND: " prefix and the library's status, or
+ * LC_ERR_INVALID for the command's own checks (options, missing labels).
+ * The same code as the lincomp program, so the same numbers and the same
+ * JSON; for bindings (python/lincomp). Not reentrant: one call at a time in
+ * a process. */
+LC_API int lc_cli_run(int argc, char **argv, int n, const lc_cli_input *inputs, lc_error *err);
 
 #ifdef __cplusplus
 }

@@ -116,3 +116,8 @@ lc_status lc_write_file(const char *path, const void *buf, size_t len, lc_error 
 {
     return lc_write_atomic(path, buf, len, err);
 }
+
+void lc_free(void *p)
+{
+    free(p);
+}
