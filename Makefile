@@ -32,14 +32,17 @@ SONAME    := liblincomp.so.$(SOVERSION)
 
 # One folder a concern (docs/architecture.md): the library is every folder of
 # src/ but cli/, which is the command.
-LIB_DIRS := core data onnx compress prove train export
+LIB_DIRS := util core data onnx compress prove train export
 LIB_SRC  := $(foreach d,$(LIB_DIRS),$(wildcard src/$(d)/*.c))
 CLI_SRC  := $(wildcard src/cli/*.c)
 TEST_SRC := $(wildcard tests/unit/*.c)
 GEN_SRC  := $(B)/gen/onnx.pb-c.c
 
-LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/onnx.pb-c.o
-CLI_OBJ  := $(CLI_SRC:%.c=$(B)/%.o)
+# The commands but main.c are in the library too: lc_cli_run (src/cli/run.c)
+# runs them in a caller's process (the Python binding); the program is main.c.
+CLI_LIB_SRC := $(filter-out src/cli/main.c,$(CLI_SRC))
+LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o) $(CLI_LIB_SRC:%.c=$(B)/%.o) $(B)/gen/onnx.pb-c.o
+CLI_OBJ  := $(B)/src/cli/main.o
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/%.o)
 
 .PHONY: all setup test demo check-fresh bench bench-quick clean install uninstall examples fuzz fuzz-build
@@ -79,8 +82,8 @@ $(B)/lincomp: $(CLI_OBJ) $(B)/liblincomp.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(B)/liblincomp.a $(LDLIBS_ALL)
 
 # the chart ticks are the CLI's, but pure functions worth a unit test
-$(B)/test_unit: $(TEST_OBJ) $(B)/src/cli/ticks.o $(B)/liblincomp.a
-	$(CC) $(LDFLAGS_ALL) -o $@ $(TEST_OBJ) $(B)/src/cli/ticks.o $(B)/liblincomp.a $(LDLIBS_ALL)
+$(B)/test_unit: $(TEST_OBJ) $(B)/liblincomp.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $(TEST_OBJ) $(B)/liblincomp.a $(LDLIBS_ALL)
 
 # Replays saved fuzz inputs through the harnesses' entry points (make test).
 $(B)/replay: fuzz/replay.c fuzz/targets.c fuzz/targets.h $(B)/liblincomp.a
@@ -142,7 +145,8 @@ endif
 
 # ---------------------------------------------------------------- install
 # make install PREFIX=DIR [DESTDIR=staging]: the CLI, both libraries, the
-# header, a pkg-config file and the man page. The shared library is the file
+# header, a pkg-config file, the man page and the Python package (in the
+# prefix's Debian Python path; it finds PREFIX/lib/liblincomp.so.0 from there). The shared library is the file
 # liblincomp.so.$(SOVERSION) (its soname) with liblincomp.so linking to it
 # for -llincomp. `make uninstall` with the same PREFIX removes exactly these.
 BINDIR  = $(PREFIX)/bin
@@ -150,9 +154,11 @@ LIBDIR  = $(PREFIX)/lib
 INCDIR  = $(PREFIX)/include
 PCDIR   = $(LIBDIR)/pkgconfig
 MAN1DIR = $(PREFIX)/share/man/man1
+PYDIR   = $(LIBDIR)/python3/dist-packages/lincomp
+PY_SRC  = $(wildcard python/lincomp/*.py)
 INSTALLED = $(BINDIR)/lincomp $(LIBDIR)/liblincomp.a $(LIBDIR)/liblincomp.so \
             $(LIBDIR)/$(SONAME) $(INCDIR)/lincomp.h $(PCDIR)/lincomp.pc \
-            $(MAN1DIR)/lincomp.1
+            $(MAN1DIR)/lincomp.1 $(addprefix $(PYDIR)/,$(notdir $(PY_SRC)))
 
 install: all lincomp.pc.in docs/lincomp.1
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) \
@@ -166,9 +172,14 @@ install: all lincomp.pc.in docs/lincomp.1
 	    > $(DESTDIR)$(PCDIR)/lincomp.pc
 	chmod 644 $(DESTDIR)$(PCDIR)/lincomp.pc
 	install -m 644 docs/lincomp.1 $(DESTDIR)$(MAN1DIR)/lincomp.1
+	install -d $(DESTDIR)$(PYDIR)
+	install -m 644 $(PY_SRC) $(DESTDIR)$(PYDIR)/
 
+# (Python leaves byte code beside the package when it may write there)
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	rm -rf $(DESTDIR)$(PYDIR)/__pycache__
+	-rmdir $(DESTDIR)$(PYDIR) 2>/dev/null
 
 # Builds examples/*.c against the INSTALLED library (make install first), as
 # a user would: pkg-config finds lincomp.pc under PREFIX; the rpath lets the

@@ -28,8 +28,10 @@ from lib import say
 PLAN = [
     ("prepare", 10, 10, "data splits (Fashion-MNIST IDX, tabular CSV)"),
     ("fmnist-train", 560, 50, "the paper's MLP, SGD, early stopping, <= 10 epochs of 50,000 images"),
-    ("speed", 240, 130, "forward/statistics/eval vs ONNX Runtime, sweep time, training epoch vs PyTorch"),
     ("fmnist", 700, 180, "sweep, target sizes +- 2 epochs of fine-tuning, pruning to 60 % + linearity"),
+    # after fmnist: it times the compressed models fmnist writes
+    ("speed", 240, 130, "forward vs ONNX Runtime and plain SGEMM, compressed models' speed-ups, statistics, "
+                        "eval, sweep time, training epoch vs PyTorch"),
     ("titanic", 10, 5, "paper's Titanic architecture"),
     ("tabular", 300, 50, "every data set: train, targets, 0.5 pp budget; PyTorch comparison over seeds"),
     ("proofs", 90, 15, "interval / symbolic / LP proofs vs the paper's sign test"),

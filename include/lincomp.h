@@ -27,11 +27,11 @@
  * order of their dependencies; each part uses only the parts above it (the
  * opaque types lc_preproc and lc_data are named in core, where the graph and
  * lc_evaluate first need them, and described under data).
- *   core      src/core/      errors      status codes, the error record, threads
- *                            graph       building and inspecting a model
+ *   util      src/util/      errors      status codes, the error record, threads
+ *                            files       atomic file writing
+ *   core      src/core/      graph       building and inspecting a model
  *                            inference   the forward pass
  *                            evaluation  accuracy and loss on labelled data
- *                            files       atomic file writing
  *   data      src/data/      data        loading CSV / IDX / NPY samples, labels
  *                            preprocessing  the feature spec a model stores
  *   onnx      src/onnx/      ONNX        reading and writing models
@@ -75,7 +75,7 @@ extern "C" {
 
 #define LC_VERSION "0.1.0"
 
-/* ===================================================== core (src/core/) */
+/* ===================================================== util (src/util/) */
 
 /* ---------------------------------------------------------------- errors */
 
@@ -112,6 +112,21 @@ LC_API const char *lc_status_str(lc_status s);
  * n < 1 is ignored. The only process-wide setting: do not call it while
  * another thread is inside the library. */
 LC_API void lc_set_threads(int n);
+
+/* ------------------------------------------------------------------ files */
+
+/* Writes len bytes to path through a temporary file in the same folder and a
+ * rename, so that a failure never leaves a partial file and never clobbers
+ * an existing one. The file gets mode 0644. Errors: LC_ERR_IO naming the path
+ * and the system's reason (folder missing or not writable, disk full),
+ * LC_ERR_NOMEM. */
+LC_API lc_status lc_write_file(const char *path, const void *buf, size_t len, lc_error *err);
+/* Frees memory the library returned for the caller to free (lc_onnx_save_mem,
+ * lc_preproc_to_json); for bindings that cannot call the C library's free.
+ * NULL is a no-op. */
+LC_API void lc_free(void *p);
+
+/* ===================================================== core (src/core/) */
 
 /* ----------------------------------------------------------------- graph */
 
@@ -249,15 +264,6 @@ typedef struct lc_eval_result {
 LC_API lc_status lc_evaluate(const lc_graph *g, const lc_data *d,
                              lc_eval_result *res, lc_error *err);
 
-/* ------------------------------------------------------------------ files */
-
-/* Writes len bytes to path through a temporary file in the same folder and a
- * rename, so that a failure never leaves a partial file and never clobbers
- * an existing one. The file gets mode 0644. Errors: LC_ERR_IO naming the path
- * and the system's reason (folder missing or not writable, disk full),
- * LC_ERR_NOMEM. */
-LC_API lc_status lc_write_file(const char *path, const void *buf, size_t len, lc_error *err);
-
 /* ===================================================== data (src/data/) */
 
 /* ------------------------------------------------------------------ data */
@@ -392,6 +398,10 @@ LC_API lc_status lc_onnx_load_mem(const void *buf, size_t len, const char *what,
  * path: LC_ERR_IO (cannot write), LC_ERR_UNSUPPORTED (more than ONNX's
  * 2 GiB), LC_ERR_NOMEM. */
 LC_API lc_status lc_onnx_save(const lc_graph *g, const char *path, lc_error *err);
+/* As lc_onnx_save, into a new buffer: *buf (free with lc_free) holds *len
+ * bytes of the serialised model. On error *buf is NULL and *len 0.
+ * Errors: LC_ERR_INVALID (buf or len NULL), LC_ERR_UNSUPPORTED, LC_ERR_NOMEM. */
+LC_API lc_status lc_onnx_save_mem(const lc_graph *g, void **buf, size_t *len, lc_error *err);
 
 /* ============================================= compress (src/compress/) */
 
@@ -1282,6 +1292,30 @@ LC_API void lc_induce_result_clear(lc_induce_result *r);
  * LC_ERR_NOMEM. */
 LC_API lc_status lc_export_c(const lc_graph *g, const char *c_path, const char *name,
                              lc_error *err);
+
+/* ============================================== command line (src/cli/) */
+
+/* An input that lc_cli_run takes from memory instead of a file: where the
+ * command line names `name` as a model (data NULL) or a data file (model
+ * NULL), the command uses a copy of this one. Data given so is taken as
+ * features, as an NPY file is (no preprocessing applied). */
+typedef struct lc_cli_input {
+    const char *name;
+    const lc_graph *model;
+    const lc_data *data;
+} lc_cli_input;
+
+/* Runs the lincomp command line in this process: argv[0] is ignored,
+ * argv[1] the command (as `lincomp COMMAND ...`), with the n inputs above
+ * (n may be 0). Returns the command's exit status (0 success, 1 failure,
+ * 2 usage); messages go to stderr, the command's output to stdout (flushed
+ * before returning). On failure *err (when not NULL) holds the last message
+ * without the "lincomp COMMAND: " prefix and the library's status, or
+ * LC_ERR_INVALID for the command's own checks (options, missing labels).
+ * The same code as the lincomp program, so the same numbers and the same
+ * JSON; for bindings (python/lincomp). Not reentrant: one call at a time in
+ * a process. */
+LC_API int lc_cli_run(int argc, char **argv, int n, const lc_cli_input *inputs, lc_error *err);
 
 #ifdef __cplusplus
 }

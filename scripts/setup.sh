@@ -8,7 +8,8 @@
 #   test   demo + what tests/ runs: node and npm (ONNX Runtime from npm),
 #          groff (renders the man page), readelf, Python's onnx
 #          and numpy (real_clients.sh, compress.sh), rsvg-convert (charts),
-#          gfortran (libgfortran: a static link with OpenBLAS needs it)
+#          gfortran (libgfortran: a static link with OpenBLAS needs it),
+#          pytest (python.sh runs python/tests)
 #   fresh  debootstrap, for make check-fresh only
 set -e
 build="gcc libc6-dev make pkg-config libopenblas-dev liblapacke-dev
@@ -18,7 +19,7 @@ case ${1:-build} in
 build) pkgs=$build ;;
 demo) pkgs="$build dataset-fashion-mnist" ;;
 test) pkgs="$build dataset-fashion-mnist nodejs npm ca-certificates groff-base
-            binutils python3 python3-onnx python3-numpy librsvg2-bin gfortran" ;;
+            binutils python3 python3-onnx python3-numpy python3-pytest librsvg2-bin gfortran" ;;
 fresh) pkgs="debootstrap debian-archive-keyring" ;;
 *) echo "usage: scripts/setup.sh [build|demo|test|fresh]" >&2; exit 2 ;;
 esac

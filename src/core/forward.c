@@ -1,10 +1,14 @@
-/* forward.c - batched inference: one SGEMM per edge, then the activation. */
+/* forward.c - batched inference: per row block, the bias rows, one SGEMM per
+ * edge adding into them (beta = 1), then the activation in place. */
 #include "core/internal.h"
 #include "core/work.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 const char *lc_act_name(lc_act_kind k)
 {
@@ -38,28 +42,73 @@ static void softmax_rows(float *z, size_t n, int w, bool log_out)
     }
 }
 
+/* The elementwise activations run over every activation of a forward pass,
+ * right after its GEMM. Written as `v > 0 ? v : a * v` the compiler emits a
+ * compare and branch per element, which mispredicts on about half of the
+ * pre-activations of a trained model; on the Fashion-MNIST MLP that cost a
+ * third of the GEMM time. With SSE2 (every x86-64) they run as masks, four
+ * floats at a time, and give bit for bit what the scalar definitions in the
+ * tails give: NaN stays NaN except in ReLU, whose definition maps it to 0. */
+#if defined(__SSE2__)
+#define LC_VEC 4
+static inline __m128 blend(__m128 m, __m128 a, __m128 b) /* m ? a : b */
+{
+    return _mm_or_ps(_mm_and_ps(m, a), _mm_andnot_ps(m, b));
+}
+#else
+#define LC_VEC 1 /* no vector path: the scalar loops do everything */
+#endif
+
+static void relu(float *z, size_t len)
+{
+    size_t i = 0;
+#if defined(__SSE2__)
+    /* maxps returns its second operand unless the first is greater: v > 0 ? v : 0 */
+    for (const __m128 zero = _mm_setzero_ps(); i + LC_VEC <= len; i += LC_VEC)
+        _mm_storeu_ps(z + i, _mm_max_ps(_mm_loadu_ps(z + i), zero));
+#endif
+    for (; i < len; i++) z[i] = z[i] > 0 ? z[i] : 0.0f;
+}
+
+/* v > 0 ? v : s[i] * v, with one slope (ds = 0) or one per element (ds = 1) */
+static void leaky(float *z, size_t len, const float *s, size_t ds)
+{
+    size_t i = 0;
+#if defined(__SSE2__)
+    const __m128 zero = _mm_setzero_ps();
+    for (; i + LC_VEC <= len; i += LC_VEC) {
+        __m128 v = _mm_loadu_ps(z + i), a = ds ? _mm_loadu_ps(s + i) : _mm_set1_ps(*s);
+        _mm_storeu_ps(z + i, blend(_mm_cmpgt_ps(v, zero), v, _mm_mul_ps(a, v)));
+    }
+#endif
+    for (; i < len; i++) z[i] = z[i] > 0 ? z[i] : s[i * ds] * z[i];
+}
+
+/* v < lo ? lo : v > hi ? hi : v; NaN passes through: it must stay visible */
+static void clip(float *z, size_t len, float lo, float hi)
+{
+    size_t i = 0;
+#if defined(__SSE2__)
+    const __m128 l = _mm_set1_ps(lo), h = _mm_set1_ps(hi);
+    for (; i + LC_VEC <= len; i += LC_VEC) {
+        __m128 v = _mm_loadu_ps(z + i);
+        _mm_storeu_ps(z + i, blend(_mm_cmplt_ps(v, l), l, blend(_mm_cmpgt_ps(v, h), h, v)));
+    }
+#endif
+    for (; i < len; i++) z[i] = z[i] < lo ? lo : z[i] > hi ? hi : z[i];
+}
+
 void lc_act_apply(lc_act act, const float *slope, float *z, size_t n, int width)
 {
     size_t len = n * (size_t)width;
     switch (act.kind) {
     case LC_ACT_IDENTITY: break;
-    case LC_ACT_RELU:
-        for (size_t i = 0; i < len; i++) z[i] = z[i] > 0 ? z[i] : 0.0f;
-        break;
-    case LC_ACT_LEAKY_RELU:
-        for (size_t i = 0; i < len; i++) z[i] = z[i] > 0 ? z[i] : act.alpha * z[i];
-        break;
+    case LC_ACT_RELU: relu(z, len); break;
+    case LC_ACT_LEAKY_RELU: leaky(z, len, &act.alpha, 0); break;
     case LC_ACT_PRELU:
-        for (size_t r = 0; r < n; r++) {
-            float *row = z + r * (size_t)width;
-            for (int i = 0; i < width; i++) row[i] = row[i] > 0 ? row[i] : slope[i] * row[i];
-        }
+        for (size_t r = 0; r < n; r++) leaky(z + r * (size_t)width, (size_t)width, slope, 1);
         break;
-    case LC_ACT_CLIP:
-        /* NaN passes through: it must stay visible */
-        for (size_t i = 0; i < len; i++)
-            z[i] = z[i] < act.lo ? act.lo : z[i] > act.hi ? act.hi : z[i];
-        break;
+    case LC_ACT_CLIP: clip(z, len, act.lo, act.hi); break;
     case LC_ACT_SOFTMAX: softmax_rows(z, n, width, false); break;
     case LC_ACT_LOG_SOFTMAX: softmax_rows(z, n, width, true); break;
     case LC_ACT_SIGMOID:

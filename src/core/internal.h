@@ -3,15 +3,11 @@
 #ifndef LC_INTERNAL_H
 #define LC_INTERNAL_H
 
-#include "lincomp.h"
+#include "util/util.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
 
-/* Caps on sizes read from files: refuse before allocating. */
-#define LC_MAX_WIDTH   (1 << 24)          /* neurons in one node / features */
-#define LC_MAX_FLOATS  ((size_t)1 << 31)  /* floats in one model or data set */
-#define LC_MAX_NODES   4096
 
 struct lc_edge {
     int src;   /* producer node index, < consumer index */
@@ -37,20 +33,6 @@ struct lc_graph {
     lc_preproc *pre;        /* owned, may be NULL */
 };
 
-/* Formats an error into err (if not NULL) and returns code. */
-lc_status lc_fail(lc_error *err, lc_status code, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-
-/* Overflow-checked size product; false on overflow. */
-static inline bool lc_mul_ok(size_t a, size_t b, size_t *out)
-{
-    if (a != 0 && b > (size_t)-1 / a) return false;
-    *out = a * b;
-    return true;
-}
 
 /* The one matrix-product wrapper (row-major, CBLAS): C = alpha op(A) op(B) + beta C. */
 void lc_sgemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha,
@@ -85,10 +67,5 @@ bool lc_act_is_output(lc_act_kind k);
  * sigmoid, > 0 for a logit). Shared by every evaluation. */
 int lc_row_class(lc_act_kind kind, const float *o, int w);
 
-/* Writes `len` bytes to a temporary file beside path and renames it, so a
- * failure never leaves a partial file nor clobbers a good one. */
-lc_status lc_write_atomic(const char *path, const void *buf, size_t len, lc_error *err);
-/* Reads a whole file (any size up to cap). *buf is malloc'd (NUL-terminated). */
-lc_status lc_read_file(const char *path, size_t cap, char **buf, size_t *len, lc_error *err);
 
 #endif

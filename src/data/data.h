@@ -3,7 +3,7 @@
 #ifndef LC_DATA_H
 #define LC_DATA_H
 
-#include "core/internal.h"
+#include "util/util.h"
 
 /* Caps on what a file may declare, so that a hostile header is refused
  * before anything is allocated. */

@@ -342,33 +342,60 @@ nomem:
     return lc_fail(err, LC_ERR_NOMEM, "out of memory building the ONNX model");
 }
 
-lc_status lc_onnx_save(const lc_graph *g, const char *path, lc_error *err)
+/* Serialises g into a new malloc'd buffer; `what` prefixes the messages. */
+static lc_status save_buf(const lc_graph *g, const char *what, uint8_t **out, size_t *out_len,
+                          lc_error *err)
 {
     ex x = {0};
     Onnx__ModelProto m;
     onnx__model_proto__init(&m);
     lc_status st = ex_model(&x, g, &m, err);
     uint8_t *buf = NULL;
+    size_t len = 0;
     if (!st) {
-        size_t len = onnx__model_proto__get_packed_size(&m);
+        len = onnx__model_proto__get_packed_size(&m);
         if (len > (size_t)INT32_MAX)
             st = lc_fail(err, LC_ERR_UNSUPPORTED,
-                         "%s: the model needs %zu bytes, more than ONNX's 2 GiB limit", path, len);
+                         "%s: the model needs %zu bytes, more than ONNX's 2 GiB limit", what, len);
         else if (!(buf = malloc(len ? len : 1)))
-            st = lc_fail(err, LC_ERR_NOMEM, "%s: out of memory serialising the model", path);
+            st = lc_fail(err, LC_ERR_NOMEM, "%s: out of memory serialising the model", what);
         else if (onnx__model_proto__pack(&m, buf) != len)
-            st = lc_fail(err, LC_ERR_INVALID, "%s: serialising the model failed", path);
-        else
-            st = lc_write_atomic(path, buf, len, err);
+            st = lc_fail(err, LC_ERR_INVALID, "%s: serialising the model failed", what);
     } else if (err) {
         char msg[sizeof err->msg];
         memcpy(msg, err->msg, sizeof msg);
-        st = lc_fail(err, st, "%s: %s", path, msg);
+        st = lc_fail(err, st, "%s: %s", what, msg);
     }
-    free(buf);
     for (size_t i = 0; i < x.n_owned; i++) free(x.owned[i]);
     free(x.owned);
     free(x.nodes);
     free(x.inits);
+    if (st) {
+        free(buf);
+        return st;
+    }
+    *out = buf;
+    *out_len = len;
+    return LC_OK;
+}
+
+lc_status lc_onnx_save(const lc_graph *g, const char *path, lc_error *err)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    lc_status st = save_buf(g, path, &buf, &len, err);
+    if (!st) st = lc_write_atomic(path, buf, len, err);
+    free(buf);
+    return st;
+}
+
+lc_status lc_onnx_save_mem(const lc_graph *g, void **buf, size_t *len, lc_error *err)
+{
+    if (!buf || !len) return lc_fail(err, LC_ERR_INVALID, "lc_onnx_save_mem: NULL output");
+    *buf = NULL;
+    *len = 0;
+    uint8_t *b = NULL;
+    lc_status st = save_buf(g, "(memory)", &b, len, err);
+    if (!st) *buf = b;
     return st;
 }

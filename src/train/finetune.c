@@ -19,7 +19,7 @@
 #include <string.h>
 
 /* Per-feature mean and sd of d over finite values (sd 1 when constant). */
-static void moments(const lc_data *d, double *mean, double *sd)
+void lc_std_moments(const lc_data *d, double *mean, double *sd)
 {
     size_t n = lc_data_rows(d);
     int cols = lc_data_cols(d);
@@ -44,16 +44,16 @@ static void moments(const lc_data *d, double *mean, double *sd)
 }
 
 /* A copy of d with standardised features, same labels. */
-static lc_status standardised(const lc_data *d, const double *mean, const double *sd,
+lc_status lc_std_data(const lc_data *d, const double *mean, const double *sd,
                               lc_data **out, lc_error *err)
 {
     size_t n = lc_data_rows(d), cells;
     int cols = lc_data_cols(d);
     const int32_t *y = lc_data_y(d);
     if (!lc_mul_ok(n ? n : 1, (size_t)cols, &cells))
-        return lc_fail(err, LC_ERR_NOMEM, "fine-tuning: data too large");
+        return lc_fail(err, LC_ERR_NOMEM, "standardising: data too large");
     float *x = malloc(cells * sizeof *x);
-    if (!x) return lc_fail(err, LC_ERR_NOMEM, "fine-tuning: out of memory for a copy of the data");
+    if (!x) return lc_fail(err, LC_ERR_NOMEM, "standardising: out of memory for a copy of the data");
     const float *src = lc_data_x(d);
     for (size_t r = 0; r < n; r++)
         for (int c = 0; c < cols; c++) {
@@ -70,7 +70,7 @@ static lc_status standardised(const lc_data *d, const double *mean, const double
 
 /* Every edge leaving the input node: to standardised inputs (forward) or
  * back to raw ones. z = W x + b = (W diag(sd)) x' + (b + W mean). */
-static void rescale_inputs(lc_graph *g, const double *mean, const double *sd, bool forward)
+void lc_std_rescale_inputs(lc_graph *g, const double *mean, const double *sd, bool forward)
 {
     int cols = g->nodes[0].width;
     for (int m = 1; m < g->n_nodes; m++) {
@@ -117,17 +117,17 @@ lc_status lc_finetune(lc_graph *g, const lc_data *train, const lc_data *val,
     lc_graph *h = NULL;
     if (!mean || !sd) st = lc_fail(err, LC_ERR_NOMEM, "fine-tuning: out of memory");
     if (!st) {
-        moments(train, mean, sd);
-        st = standardised(train, mean, sd, &tr, err);
+        lc_std_moments(train, mean, sd);
+        st = lc_std_data(train, mean, sd, &tr, err);
     }
-    if (!st && val) st = standardised(val, mean, sd, &va, err);
+    if (!st && val) st = lc_std_data(val, mean, sd, &va, err);
     if (!st) st = lc_graph_clone(g, &h, err);
     if (!st) {
-        rescale_inputs(h, mean, sd, true);
+        lc_std_rescale_inputs(h, mean, sd, true);
         st = lc_train_soft(h, tr, va, o, soft, err);
     }
     if (!st) {
-        rescale_inputs(h, mean, sd, false);
+        lc_std_rescale_inputs(h, mean, sd, false);
         st = lc_graph_check_finite(h, err);
     }
     if (!st) memcpy(g->block, h->block, g->n_floats * sizeof(float));

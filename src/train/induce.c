@@ -25,75 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ------------------------------------------- standardised input coordinates */
-
-/* Per-feature mean and sd of d (sd 1 for constant features). */
-static void moments(const lc_data *d, double *mean, double *sd)
-{
-    size_t n = lc_data_rows(d);
-    int cols = lc_data_cols(d);
-    const float *x = lc_data_x(d);
-    for (int c = 0; c < cols; c++) {
-        double s = 0, s2 = 0;
-        for (size_t r = 0; r < n; r++) s += x[r * (size_t)cols + c];
-        mean[c] = n ? s / (double)n : 0;
-        for (size_t r = 0; r < n; r++) {
-            double v = x[r * (size_t)cols + c] - mean[c];
-            s2 += v * v;
-        }
-        sd[c] = n > 1 ? sqrt(s2 / (double)n) : 1;
-        if (!(sd[c] > 1e-12)) sd[c] = 1;
-    }
-}
-
-static lc_status standardised(const lc_data *d, const double *mean, const double *sd,
-                              lc_data **out, lc_error *err)
-{
-    size_t n = lc_data_rows(d), cells;
-    int cols = lc_data_cols(d);
-    if (!lc_mul_ok(n, (size_t)cols, &cells))
-        return lc_fail(err, LC_ERR_NOMEM, "induce: data too large");
-    float *x = malloc((cells ? cells : 1) * sizeof *x);
-    if (!x) return lc_fail(err, LC_ERR_NOMEM, "induce: out of memory for standardised data");
-    const float *src = lc_data_x(d);
-    for (size_t r = 0; r < n; r++)
-        for (int c = 0; c < cols; c++) {
-            size_t at = r * (size_t)cols + (size_t)c;
-            x[at] = (float)(((double)src[at] - mean[c]) / sd[c]);
-        }
-    int classes = lc_data_classes(d);
-    lc_status st = lc_data_from_arrays(n, cols, x, lc_data_y(d), classes > 0 ? classes : 1,
-                                       out, err);
-    free(x);
-    return st;
-}
-
-/* Edges from the input: to standardised inputs (forward) or back to raw
- * ones. z = W x + b = (W diag(sd)) x' + (b + W mean). */
-static void rescale_inputs(lc_graph *g, const double *mean, const double *sd, bool forward)
-{
-    int cols = g->nodes[0].width;
-    for (int m = 1; m < g->n_nodes; m++) {
-        struct lc_node *nd = &g->nodes[m];
-        int e = lc_graph_find_edge(g, m, 0);
-        if (e < 0) continue;
-        for (int r = 0; r < nd->width; r++) {
-            float *w = nd->in[e].w + (size_t)r * (size_t)cols;
-            double shift = 0;
-            for (int c = 0; c < cols; c++) {
-                if (forward) {
-                    shift += (double)w[c] * mean[c];
-                    w[c] = (float)((double)w[c] * sd[c]);
-                } else {
-                    w[c] = (float)((double)w[c] / sd[c]);
-                    shift -= (double)w[c] * mean[c];
-                }
-            }
-            nd->bias[r] = (float)((double)nd->bias[r] + shift);
-        }
-    }
-}
-
 /* ------------------------------------------------------------ the pipeline */
 
 void lc_induce_opts_default(lc_induce_opts *o)
@@ -236,11 +167,11 @@ lc_status lc_induce(const lc_graph *g, const lc_data *train, const lc_data *val,
             st = lc_fail(err, LC_ERR_NOMEM, "induce: out of memory");
             goto done;
         }
-        moments(train, mean, sd);
-        if ((st = standardised(train, mean, sd, &tr_std, err)) ||
-            (val && (st = standardised(val, mean, sd, &va_std, err))))
+        lc_std_moments(train, mean, sd);
+        if ((st = lc_std_data(train, mean, sd, &tr_std, err)) ||
+            (val && (st = lc_std_data(val, mean, sd, &va_std, err))))
             goto done;
-        rescale_inputs(G, mean, sd, true);
+        lc_std_rescale_inputs(G, mean, sd, true);
     }
     t.G = G;
     st = lc_induce_train_gates(&t, std ? tr_std : train, std ? va_std : val, err);
@@ -248,7 +179,7 @@ lc_status lc_induce(const lc_graph *g, const lc_data *train, const lc_data *val,
     res->steps = (int)t.t;
     res->epochs = t.epochs;
     if (st) goto done;
-    if (std) rescale_inputs(G, mean, sd, false);
+    if (std) lc_std_rescale_inputs(G, mean, sd, false);
     if ((st = measure(G, t.est, val, test, &res->induced, err))) goto done;
 
     /* gates to exactly 0 or 1 */

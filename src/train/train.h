@@ -87,4 +87,15 @@ lc_status lc_teacher_logits(const lc_graph *g, const lc_graph *t, const lc_data 
 lc_status lc_check_labels(const lc_graph *g, const int32_t *y, size_t n, const char *what,
                           lc_error *err);
 
+/* finetune.c: training in standardised input coordinates (lc_finetune,
+ * induce). Per-feature mean and sd of d over finite values (sd 1 where a
+ * feature is constant); a copy of d with (x - mean) / sd and the same
+ * labels; every edge leaving the input node of g rescaled to take the
+ * standardised features (forward) or back to raw ones:
+ * z = W x + b = (W diag(sd)) x' + (b + W mean). */
+void lc_std_moments(const lc_data *d, double *mean, double *sd);
+lc_status lc_std_data(const lc_data *d, const double *mean, const double *sd, lc_data **out,
+                      lc_error *err);
+void lc_std_rescale_inputs(lc_graph *g, const double *mean, const double *sd, bool forward);
+
 #endif

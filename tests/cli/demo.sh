@@ -6,7 +6,7 @@ D="$TMP/demo"
 if "$LINCOMP" demo --samples 3000 --epochs 1 --out "$D" --quiet >"$TMP/demo.txt" 2>"$TMP/err"; then pass demo/runs
 else fail demo/runs "exit $? $(head -c 300 "$TMP/err")"; fi
 grep -q "^verified: yes" "$TMP/demo.txt" && pass demo/verified || fail demo/verified "$(tail -3 "$TMP/demo.txt")"
-for f in original.onnx exact.onnx lossy_finetuned.onnx budget50_finetuned.onnx sweep.svg model.c model.h; do
+for f in original.onnx exact.onnx lossy_finetuned.onnx budget50_finetuned.onnx budget25_reconstructed.onnx sweep.svg model.c model.h; do
     [ -s "$D/$f" ] || { fail demo/files "missing $f"; break; }
 done && pass demo/files
 # its chart renders and has round ticks (tests/cli/charts.sh checks sweep's)

@@ -23,7 +23,12 @@
 #                       `pkg-config --static --libs lincomp` (Libs.private
 #                       complete), with no run-time dependency on liblincomp
 #   install/make-examples  `make examples` builds it against the prefix
-#   install/uninstall   make uninstall leaves no file of lincomp behind
+#   install/python      PYTHONPATH=PREFIX/lib/python3/dist-packages python3
+#                       imports lincomp, which loads the prefix's
+#                       liblincomp.so.0 (not the build tree's), and compresses
+#                       examples/iris.onnx on a few samples
+#   install/uninstall   make uninstall leaves no file of lincomp behind (nor
+#                       the byte code Python wrote)
 . "${ROOT:-$PWD}/tests/cli/lib.sh"
 
 P="$TMP/prefix"
@@ -160,6 +165,21 @@ if mk examples PREFIX="$P" EXAMPLES_DIR="$TMP/examples" >"$TMP/make.out" 2>&1 &&
     run_example install/make-examples "$TMP/examples/compress_example"
 else
     fail install/make-examples "$(tail -c 400 "$TMP/make.out" | tr '\n' ' ')"
+fi
+
+# ---- the Python package, finding the installed library by its own path
+if PYTHONPATH="$P/lib/python3/dist-packages" LINCOMP_LIB= /usr/bin/python3 -c '
+import sys, numpy as np, lincomp
+assert lincomp.library_path == sys.argv[1] + "/lib/liblincomp.so.0", lincomp.library_path
+assert lincomp.__file__.startswith(sys.argv[1]), lincomp.__file__
+m = lincomp.load(sys.argv[2])
+X = np.random.default_rng(0).normal(size=(50, m.input_width)).astype(np.float32)
+small, rep = m.compress(X)
+assert small.params == rep["params_after"] <= m.params
+' "$P" "$ROOT/examples/iris.onnx" >"$TMP/py.out" 2>&1; then
+    pass install/python
+else
+    fail install/python "$(tail -c 400 "$TMP/py.out" | tr '\n' ' ')"
 fi
 
 # ---- uninstall: nothing of lincomp left (empty folders may stay)

@@ -1,5 +1,5 @@
 /* util.c - errors, threads and whole-file I/O. */
-#include "core/internal.h"
+#include "util/util.h"
 
 #include <cblas.h>
 #include <errno.h>
@@ -115,4 +115,9 @@ lc_status lc_write_atomic(const char *path, const void *buf, size_t len, lc_erro
 lc_status lc_write_file(const char *path, const void *buf, size_t len, lc_error *err)
 {
     return lc_write_atomic(path, buf, len, err);
+}
+
+void lc_free(void *p)
+{
+    free(p);
 }

@@ -1,0 +1,110 @@
+"""Model.compress and lincomp.train against the lincomp program on the same
+inputs: equal reports in every key but file names and timings, compressed
+models whose outputs agree within 1e-6."""
+import os
+
+import numpy as np
+import pytest
+
+import lincomp
+from conftest import FIX, cli, cli_json, read_csv, strip
+
+MODEL = os.path.join(FIX, "mlp_linear_stack.onnx")
+X_ALL = np.load(os.path.join(FIX, "mlp_linear_stack_in.npy"))
+
+
+def halves(tmp):
+    """Calibration and validation halves, as files for the CLI. The CLI's
+    --labels goes with every data file, so both halves have as many rows."""
+    n = len(X_ALL) // 2
+    X, Xv = X_ALL[:n], X_ALL[n:2 * n]
+    m = lincomp.load(MODEL)
+    yv = m.predict(Xv).argmax(1).astype(np.int64)
+    yv[::4] = (yv[::4] + 1) % 3  # some wrong labels: accuracy below 1
+    np.save(tmp / "X.npy", X)
+    np.save(tmp / "Xv.npy", Xv)
+    np.save(tmp / "yv.npy", yv)
+    return m, X, Xv, yv
+
+
+def same_as_cli(tmp, m, X, py_kwargs, cli_args):
+    small, rep = m.compress(X, **py_kwargs)
+    want = cli_json("compress", MODEL, "--data", tmp / "X.npy", "-o", tmp / "c.onnx",
+                    *cli_args)
+    assert strip(rep) == strip(want)
+    cli("predict", tmp / "c.onnx", "--data", tmp / "X.npy", "-o", tmp / "p.csv")
+    got = small.predict(X)
+    assert np.abs(got - read_csv(tmp / "p.csv")).max() <= 1e-6
+    assert small.params == rep["params_after"] <= rep["params_before"]
+    return small, rep
+
+
+def test_compress_threshold(tmp):
+    m, X, _, _ = halves(tmp)
+    small, rep = same_as_cli(tmp, m, X, {}, [])
+    assert small.params < m.params  # this fixture has many always-active neurons
+    assert rep["calibration_max_abs_diff"] <= 1e-4  # tau 1: exact on the data
+    _, rep = same_as_cli(tmp, m, X, {"threshold": 0.9}, ["--threshold", "0.9"])
+    assert rep["threshold"] == 0.9
+
+
+def test_compress_threshold_val_options(tmp):
+    m, X, Xv, yv = halves(tmp)
+    _, rep = same_as_cli(tmp, m, X, {"threshold": 0.95, "val": (Xv, yv), "layer_threshold": 2,
+                                     "no_reconstruct": True},
+                         ["--threshold", "0.95", "--val", tmp / "Xv.npy", "--labels",
+                          tmp / "yv.npy", "--layer-threshold", "2", "--no-reconstruct"])
+    assert rep["accuracy_before"] is not None
+
+
+def test_compress_target_size(tmp):
+    m, X, Xv, yv = halves(tmp)
+    _, rep = same_as_cli(tmp, m, X, {"target_size": 0.5, "val": (Xv, yv)},
+                         ["--target-size", "0.5", "--val", tmp / "Xv.npy", "--labels",
+                          tmp / "yv.npy"])
+    assert rep["size_ratio"] <= 0.5
+
+
+def test_compress_max_drop(tmp):
+    m, X, Xv, yv = halves(tmp)
+    same_as_cli(tmp, m, X, {"max_drop": 5, "val": (Xv, yv)},
+                ["--max-drop", "5", "--val", tmp / "Xv.npy", "--labels", tmp / "yv.npy"])
+
+
+def test_compress_prove(tmp):
+    m, X, _, _ = halves(tmp)
+    small, rep = m.compress(X, prove="interval")
+    want = cli_json("compress", MODEL, "--data", tmp / "X.npy", "-o", tmp / "c.onnx",
+                    "--prove=interval")
+    assert strip(rep) == strip(want)
+
+
+def test_compress_finetune(tmp):
+    m, X, Xv, yv = halves(tmp)
+    same_as_cli(tmp, m, X, {"threshold": 0.8, "finetune": 2, "train": X, "seed": 3},
+                ["--threshold", "0.8", "--finetune", "2", "--train", tmp / "X.npy", "--seed", "3"])
+
+
+def test_compress_progress_callback(tmp):
+    m, X, _, _ = halves(tmp)
+    lines = []
+    with pytest.raises(lincomp.Error):
+        m.compress(X, threshold=2.0, progress=lines.append)  # out of range
+    assert any("--threshold" in l for l in lines)
+
+
+def test_train_matches_cli(tmp):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(200, 5)).astype(np.float32)
+    y = (X[:, 0] + X[:, 1] > 0).astype(np.int64) + (X[:, 2] > 1)
+    np.save(tmp / "X.npy", X)
+    np.save(tmp / "y.npy", y)
+    opts = dict(hidden=(16, 8), epochs=3, seed=5, threads=1)
+    m, summary = lincomp.train(X, y, **opts)
+    want = cli_json("train", "--train", tmp / "X.npy", "--labels", tmp / "y.npy", "-o",
+                    tmp / "t.onnx", "--hidden", "16,8", "--epochs", "3", "--seed", "5",
+                    "--threads", "1")
+    assert strip(summary) == strip(want)
+    cli("predict", tmp / "t.onnx", "--data", tmp / "X.npy", "-o", tmp / "p.csv")
+    assert np.abs(m.predict(X) - read_csv(tmp / "p.csv")).max() <= 1e-6
+    assert m.widths == [5, 16, 8, 3]

@@ -1,0 +1,116 @@
+"""Bad arguments raise ValueError or lincomp.Error with a clear message, and
+the interpreter lives on (each case runs here, in the test's process)."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import lincomp
+from conftest import FIX, ROOT
+
+M = os.path.join(FIX, "mlp_gemm.onnx")
+X = np.load(os.path.join(FIX, "mlp_gemm_in.npy"))
+
+
+@pytest.fixture
+def m():
+    return lincomp.load(M)
+
+
+def test_wrong_shape(m):
+    with pytest.raises(ValueError, match=r"shape \(n, 8\)"):
+        m.predict(X[:, :5])
+    with pytest.raises(ValueError, match="shape"):
+        m.compress(np.zeros((4, 9), np.float32))
+    with pytest.raises(ValueError, match="no samples"):
+        m.predict(np.zeros((0, 8), np.float32))
+
+
+def test_nan(m):
+    bad = X.copy()
+    bad[3, 2] = np.nan
+    with pytest.raises(ValueError, match="row 3, column 2"):
+        m.predict(bad)
+    with pytest.raises(ValueError, match="NaN"):
+        m.compress(bad)
+
+
+def test_wrong_dtype(m):
+    with pytest.raises(ValueError, match="dtype"):
+        m.predict(np.array([["a"] * 8]))
+    with pytest.raises(ValueError, match="dtype"):
+        m.predict(np.array([[object()] * 8], dtype=object))
+    with pytest.raises(ValueError, match="dtype"):
+        m.predict(X.astype(np.complex64))
+
+
+def test_labels(m):
+    with pytest.raises(ValueError, match="labels are needed"):
+        m.evaluate(X, None)
+    with pytest.raises(ValueError, match="64 labels"):
+        m.evaluate(X, np.zeros(10, np.int64))
+    with pytest.raises(ValueError, match=r"\[0, 3\)"):
+        m.evaluate(X, np.full(64, 7))
+    with pytest.raises(ValueError, match="whole numbers"):
+        m.evaluate(X, np.full(64, 0.5))
+    with pytest.raises(ValueError, match="labels are needed"):
+        m.compress(X, val=X)  # val without labels
+    with pytest.raises(ValueError, match="labels are needed"):
+        lincomp.train(X, None)
+
+
+def test_library_errors_carry_status():
+    with pytest.raises(lincomp.Error) as e:
+        lincomp.load(b"this is not an ONNX model")
+    assert e.value.status_name == "format error" and e.value.message
+    with pytest.raises(lincomp.Error) as e:
+        lincomp.load("/nonexistent/model.onnx")
+    assert "/nonexistent/model.onnx" in e.value.message
+    with pytest.raises(ValueError):
+        lincomp.load(b"")
+    with pytest.raises(ValueError):
+        lincomp.load(42)
+
+
+def test_bad_options_are_errors_not_crashes(m, tmp):
+    with pytest.raises(lincomp.Error) as e:
+        m.compress(X, threshold=1.5)
+    assert e.value.exit_status == 2 and e.value.status_name == "invalid argument"
+    assert e.value.message.startswith("--threshold")
+    with pytest.raises(lincomp.Error) as e:
+        m.compress(X, no_such_option=3)
+    assert "no-such-option" in e.value.message
+    with pytest.raises(lincomp.Error) as e:
+        m.compress(X, target_size=0.5, max_drop=1)  # the CLI refuses both together
+    (tmp / "box.csv").write_text("lo,hi\nnot,numbers\n")
+    with pytest.raises(lincomp.Error) as e:  # a library error inside the command
+        m.compress(X, prove=True, bounds=str(tmp / "box.csv"))
+    assert e.value.exit_status == 1 and e.value.status == 2  # LC_ERR_FORMAT
+    assert e.value.status_name == "format error" and "box.csv" in e.value.message
+    with pytest.raises(lincomp.Error):
+        m.export_c(str(tmp / "x.txt"))  # not a .c path
+    with pytest.raises(lincomp.Error):
+        m.save(str(tmp / "no" / "such" / "dir.onnx"))
+    # the model still works after every failure
+    assert m.predict(X).shape == (64, 3)
+
+
+def test_module_version():
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"))
+    r = subprocess.run([sys.executable, "-m", "lincomp", "--version"], capture_output=True,
+                       text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("lincomp %s (python), liblincomp " % lincomp.__version__)
+    r = subprocess.run([sys.executable, "-m", "lincomp", "info", M], capture_output=True,
+                       text=True, env=env)
+    assert r.returncode == 0 and "467" in r.stdout
+
+
+def test_missing_library_is_an_import_error(tmp):
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"),
+               LINCOMP_LIB=str(tmp / "liblincomp.so"))
+    r = subprocess.run([sys.executable, "-c", "import lincomp"], capture_output=True, text=True,
+                       env=env)
+    assert r.returncode == 1 and "LINCOMP_LIB" in r.stderr and "Segmentation" not in r.stderr
