@@ -747,6 +747,14 @@ typedef struct lc_budget_result {
     size_t cert_rows, cert_disagreements;
     double cert_bound, confidence;
     int cert_tested;
+    /* with met: the model to write, lc_fold(g, plan) and, with
+     * opts.recon_x, lc_reconstruct of it on those rows with opts.recon
+     * (owned; the search has usually built it already); node_map its
+     * lc_fold node map (lc_graph_nodes(g) entries, owned); recon_refit the
+     * nodes reconstruction refit (-1 without opts.recon_x). NULL when not met. */
+    lc_graph *graph;
+    int *node_map;
+    int recon_refit;
 } lc_budget_result;
 
 /* Searches a plan within a budget. st: statistics of g (calibration data);

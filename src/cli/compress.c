@@ -252,10 +252,19 @@ int cmd_compress(int argc, char **argv)
     double budget_secs = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
     map = malloc((size_t)lc_graph_nodes(g) * sizeof *map);
     if (!map) goto done;
-    cli_stage(&c, "folding");
-    if (lc_fold(g, plan, &cg, map, &err)) goto lcerr;
     r.recon_nodes = -1;
-    if (!a.no_recon && a.mode != MODE_PROVE) {
+    bool cg_built = r.b.graph != NULL;
+    if (cg_built) { /* the budget search built it: lc_fold + lc_reconstruct of plan */
+        cg = r.b.graph;
+        r.b.graph = NULL;
+        memcpy(map, r.b.node_map, (size_t)lc_graph_nodes(g) * sizeof *map);
+        r.recon_nodes = r.b.recon_refit;
+        r.recon_in_search = r.recon_nodes >= 0;
+    } else {
+        cli_stage(&c, "folding");
+        if (lc_fold(g, plan, &cg, map, &err)) goto lcerr;
+    }
+    if (!cg_built && !a.no_recon && a.mode != MODE_PROVE) {
         cli_stage(&c, "reconstruction on %zu samples", lc_data_rows(d));
         clock_gettime(CLOCK_MONOTONIC, &t0);
         if (lc_reconstruct(g, plan, map, cg, lc_data_x(d), lc_data_rows(d), NULL, &r.recon_nodes,

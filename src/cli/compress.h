@@ -46,6 +46,7 @@ typedef struct compress_outcome {
     double tuned_train_acc, tuned_seconds;
     int recon_nodes;      /* nodes refit by lc_reconstruct, -1: not run */
     double recon_seconds;
+    bool recon_in_search; /* the budget search reconstructed it (no seconds of its own) */
 } compress_outcome;
 
 /* Parses the options into a; returns -1 to go on, else the exit status. */

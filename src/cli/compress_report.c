@@ -212,7 +212,10 @@ void compress_print(const char *model, const compress_args *a, const lc_graph *g
                    100 * lc_binomial_upper_bound(0, r->b.cert_rows, r->b.confidence),
                    r->b.confidence);
     }
-    if (r->recon_nodes >= 0)
+    if (r->recon_nodes >= 0 && r->recon_in_search)
+        printf("  reconstruction: %d node%s refit on the calibration data (in the budget search)\n",
+               r->recon_nodes, r->recon_nodes == 1 ? "" : "s");
+    else if (r->recon_nodes >= 0)
         printf("  reconstruction: %d node%s refit on the calibration data (%.1f s)\n",
                r->recon_nodes, r->recon_nodes == 1 ? "" : "s", r->recon_seconds);
     printf("  largest output change on the calibration data: %.3g\n", diff);

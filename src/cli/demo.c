@@ -82,13 +82,15 @@ static int fine_tune(lc_graph *g, const lc_graph *orig, const lc_data *train, co
     return st ? cli_lc_error(err) : 0;
 }
 
+static int measure(const lc_graph *g, const lc_data *calib, const lc_data *test, result *r,
+                   lc_error *err);
+
 /* Folds g by plan p (made from st) into r->g, with least-squares
  * reconstruction on the calibration images when `recon` (as compress does
  * after lossy folds), and measures it. */
 static int compress_to(const lc_graph *g, const lc_plan *p, const lc_data *calib,
                        const lc_data *test, bool recon, result *r, lc_error *err)
 {
-    lc_eval_result ev;
     int *map = malloc((size_t)lc_graph_nodes(g) * sizeof *map);
     if (!map) return cli_error(1, "out of memory");
     lc_status s = lc_fold(g, p, &r->g, map, err);
@@ -96,6 +98,15 @@ static int compress_to(const lc_graph *g, const lc_plan *p, const lc_data *calib
         s = lc_reconstruct(g, p, map, r->g, lc_data_x(calib), lc_data_rows(calib), NULL, NULL, err);
     free(map);
     if (s) return cli_lc_error(err);
+    return measure(g, calib, test, r, err);
+}
+
+/* r->g's largest output change against g on the calibration images and its
+ * test accuracy. */
+static int measure(const lc_graph *g, const lc_data *calib, const lc_data *test, result *r,
+                   lc_error *err)
+{
+    lc_eval_result ev;
     if (cli_max_abs_diff(g, r->g, calib, &r->calib_diff)) return 1;
     if (lc_evaluate(r->g, test, &ev, err)) return cli_lc_error(err);
     r->test_acc = ev.accuracy;
@@ -104,9 +115,10 @@ static int compress_to(const lc_graph *g, const lc_plan *p, const lc_data *calib
 
 /* A size budget, searched as `compress --target-size` does (per-node
  * thresholds against the paper's global tau, scored on the held-out
- * images). Takes the chosen plan; *method says which candidate won. */
+ * images). Takes the search's model (the chosen plan folded and
+ * reconstructed); *method says which candidate won. */
 static lc_status plan_for_size(const lc_graph *g, const lc_stats *st, const lc_data *calib,
-                               double ratio, lc_plan **out, const char **method, lc_error *err)
+                               double ratio, lc_graph **out, const char **method, lc_error *err)
 {
     lc_pieces *pc = NULL;
     lc_budget_result br = {0};
@@ -121,8 +133,8 @@ static lc_status plan_for_size(const lc_graph *g, const lc_stats *st, const lc_d
         snprintf(err->msg, sizeof err->msg, "no plan reaches %.0f%% of the size", 100 * ratio);
     }
     if (!st2) {
-        *out = br.plan;
-        br.plan = NULL;
+        *out = br.graph;
+        br.graph = NULL;
         *method = lc_budget_method_name(br.method);
     }
     lc_budget_result_clear(&br);
@@ -294,13 +306,11 @@ int cmd_demo(int argc, char **argv)
         goto done;
     lc_plan_free(p);
     p = NULL;
-    if (plan_for_size(g, st, calib, 0.5, &p, &budget_method, &err)) goto lcerr;
-    if (compress_to(g, p, calib, test, true, &res[2], &err) || fine_tune(res[2].g, g, train, &c, &err))
+    if (plan_for_size(g, st, calib, 0.5, &res[2].g, &budget_method, &err)) goto lcerr;
+    if (measure(g, calib, test, &res[2], &err) || fine_tune(res[2].g, g, train, &c, &err))
         goto done;
-    lc_plan_free(p);
-    p = NULL;
-    if (plan_for_size(g, st, calib, 0.25, &p, &budget_method, &err)) goto lcerr;
-    if (compress_to(g, p, calib, test, true, &res[3], &err)) goto done;
+    if (plan_for_size(g, st, calib, 0.25, &res[3].g, &budget_method, &err)) goto lcerr;
+    if (measure(g, calib, test, &res[3], &err)) goto done;
     for (int r = 1; r < 3; r++) {
         if (lc_evaluate(res[r].g, test, &ev0, &err)) goto lcerr;
         res[r].test_acc = ev0.accuracy;

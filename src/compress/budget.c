@@ -17,7 +17,8 @@
  * (lc_reconstruct, a fixed ridge on the first recon_search_rows calibration
  * rows: the cheaper estimate) and evaluated on all of the scoring data; the
  * final choice between the paper's and the per-node candidate is measured
- * on the models reconstructed as the caller will (all rows, o->recon). */
+ * on the models reconstructed as the caller will (all rows, o->recon), and
+ * the chosen one is handed back (res->graph) rather than rebuilt. */
 #include "compress/budget.h"
 
 #include <math.h>
@@ -59,6 +60,8 @@ void lc_budget_result_clear(lc_budget_result *r)
     if (!r) return;
     lc_plan_free(r->plan);
     free(r->tau);
+    lc_graph_free(r->graph);
+    free(r->node_map);
     memset(r, 0, sizeof *r);
 }
 
@@ -77,7 +80,8 @@ lc_status lc_budget_search(const lc_graph *g, const lc_stats *st_, const lc_data
                        o->confidence);
     if (!lc_data_y(d)) return lc_fail(err, LC_ERR_INVALID, "budget: the scoring data has no labels");
     int n = g->n_nodes;
-    budget_search s = {g, st_, d, pc, o, n, NULL, 0, 0, 0, {0}, false, false, NULL, NULL, false};
+    budget_search s = {g, st_, d, pc, o, n, NULL, 0, 0, 0, {0}, false, false, NULL, NULL, false,
+                       {{0}}, 0};
     lc_status st;
     int *hist = NULL, steps = 0, *start = calloc((size_t)n, sizeof *start);
     int *low = calloc((size_t)n, sizeof *low), *hist2 = NULL, steps2 = 0;
@@ -270,8 +274,10 @@ lc_status lc_budget_search(const lc_graph *g, const lc_stats *st_, const lc_data
     res->evaluations = s.evaluations;
     st = LC_OK;
 done:
+    if (!st && res->met) st = budget_final_take(&s, res, err);
     if (st) lc_budget_result_clear(res);
     else budget_meter_finish(&s.meter);
+    budget_final_free(&s);
     free(s.cache);
     lc_recon_zcache_free(s.zc, n);
     budget_incr_free(s.incr);

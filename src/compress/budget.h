@@ -28,6 +28,17 @@ typedef struct {
 /* budget_incr.c: the plain fold's score from cached activations. */
 typedef struct budget_incr budget_incr;
 
+/* A model reconstructed for a final score (s->final), kept so that the
+ * search can hand the chosen one back (lc_budget_result.graph) instead of
+ * the caller reconstructing it again. */
+typedef struct {
+    lc_plan *p;
+    lc_graph *f;
+    int *map, refit;
+} budget_final;
+
+enum { N_FINAL = 4 }; /* the two final candidates, DROP's last checks */
+
 /* One search: its inputs, the score cache and the scoring mode. */
 typedef struct {
     const lc_graph *g;
@@ -45,6 +56,8 @@ typedef struct {
     float **zc;         /* the original's z on the search's rows (lc_recon_zcache) */
     budget_incr *incr;  /* plain scores from cached activations (NULL: not yet / too big) */
     bool incr_off;      /* the data is too big for it: fold and evaluate */
+    budget_final fin[N_FINAL]; /* the latest final models, newest last */
+    int n_fin;
 } budget_search;
 
 /* One candidate of a search: thresholds (grid indices, -1 = off), size, score. */
@@ -62,6 +75,11 @@ lc_status budget_plan_of(budget_search *s, const double *tau, lc_plan **p, size_
 /* Accuracy on the scoring data of the reconstructed fold of p (see budget.c). */
 lc_status budget_score_reconstructed(budget_search *s, const lc_plan *p, double *score,
                                      lc_error *err);
+/* res->graph, node_map and recon_refit for res->plan: a final model of the
+ * search when one matches, else folded (and reconstructed) here; frees the
+ * others. */
+lc_status budget_final_take(budget_search *s, lc_budget_result *res, lc_error *err);
+void budget_final_free(budget_search *s);
 /* Score of plan p on the scoring data; each distinct plan once. */
 lc_status budget_score_of(budget_search *s, const lc_plan *p, size_t params, double *score,
                           lc_error *err);

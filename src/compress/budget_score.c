@@ -38,9 +38,12 @@ lc_status budget_plan_of(budget_search *s, const double *tau, lc_plan **p, size_
     return st;
 }
 
+static bool keep_final(budget_search *s, const lc_plan *p, lc_graph **f, int **map, int refit);
+
 /* Accuracy on the scoring data of lc_fold(g, p) reconstructed: during the
  * search on the first recon_search_rows rows with a fixed ridge, for the
- * final choice (s->final) as the caller will (all rows, o->recon). */
+ * final choice (s->final) as the caller will (all rows, o->recon), and then
+ * kept for lc_budget_result.graph. */
 lc_status budget_score_reconstructed(budget_search *s, const lc_plan *p, double *score,
                                      lc_error *err)
 {
@@ -54,18 +57,80 @@ lc_status budget_score_reconstructed(budget_search *s, const lc_plan *p, double 
     lc_status st = LC_OK;
     if (!s->final && !s->zc && (st = lc_recon_zcache(s->g, o->recon_x, rows, &s->zc, err)))
         return st;
-    int *map = malloc((size_t)s->n * sizeof *map);
+    int *map = malloc((size_t)s->n * sizeof *map), refit = 0;
     if (!map) return lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
     lc_graph *f = NULL;
     lc_eval_result r;
     st = lc_fold(s->g, p, &f, map, err);
     if (!st)
         st = lc_reconstruct_z(s->g, p, map, f, o->recon_x, rows, &ro, s->final ? NULL : s->zc,
-                              NULL, err);
+                              &refit, err);
     if (!st) st = lc_evaluate(f, s->d, &r, err);
     if (!st) *score = r.accuracy;
+    if (!st && s->final && keep_final(s, p, &f, &map, refit)) f = NULL, map = NULL;
     lc_graph_free(f);
     free(map);
+    return st;
+}
+
+/* Keeps the final model f of plan p (takes f and map on true); the oldest
+ * goes when N_FINAL are kept. False: not kept (out of memory). */
+static bool keep_final(budget_search *s, const lc_plan *p, lc_graph **f, int **map, int refit)
+{
+    lc_plan *c;
+    lc_error e = {0};
+    if (lc_plan_clone(p, &c, &e)) return false;
+    if (s->n_fin == N_FINAL) {
+        lc_plan_free(s->fin[0].p);
+        lc_graph_free(s->fin[0].f);
+        free(s->fin[0].map);
+        memmove(s->fin, s->fin + 1, (N_FINAL - 1) * sizeof *s->fin);
+        s->n_fin--;
+    }
+    s->fin[s->n_fin++] = (budget_final){c, *f, *map, refit};
+    return true;
+}
+
+static bool plan_equal(const lc_plan *a, const lc_plan *b)
+{
+    if (a->n_nodes != b->n_nodes || a->off[a->n_nodes] != b->off[b->n_nodes]) return false;
+    return !memcmp(a->piece, b->piece, a->off[a->n_nodes]) &&
+           !memcmp(a->off, b->off, ((size_t)a->n_nodes + 1) * sizeof *a->off);
+}
+
+void budget_final_free(budget_search *s)
+{
+    for (int i = 0; i < s->n_fin; i++) {
+        lc_plan_free(s->fin[i].p);
+        lc_graph_free(s->fin[i].f);
+        free(s->fin[i].map);
+    }
+    s->n_fin = 0;
+}
+
+lc_status budget_final_take(budget_search *s, lc_budget_result *res, lc_error *err)
+{
+    for (int i = s->n_fin - 1; i >= 0; i--)
+        if (plan_equal(s->fin[i].p, res->plan)) {
+            res->graph = s->fin[i].f;
+            res->node_map = s->fin[i].map;
+            res->recon_refit = s->fin[i].refit;
+            s->fin[i].f = NULL;
+            s->fin[i].map = NULL;
+            budget_final_free(s);
+            return LC_OK;
+        }
+    budget_final_free(s);
+    /* not scored as final (no reconstruction, nothing folded): as the
+     * caller would build it */
+    const lc_budget_opts *o = s->o;
+    res->recon_refit = -1;
+    if (!(res->node_map = malloc((size_t)s->n * sizeof *res->node_map)))
+        return lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
+    lc_status st = lc_fold(s->g, res->plan, &res->graph, res->node_map, err);
+    if (!st && o->recon_x)
+        st = lc_reconstruct(s->g, res->plan, res->node_map, res->graph, o->recon_x, o->recon_n,
+                            &o->recon, &res->recon_refit, err);
     return st;
 }
 
