@@ -26,6 +26,26 @@ static bool better_move(const lc_budget_opts *o, double budget, double floor_,
     return qa > qb || (qa == qb && sa > sb);
 }
 
+/* better_move's ratio of a move from cur: parameters saved per score lost. */
+static double best_ratio(const budget_state *cur, const budget_state *a)
+{
+    return (double)(cur->params - a->params) / (fmax(cur->score - a->score, 0) + 1e-6);
+}
+
+/* A single-node move of a greedy step: node k to grid index j, its size. */
+typedef struct {
+    int k, j;
+    size_t params;
+} move;
+
+/* Most parameters saved first, then node order. */
+static int by_saving(const void *a, const void *b)
+{
+    const move *x = a, *y = b;
+    if (x->params != y->params) return x->params < y->params ? -1 : 1;
+    return (x->k > y->k) - (x->k < y->k);
+}
+
 /* The greedy per-node search from `start` (grid indices). On return *best
  * is the final state; hist (steps x n ints, owned by the caller) the path. */
 lc_status budget_greedy(budget_search *s, const int *start, double budget, double floor_,
@@ -37,7 +57,8 @@ lc_status budget_greedy(budget_search *s, const int *start, double budget, doubl
     int *try_idx = malloc((size_t)n * sizeof *try_idx);
     budget_state best = {malloc((size_t)n * sizeof(int)), 0, 0, false};
     budget_state cand = {try_idx, 0, 0, true};
-    if (!tau || !try_idx || !best.idx) {
+    move *moves = malloc((size_t)n * sizeof *moves);
+    if (!tau || !try_idx || !best.idx || !moves) {
         st = lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
         goto done;
     }
@@ -49,7 +70,11 @@ lc_status budget_greedy(budget_search *s, const int *start, double budget, doubl
     for (;;) {
         if (s->o->kind == LC_BUDGET_SIZE && (double)cur->params <= budget) break;
         best.ok = false;
-        /* single nodes: the first grid step down that makes the model smaller */
+        /* single nodes: the first grid step down that makes the model
+         * smaller, sized first (cheap), scored in the order of the
+         * parameters they save (then node order) */
+        int nm = 0;
+        bool in_budget = false;
         for (int k = 1; k < n - 1; k++) {
             memcpy(try_idx, cur->idx, (size_t)n * sizeof(int));
             cand.params = cur->params;
@@ -59,6 +84,23 @@ lc_status budget_greedy(budget_search *s, const int *start, double budget, doubl
                 if (cand.params < cur->params) break;
             }
             if (cand.params >= cur->params) continue;
+            moves[nm++] = (move){k, try_idx[k], cand.params};
+            in_budget |= s->o->kind == LC_BUDGET_SIZE && (double)cand.params <= budget;
+        }
+        qsort(moves, (size_t)nm, sizeof *moves, by_saving);
+        for (int t = 0; t < nm; t++) {
+            /* No move scores above cur (no loss), so none has a ratio above
+             * saved / 1e-6 (better_move), the best case of a move that loses
+             * nothing. Once the best so far reaches that of the next move in
+             * this order, no later move can replace it (equal ratio and
+             * saving keep the earlier one, as node order does): the choice
+             * equals scoring every move. Not when a move may meet a size
+             * budget (those compare by score). */
+            if (best.ok && !in_budget && best_ratio(cur, &best) >=
+                                             (double)(cur->params - moves[t].params) / 1e-6)
+                break;
+            memcpy(try_idx, cur->idx, (size_t)n * sizeof(int));
+            try_idx[moves[t].k] = moves[t].j;
             if ((st = budget_eval_idx(s, try_idx, tau, true, &cand, err))) goto done;
             if (s->o->kind == LC_BUDGET_DROP && cand.score < floor_) continue;
             if (better_move(s->o, budget, floor_, cur, &cand, &best)) {
@@ -111,6 +153,7 @@ done:
     free(tau);
     free(try_idx);
     free(best.idx);
+    free(moves);
     return st;
 }
 
