@@ -81,7 +81,7 @@ lc_status lc_budget_search(const lc_graph *g, const lc_stats *st_, const lc_data
     if (!lc_data_y(d)) return lc_fail(err, LC_ERR_INVALID, "budget: the scoring data has no labels");
     int n = g->n_nodes;
     budget_search s = {g, st_, d, pc, o, n, NULL, 0, 0, 0, {0}, false, false, NULL, NULL, false,
-                       {{0}}, 0};
+                       {{0}}, 0, {0}, 0};
     lc_status st;
     int *hist = NULL, steps = 0, *start = calloc((size_t)n, sizeof *start);
     int *low = calloc((size_t)n, sizeof *low), *hist2 = NULL, steps2 = 0;
@@ -278,6 +278,7 @@ done:
     if (st) lc_budget_result_clear(res);
     else budget_meter_finish(&s.meter);
     budget_final_free(&s);
+    for (int i = 0; i < s.n_rs; i++) lc_recon_state_free(s.rs[i]);
     free(s.cache);
     lc_recon_zcache_free(s.zc, n);
     budget_incr_free(s.incr);

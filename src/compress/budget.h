@@ -38,6 +38,9 @@ typedef struct {
 } budget_final;
 
 enum { N_FINAL = 4 }; /* the two final candidates, DROP's last checks */
+/* Reconstructions kept for reuse by the next candidates (lc_recon_state):
+ * the walk's current state and the latest candidates. */
+enum { N_RSTATE = 4 };
 
 /* One search: its inputs, the score cache and the scoring mode. */
 typedef struct {
@@ -58,6 +61,8 @@ typedef struct {
     bool incr_off;      /* the data is too big for it: fold and evaluate */
     budget_final fin[N_FINAL]; /* the latest final models, newest last */
     int n_fin;
+    lc_recon_state *rs[N_RSTATE]; /* newest last */
+    int n_rs;
 } budget_search;
 
 /* One candidate of a search: thresholds (grid indices, -1 = off), size, score. */

@@ -39,6 +39,54 @@ lc_status budget_plan_of(budget_search *s, const double *tau, lc_plan **p, size_
 }
 
 static bool keep_final(budget_search *s, const lc_plan *p, lc_graph **f, int **map, int refit);
+static bool plan_equal(const lc_plan *a, const lc_plan *b);
+
+/* Floats a kept reconstruction may hold: rows x every node's width (64 MB). */
+#define RSTATE_MAX_FLOATS ((size_t)1 << 24)
+
+static bool rstate_room(const budget_search *s, size_t rows)
+{
+    size_t w = 0, cells;
+    for (int k = 1; k < s->n; k++) w += (size_t)s->g->nodes[k].width;
+    return lc_mul_ok(rows, w, &cells) && cells <= RSTATE_MAX_FLOATS;
+}
+
+/* Nodes from the first hidden one on whose plan entries a and b share. */
+static int shared_prefix(const lc_graph *g, const lc_plan *a, const lc_plan *b)
+{
+    int k = 1;
+    while (k < g->n_nodes - 1 && !memcmp(a->piece + a->off[k], b->piece + b->off[k],
+                                         (size_t)g->nodes[k].width))
+        k++;
+    return k;
+}
+
+/* The kept reconstruction sharing the longest prefix of plan with p (the
+ * newest of equals), NULL when none. */
+static const lc_recon_state *rstate_nearest(const budget_search *s, const lc_plan *p)
+{
+    const lc_recon_state *best = NULL;
+    int bk = 1;
+    for (int i = 0; i < s->n_rs; i++) {
+        int k = shared_prefix(s->g, p, lc_recon_state_plan(s->rs[i]));
+        if (k >= bk) {
+            bk = k;
+            best = s->rs[i];
+        }
+    }
+    return best;
+}
+
+/* Keeps r as the newest; the oldest goes when N_RSTATE are kept. */
+static void rstate_push(budget_search *s, lc_recon_state *r)
+{
+    if (s->n_rs == N_RSTATE) {
+        lc_recon_state_free(s->rs[0]);
+        memmove(s->rs, s->rs + 1, (N_RSTATE - 1) * sizeof *s->rs);
+        s->n_rs--;
+    }
+    s->rs[s->n_rs++] = r;
+}
 
 /* Accuracy on the scoring data of lc_fold(g, p) reconstructed: during the
  * search on the first recon_search_rows rows with a fixed ridge, for the
@@ -62,9 +110,14 @@ lc_status budget_score_reconstructed(budget_search *s, const lc_plan *p, double 
     lc_graph *f = NULL;
     lc_eval_result r;
     st = lc_fold(s->g, p, &f, map, err);
-    if (!st)
-        st = lc_reconstruct_z(s->g, p, map, f, o->recon_x, rows, &ro, s->final ? NULL : s->zc,
-                              &refit, err);
+    lc_recon_state *keep = NULL;
+    if (!st && s->final)
+        st = lc_reconstruct_z(s->g, p, map, f, o->recon_x, rows, &ro, NULL, &refit, err);
+    else if (!st)
+        st = lc_reconstruct_reuse(s->g, p, map, f, o->recon_x, rows, &ro, s->zc,
+                                  rstate_nearest(s, p), rstate_room(s, rows) ? &keep : NULL,
+                                  &refit, err);
+    if (keep) rstate_push(s, keep);
     if (!st) st = lc_evaluate(f, s->d, &r, err);
     if (!st) *score = r.accuracy;
     if (!st && s->final && keep_final(s, p, &f, &map, refit)) f = NULL, map = NULL;
@@ -145,14 +198,24 @@ static lc_status incr_setup(budget_search *s, lc_error *err)
 
 lc_status budget_rebase(budget_search *s, const int *idx, lc_error *err)
 {
-    if (!s->incr || (s->o->recon_x && !s->plain)) return LC_OK;
+    bool recon = s->o->recon_x && !s->plain;
+    if (recon ? !s->n_rs : !s->incr) return LC_OK;
     double *tau = malloc((size_t)s->n * sizeof *tau);
     if (!tau) return lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
     lc_plan *p;
     size_t params;
     budget_idx_to_tau(s, idx, tau);
     lc_status st = budget_plan_of(s, tau, &p, &params, err);
-    if (!st) st = budget_incr_rebase(s->incr, p, err);
+    /* reconstructed: the walk's state, the base of the next candidates,
+     * becomes the newest kept reconstruction so that it stays */
+    for (int i = s->n_rs - 1; !st && recon && i >= 0; i--)
+        if (plan_equal(lc_recon_state_plan(s->rs[i]), p)) {
+            lc_recon_state *r = s->rs[i];
+            memmove(s->rs + i, s->rs + i + 1, (size_t)(s->n_rs - 1 - i) * sizeof *s->rs);
+            s->rs[s->n_rs - 1] = r;
+            break;
+        }
+    if (!st && !recon) st = budget_incr_rebase(s->incr, p, err);
     lc_plan_free(p);
     free(tau);
     return st;

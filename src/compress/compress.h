@@ -46,6 +46,20 @@ lc_status lc_reconstruct_z(const lc_graph *g, const lc_plan *p, const int *node_
                            lc_graph *folded, const float *x, size_t n, const lc_recon_opts *o,
                            float *const *zorig, int *refit, lc_error *err);
 
+/* A reconstruction kept for the next ones of a search (reconstruct.c). */
+typedef struct lc_recon_state lc_recon_state;
+void lc_recon_state_free(lc_recon_state *s);
+const lc_plan *lc_recon_state_plan(const lc_recon_state *s);
+/* lc_reconstruct_z that, with zorig, takes the refits of every node before
+ * the first whose plan differs from from's (NULL: none) from it unchanged
+ * (they depend on nothing after), with the same result as computing them;
+ * with save, *save keeps this one's (NULL on error). */
+lc_status lc_reconstruct_reuse(const lc_graph *g, const lc_plan *p, const int *node_map,
+                               lc_graph *folded, const float *x, size_t n,
+                               const lc_recon_opts *o, float *const *zorig,
+                               const lc_recon_state *from, lc_recon_state **save, int *refit,
+                               lc_error *err);
+
 /* Slope s and offset c of `piece` of activation act (prelu_slope is the
  * neuron's PReLU slope). The piece must be valid for the activation. */
 void lc_piece_affine(lc_act act, float prelu_slope, int piece, float *s, float *c);

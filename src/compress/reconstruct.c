@@ -117,14 +117,18 @@ struct side {
     const lc_graph *g;
     float **h;
     int *last; /* the last consumer of each node (-1: none) */
+    bool *borrowed; /* h[k] belongs to a kept state (lc_recon_state), NULL: none */
+    bool keep;      /* keep every h (for a state): release nothing */
 };
 
 static void side_free(struct side *s)
 {
     if (s->h)
-        for (int k = 1; k < s->g->n_nodes; k++) free(s->h[k]);
+        for (int k = 1; k < s->g->n_nodes; k++)
+            if (!s->borrowed || !s->borrowed[k]) free(s->h[k]);
     free(s->h);
     free(s->last);
+    free(s->borrowed);
 }
 
 static bool side_init(struct side *s, const lc_graph *g, const float *x)
@@ -159,9 +163,9 @@ static float *side_z(const struct side *s, int k, size_t n)
 /* Frees the activations whose last consumer was node k. */
 static void side_release(struct side *s, int k)
 {
-    for (int j = 1; j < k; j++)
+    for (int j = 1; j < k && !s->keep; j++)
         if (s->last[j] <= k && s->h[j]) {
-            free(s->h[j]);
+            if (!s->borrowed || !s->borrowed[j]) free(s->h[j]);
             s->h[j] = NULL;
         }
 }
@@ -368,6 +372,119 @@ lc_status lc_reconstruct_z(const lc_graph *g, const lc_plan *p, const int *node_
                            lc_graph *folded, const float *x, size_t n, const lc_recon_opts *o,
                            float *const *zorig, int *refit, lc_error *err)
 {
+    return lc_reconstruct_reuse(g, p, node_map, folded, x, n, o, zorig, NULL, NULL, refit, err);
+}
+
+/* ------------------------------------- reuse of an earlier reconstruction */
+
+/* What a reconstruction found, node by node, for the candidates of a
+ * search that share a prefix of plan with it: the refits of the nodes
+ * before the first node whose plan differs depend on nothing after it, so
+ * they (weights, activations on the rows, which nodes stay inexact) are
+ * taken as they are rather than computed again. */
+struct lc_recon_state {
+    lc_plan *p;
+    int *map;     /* p's node map */
+    lc_graph *f;  /* the folded graph after the refits */
+    float **h;    /* per folded node: its activations on the n rows */
+    bool *bad;    /* per node of g: its h differs from the original's */
+    int *changed; /* per node of g: its refit changed the folded node */
+    size_t n;
+};
+
+const lc_plan *lc_recon_state_plan(const lc_recon_state *s)
+{
+    return s->p;
+}
+
+void lc_recon_state_free(lc_recon_state *s)
+{
+    if (!s) return;
+    if (s->h)
+        for (int f = 1; f < s->f->n_nodes; f++) free(s->h[f]);
+    free(s->h);
+    lc_plan_free(s->p);
+    free(s->map);
+    lc_graph_free(s->f);
+    free(s->bad);
+    free(s->changed);
+    free(s);
+}
+
+/* The first node of g (>= 1) from which a reconstruction of (p, map,
+ * folded) must run when st holds the one of st->p: every earlier node has
+ * the same plan entries, the same folded node and the same folded inputs. */
+static int reuse_from(const lc_graph *g, const lc_plan *p, const int *map, const lc_graph *folded,
+                      const lc_recon_state *st, size_t n)
+{
+    if (!st || st->n != n || st->p->n_nodes != p->n_nodes) return 1;
+    int N = g->n_nodes;
+    for (int k = 1; k < N - 1; k++) {
+        if (map[k] != st->map[k] || memcmp(p->piece + p->off[k], st->p->piece + st->p->off[k],
+                                           (size_t)g->nodes[k].width))
+            return k;
+        int f = map[k];
+        if (f < 0) continue;
+        const struct lc_node *a = &folded->nodes[f], *b = &st->f->nodes[f];
+        if (a->width != b->width || a->n_in != b->n_in) return k;
+        for (int e = 0; e < a->n_in; e++)
+            if (a->in[e].src != b->in[e].src ||
+                folded->nodes[a->in[e].src].width != st->f->nodes[b->in[e].src].width)
+                return k;
+    }
+    return N - 1;
+}
+
+/* A state of this reconstruction: takes fs's activations (copies the
+ * borrowed ones); NULL when out of memory. */
+static lc_recon_state *state_keep(const lc_graph *g, const lc_plan *p, const int *map,
+                                  const lc_graph *folded, struct side *fs, const bool *bad,
+                                  const int *changed, size_t n)
+{
+    int N = g->n_nodes, F = folded->n_nodes;
+    lc_recon_state *s = calloc(1, sizeof *s);
+    lc_error e = {0};
+    if (!s) return NULL;
+    s->n = n;
+    s->map = malloc((size_t)N * sizeof *s->map);
+    s->bad = malloc((size_t)N * sizeof *s->bad);
+    s->changed = malloc((size_t)N * sizeof *s->changed);
+    s->h = calloc((size_t)F, sizeof *s->h);
+    bool ok = s->map && s->bad && s->changed && s->h && !lc_plan_clone(p, &s->p, &e) &&
+              !lc_graph_clone(folded, &s->f, &e);
+    if (ok) {
+        memcpy(s->map, map, (size_t)N * sizeof *map);
+        memcpy(s->bad, bad, (size_t)N * sizeof *bad);
+        memcpy(s->changed, changed, (size_t)N * sizeof *changed);
+    }
+    for (int f = 1; ok && f < F; f++) {
+        if (!fs->h[f]) continue;
+        if (!fs->borrowed[f]) {
+            s->h[f] = fs->h[f];
+            fs->h[f] = NULL;
+            continue;
+        }
+        size_t bytes = n * (size_t)folded->nodes[f].width * sizeof(float);
+        if ((ok = (s->h[f] = malloc(bytes ? bytes : 1)) != NULL)) memcpy(s->h[f], fs->h[f], bytes);
+    }
+    if (!ok) {
+        if (!s->f) { /* lc_recon_state_free walks h by s->f's nodes */
+            free(s->h);
+            s->h = NULL;
+        }
+        lc_recon_state_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+lc_status lc_reconstruct_reuse(const lc_graph *g, const lc_plan *p, const int *node_map,
+                               lc_graph *folded, const float *x, size_t n,
+                               const lc_recon_opts *o, float *const *zorig,
+                               const lc_recon_state *from, lc_recon_state **save, int *refit,
+                               lc_error *err)
+{
+    if (save) *save = NULL;
     lc_recon_opts def;
     if (!o) {
         lc_recon_opts_default(&def);
@@ -395,12 +512,32 @@ lc_status lc_reconstruct_z(const lc_graph *g, const lc_plan *p, const int *node_
 
     struct side os = {0}, fs = {0};
     bool *bad = calloc((size_t)N, sizeof *bad); /* lossy fold or refit node: h differs */
-    int *cols = NULL, n_refit = 0;
-    if (!bad || !side_init(&os, g, x) || !side_init(&fs, folded, x)) {
+    int *cols = NULL, n_refit = 0, *changed_k = calloc((size_t)N, sizeof *changed_k);
+    if (!bad || !changed_k || !side_init(&os, g, x) || !side_init(&fs, folded, x) ||
+        !(fs.borrowed = calloc((size_t)folded->n_nodes, sizeof *fs.borrowed))) {
         st = lc_fail(err, LC_ERR_NOMEM, "reconstruct: out of memory");
         goto done;
     }
-    for (int k = 1; k < N; k++) {
+    fs.keep = save != NULL;
+    /* the prefix that `from` already reconstructed (only with the cache:
+     * the original side then needs no activations of those nodes) */
+    int k0 = zorig ? reuse_from(g, p, node_map, folded, from, n) : 1;
+    for (int k = 1; k < k0; k++) {
+        int f = node_map[k];
+        bad[k] = from->bad[k];
+        changed_k[k] = from->changed[k];
+        n_refit += changed_k[k];
+        if (f < 0) continue;
+        struct lc_node *a = &folded->nodes[f];
+        const struct lc_node *b = &from->f->nodes[f];
+        for (int e = 0; e < a->n_in; e++)
+            memcpy(a->in[e].w, b->in[e].w,
+                   (size_t)a->width * (size_t)folded->nodes[a->in[e].src].width * sizeof(float));
+        memcpy(a->bias, b->bias, (size_t)a->width * sizeof(float));
+        fs.h[f] = from->h[f];
+        fs.borrowed[f] = true;
+    }
+    for (int k = k0; k < N; k++) {
         /* with the cache the original side needs no activations at all */
         float *z = zorig ? zorig[k] : side_z(&os, k, n);
         if (!z) {
@@ -433,6 +570,7 @@ lc_status lc_reconstruct_z(const lc_graph *g, const lc_plan *p, const int *node_
                     goto done;
                 }
                 n_refit += changed;
+                changed_k[k] = changed;
             }
             if (!(fs.h[f] = side_z(&fs, f, n))) {
                 if (!zorig) free(z);
@@ -452,8 +590,11 @@ lc_status lc_reconstruct_z(const lc_graph *g, const lc_plan *p, const int *node_
         side_release(&os, k);
     }
     if (refit) *refit = n_refit;
+    if (save && !(*save = state_keep(g, p, node_map, folded, &fs, bad, changed_k, n)))
+        st = lc_fail(err, LC_ERR_NOMEM, "reconstruct: out of memory");
 done:
     free(bad);
+    free(changed_k);
     side_free(&os);
     side_free(&fs);
     return st;

@@ -1,0 +1,107 @@
+/* test_recon_reuse.c - reconstruction that takes the refits of a shared plan
+ * prefix from an earlier one (lc_reconstruct_reuse, the budget search's
+ * candidates) gives the model of reconstructing from scratch, bit for bit,
+ * whatever node the plans first differ at. */
+#include "test.h"
+#include "compress/compress.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+lc_graph *fold_test_random_graph(test_rng *r);                /* test_fold.c */
+void fold_test_random_input(test_rng *r, float *x, size_t n); /* test_fold.c */
+
+#define NR 200
+
+static int same_values(lc_graph *a, lc_graph *b)
+{
+    if (lc_graph_nodes(a) != lc_graph_nodes(b)) return 0;
+    for (int k = 1; k < lc_graph_nodes(a); k++) {
+        int w = lc_graph_width(a, k);
+        if (w != lc_graph_width(b, k) || lc_graph_n_in(a, k) != lc_graph_n_in(b, k)) return 0;
+        for (int e = 0; e < lc_graph_n_in(a, k); e++) {
+            int s = lc_graph_src(a, k, e);
+            if (s != lc_graph_src(b, k, e) ||
+                memcmp(lc_graph_weight(a, k, e), lc_graph_weight(b, k, e),
+                       (size_t)w * (size_t)lc_graph_width(a, s) * sizeof(float)))
+                return 0;
+        }
+        if (memcmp(lc_graph_bias(a, k), lc_graph_bias(b, k), (size_t)w * sizeof(float))) return 0;
+    }
+    return 1;
+}
+
+/* Folds and reconstructs p (from, save as lc_reconstruct_reuse takes them). */
+static lc_status build(const lc_graph *g, const lc_plan *p, const float *x, float **zc,
+                       const lc_recon_state *from, lc_recon_state **save, lc_graph **f,
+                       int *refit, lc_error *err)
+{
+    int *map = malloc((size_t)lc_graph_nodes(g) * sizeof *map);
+    lc_recon_opts o = {LC_RECON_ALPHA_DEFAULT, 0};
+    lc_status st = map ? lc_fold(g, p, f, map, err) : LC_ERR_NOMEM;
+    if (!st)
+        st = lc_reconstruct_reuse(g, p, map, *f, x, NR, &o, zc, from, save, refit, err);
+    free(map);
+    return st;
+}
+
+TEST(recon_reuse_equals_reconstructing_from_scratch)
+{
+    lc_error err = {0};
+    test_rng r = {31337};
+    int reused = 0;
+    for (int rep = 0; rep < 10; rep++) {
+        lc_graph *g = fold_test_random_graph(&r);
+        CHECK(g);
+        int iw = lc_graph_input_width(g), n = lc_graph_nodes(g);
+        float *x = malloc(sizeof(float) * NR * (size_t)iw), **zc = NULL;
+        CHECK(x);
+        fold_test_random_input(&r, x, (size_t)NR * iw);
+        lc_stats *st = NULL;
+        CHECK_OK(lc_stats_compute(g, x, NR, iw, &st, &err), &err);
+        CHECK_OK(lc_recon_zcache(g, x, NR, &zc, &err), &err);
+        lc_layer_threshold every = {LC_LAYER_COUNT, 0};
+        double tau[16];
+        for (int k = 0; k < n; k++) tau[k] = 0.6 + 0.3 * test_uniform(&r);
+        lc_plan *base = NULL;
+        CHECK_OK(lc_plan_from_stats_per_node(g, st, tau, every, &base, &err), &err);
+        lc_recon_state *state = NULL;
+        lc_graph *fb = NULL;
+        int rb;
+        CHECK_OK(build(g, base, x, zc, NULL, &state, &fb, &rb, &err), &err);
+        CHECK(state);
+        for (int kd = 1; kd < n - 1; kd++) {
+            /* a plan equal to the base before node kd, lower thresholds from it on */
+            double t2[16];
+            memcpy(t2, tau, (size_t)n * sizeof *t2);
+            for (int k = kd; k < n; k++) t2[k] = tau[k] - 0.4;
+            lc_plan *p = NULL;
+            CHECK_OK(lc_plan_from_stats_per_node(g, st, t2, every, &p, &err), &err);
+            lc_graph *fa = NULL, *fs = NULL;
+            int ra = -1, rs = -2;
+            CHECK_OK(build(g, p, x, zc, state, NULL, &fa, &ra, &err), &err);
+            CHECK_OK(build(g, p, x, zc, NULL, NULL, &fs, &rs, &err), &err);
+            CHECK_MSG(same_values(fa, fs), "graph %d, plans differing from node %d: the reused "
+                      "reconstruction differs", rep, kd);
+            CHECK(ra == rs);
+            reused += kd > 1;
+            lc_graph_free(fa);
+            lc_graph_free(fs);
+            lc_plan_free(p);
+        }
+        /* the same plan again: only the output node is refit anew */
+        lc_graph *fa = NULL;
+        int ra = -1;
+        CHECK_OK(build(g, base, x, zc, state, NULL, &fa, &ra, &err), &err);
+        CHECK(same_values(fa, fb) && ra == rb);
+        lc_graph_free(fa);
+        lc_graph_free(fb);
+        lc_recon_state_free(state);
+        lc_plan_free(base);
+        lc_recon_zcache_free(zc, n);
+        lc_stats_free(st);
+        lc_graph_free(g);
+        free(x);
+    }
+    CHECK_MSG(reused >= 10, "only %d plans shared a prefix", reused);
+}
