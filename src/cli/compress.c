@@ -254,15 +254,15 @@ int cmd_compress(int argc, char **argv)
     if (!map) goto done;
     r.recon_nodes = -1;
     bool cg_built = r.b.graph != NULL;
+    cli_stage(&c, "folding");
     if (cg_built) { /* the budget search built it: lc_fold + lc_reconstruct of plan */
         cg = r.b.graph;
         r.b.graph = NULL;
         memcpy(map, r.b.node_map, (size_t)lc_graph_nodes(g) * sizeof *map);
         r.recon_nodes = r.b.recon_refit;
         r.recon_in_search = r.recon_nodes >= 0;
-    } else {
-        cli_stage(&c, "folding");
-        if (lc_fold(g, plan, &cg, map, &err)) goto lcerr;
+    } else if (lc_fold(g, plan, &cg, map, &err)) {
+        goto lcerr;
     }
     if (!cg_built && !a.no_recon && a.mode != MODE_PROVE) {
         cli_stage(&c, "reconstruction on %zu samples", lc_data_rows(d));

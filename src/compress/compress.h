@@ -46,10 +46,28 @@ lc_status lc_reconstruct_z(const lc_graph *g, const lc_plan *p, const int *node_
                            lc_graph *folded, const float *x, size_t n, const lc_recon_opts *o,
                            float *const *zorig, int *refit, lc_error *err);
 
-/* A reconstruction kept for the next ones of a search (reconstruct.c). */
-typedef struct lc_recon_state lc_recon_state;
+/* A reconstruction kept for the next ones of a search (recon_state.c). */
+typedef struct lc_recon_state {
+    lc_plan *p;
+    int *map;     /* p's node map */
+    lc_graph *f;  /* the folded graph after the refits */
+    float **h;    /* per folded node: its activations on the n rows */
+    bool *bad;    /* per node of g: its h differs from the original's */
+    int *changed; /* per node of g: its refit changed the folded node */
+    size_t n;
+} lc_recon_state;
 void lc_recon_state_free(lc_recon_state *s);
 const lc_plan *lc_recon_state_plan(const lc_recon_state *s);
+/* The state of a reconstruction of (p, map, folded) on n rows: takes the
+ * activations h[f] not borrowed (sets them NULL), copies the borrowed ones;
+ * NULL when out of memory. */
+lc_recon_state *lc_recon_state_keep(const lc_graph *g, const lc_plan *p, const int *map,
+                                    const lc_graph *folded, float **h, const bool *borrowed,
+                                    const bool *bad, const int *changed, size_t n);
+/* The first node of g (>= 1) from which a reconstruction of (p, map,
+ * folded) must run when st holds the one of st->p (1 when st is NULL). */
+int lc_recon_reuse_from(const lc_graph *g, const lc_plan *p, const int *map,
+                        const lc_graph *folded, const lc_recon_state *st, size_t n);
 /* lc_reconstruct_z that, with zorig, takes the refits of every node before
  * the first whose plan differs from from's (NULL: none) from it unchanged
  * (they depend on nothing after), with the same result as computing them;

@@ -375,109 +375,6 @@ lc_status lc_reconstruct_z(const lc_graph *g, const lc_plan *p, const int *node_
     return lc_reconstruct_reuse(g, p, node_map, folded, x, n, o, zorig, NULL, NULL, refit, err);
 }
 
-/* ------------------------------------- reuse of an earlier reconstruction */
-
-/* What a reconstruction found, node by node, for the candidates of a
- * search that share a prefix of plan with it: the refits of the nodes
- * before the first node whose plan differs depend on nothing after it, so
- * they (weights, activations on the rows, which nodes stay inexact) are
- * taken as they are rather than computed again. */
-struct lc_recon_state {
-    lc_plan *p;
-    int *map;     /* p's node map */
-    lc_graph *f;  /* the folded graph after the refits */
-    float **h;    /* per folded node: its activations on the n rows */
-    bool *bad;    /* per node of g: its h differs from the original's */
-    int *changed; /* per node of g: its refit changed the folded node */
-    size_t n;
-};
-
-const lc_plan *lc_recon_state_plan(const lc_recon_state *s)
-{
-    return s->p;
-}
-
-void lc_recon_state_free(lc_recon_state *s)
-{
-    if (!s) return;
-    if (s->h)
-        for (int f = 1; f < s->f->n_nodes; f++) free(s->h[f]);
-    free(s->h);
-    lc_plan_free(s->p);
-    free(s->map);
-    lc_graph_free(s->f);
-    free(s->bad);
-    free(s->changed);
-    free(s);
-}
-
-/* The first node of g (>= 1) from which a reconstruction of (p, map,
- * folded) must run when st holds the one of st->p: every earlier node has
- * the same plan entries, the same folded node and the same folded inputs. */
-static int reuse_from(const lc_graph *g, const lc_plan *p, const int *map, const lc_graph *folded,
-                      const lc_recon_state *st, size_t n)
-{
-    if (!st || st->n != n || st->p->n_nodes != p->n_nodes) return 1;
-    int N = g->n_nodes;
-    for (int k = 1; k < N - 1; k++) {
-        if (map[k] != st->map[k] || memcmp(p->piece + p->off[k], st->p->piece + st->p->off[k],
-                                           (size_t)g->nodes[k].width))
-            return k;
-        int f = map[k];
-        if (f < 0) continue;
-        const struct lc_node *a = &folded->nodes[f], *b = &st->f->nodes[f];
-        if (a->width != b->width || a->n_in != b->n_in) return k;
-        for (int e = 0; e < a->n_in; e++)
-            if (a->in[e].src != b->in[e].src ||
-                folded->nodes[a->in[e].src].width != st->f->nodes[b->in[e].src].width)
-                return k;
-    }
-    return N - 1;
-}
-
-/* A state of this reconstruction: takes fs's activations (copies the
- * borrowed ones); NULL when out of memory. */
-static lc_recon_state *state_keep(const lc_graph *g, const lc_plan *p, const int *map,
-                                  const lc_graph *folded, struct side *fs, const bool *bad,
-                                  const int *changed, size_t n)
-{
-    int N = g->n_nodes, F = folded->n_nodes;
-    lc_recon_state *s = calloc(1, sizeof *s);
-    lc_error e = {0};
-    if (!s) return NULL;
-    s->n = n;
-    s->map = malloc((size_t)N * sizeof *s->map);
-    s->bad = malloc((size_t)N * sizeof *s->bad);
-    s->changed = malloc((size_t)N * sizeof *s->changed);
-    s->h = calloc((size_t)F, sizeof *s->h);
-    bool ok = s->map && s->bad && s->changed && s->h && !lc_plan_clone(p, &s->p, &e) &&
-              !lc_graph_clone(folded, &s->f, &e);
-    if (ok) {
-        memcpy(s->map, map, (size_t)N * sizeof *map);
-        memcpy(s->bad, bad, (size_t)N * sizeof *bad);
-        memcpy(s->changed, changed, (size_t)N * sizeof *changed);
-    }
-    for (int f = 1; ok && f < F; f++) {
-        if (!fs->h[f]) continue;
-        if (!fs->borrowed[f]) {
-            s->h[f] = fs->h[f];
-            fs->h[f] = NULL;
-            continue;
-        }
-        size_t bytes = n * (size_t)folded->nodes[f].width * sizeof(float);
-        if ((ok = (s->h[f] = malloc(bytes ? bytes : 1)) != NULL)) memcpy(s->h[f], fs->h[f], bytes);
-    }
-    if (!ok) {
-        if (!s->f) { /* lc_recon_state_free walks h by s->f's nodes */
-            free(s->h);
-            s->h = NULL;
-        }
-        lc_recon_state_free(s);
-        return NULL;
-    }
-    return s;
-}
-
 lc_status lc_reconstruct_reuse(const lc_graph *g, const lc_plan *p, const int *node_map,
                                lc_graph *folded, const float *x, size_t n,
                                const lc_recon_opts *o, float *const *zorig,
@@ -521,7 +418,7 @@ lc_status lc_reconstruct_reuse(const lc_graph *g, const lc_plan *p, const int *n
     fs.keep = save != NULL;
     /* the prefix that `from` already reconstructed (only with the cache:
      * the original side then needs no activations of those nodes) */
-    int k0 = zorig ? reuse_from(g, p, node_map, folded, from, n) : 1;
+    int k0 = zorig ? lc_recon_reuse_from(g, p, node_map, folded, from, n) : 1;
     for (int k = 1; k < k0; k++) {
         int f = node_map[k];
         bad[k] = from->bad[k];
@@ -590,7 +487,8 @@ lc_status lc_reconstruct_reuse(const lc_graph *g, const lc_plan *p, const int *n
         side_release(&os, k);
     }
     if (refit) *refit = n_refit;
-    if (save && !(*save = state_keep(g, p, node_map, folded, &fs, bad, changed_k, n)))
+    if (save && !(*save = lc_recon_state_keep(g, p, node_map, folded, fs.h, fs.borrowed, bad,
+                                              changed_k, n)))
         st = lc_fail(err, LC_ERR_NOMEM, "reconstruct: out of memory");
 done:
     free(bad);
