@@ -217,23 +217,32 @@ static int ex_layer(ex *x, const lc_graph *g, int k, const char **out)
     const struct lc_node *nd = &g->nodes[k];
     int last = k == g->n_nodes - 1;
     const char *name = nd->name;
-    const char *z = ex_str(x, "/lc/z%d", k);
-    const char **sum_in = ex_alloc(x, (size_t)nd->n_in * sizeof *sum_in);
-    if (!sum_in) return -1;
+    /* the output node without an activation writes the graph output itself */
+    const char *z = last && nd->act.kind == LC_ACT_IDENTITY ? "output" : ex_str(x, "/lc/z%d", k);
+    /* One Gemm per input edge, each adding its product to the previous one
+     * as C (the first gets the bias): a node with skip edges costs no Sum,
+     * which at batch 1 is a runtime's per-operator overhead. */
+    const char *prev = NULL;
     for (int e = 0; e < nd->n_in; e++) {
         int src = nd->in[e].src;
         int64_t dims[2] = {nd->width, g->nodes[src].width};
         const char *w = ex_str(x, "/lc/W%d_%d", k, e);
-        const char *in[3] = {out[src], w, e == 0 ? ex_str(x, "/lc/b%d", k) : NULL};
+        const char *in[3] = {out[src], w, e == 0 ? ex_str(x, "/lc/b%d", k) : prev};
         if (ex_tensor(x, w, nd->in[e].w, (size_t)dims[0] * (size_t)dims[1], dims, 2)) return -1;
         if (e == 0 && ex_tensor(x, in[2], nd->bias, (size_t)nd->width, dims, 1)) return -1;
-        sum_in[e] = nd->n_in == 1 ? z : ex_str(x, "/lc/z%d_%d", k, e);
-        Onnx__NodeProto *n = ex_node(x, "Gemm", e == 0 ? name : ex_str(x, "%s/gemm%d", name, e),
-                                     e == 0 ? 3 : 2, in, sum_in[e]);
+        const char *zo = e == nd->n_in - 1 ? z : ex_str(x, "/lc/z%d_%d", k, e);
+        /* the chain's last Gemm carries the node's name (the importer names
+         * the node after it) */
+        Onnx__NodeProto *n = ex_node(x, "Gemm",
+                                     e == nd->n_in - 1 ? name : ex_str(x, "%s/gemm%d", name, e),
+                                     3, in, zo);
         if (ex_attr(x, n, "transB", 0, 1)) return -1;
+        prev = zo;
     }
-    if (nd->n_in > 1 && !ex_node(x, "Sum", ex_str(x, "%s/sum", name), nd->n_in, sum_in, z))
-        return -1;
+    if (last && nd->act.kind == LC_ACT_IDENTITY) {
+        out[k] = z;
+        return prev ? 0 : -1;
+    }
 
     const char *h = last ? "output" : ex_str(x, "/lc/h%d", k);
     const char *act_name = ex_str(x, "%s/%s", name, lc_act_name(nd->act.kind));

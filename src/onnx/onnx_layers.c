@@ -71,7 +71,22 @@ lc_status ox_op_gemm(ox_imp *c, const Onnx__NodeProto *n, int matmul)
                             LC_MAX_WIDTH);
     double alpha = matmul ? 1.0 : ox_attr_float(n, "alpha", 1.0);
     double beta = matmul ? 1.0 : ox_attr_float(n, "beta", 1.0);
-    if (!matmul && (st = ox_const_in(c, n, 2, 0, &cc))) return st;
+    /* C is a constant bias, or a value computed from the input (Gemm
+     * chained onto another product: lincomp's export of a node with several
+     * inputs) */
+    ox_val *cv = NULL;
+    if (!matmul && (st = ox_get_in(c, n, 2, 0, &cv))) return st;
+    if (cv && cv->kind == OX_SYM) {
+        if ((st = ox_sym_in(c, n, 2, &cv))) return st;
+        if (cv->rank != 1 || cv->dims[0] != m)
+            return ox_node_fail(c, n, LC_ERR_UNSUPPORTED,
+                                "computed C '%s' of shape %s; %lld outputs need [N, %lld]",
+                                n->input[2], ox_dims_str(cv->dims, cv->rank, buf, sizeof buf),
+                                (long long)m, (long long)m);
+    } else {
+        cv = NULL;
+        if (!matmul && (st = ox_const_in(c, n, 2, 0, &cc))) return st;
+    }
 
     ox_blob *w = ox_blob_new((size_t)m * (size_t)k), *bias = NULL;
     if (!w) return ox_node_fail(c, n, LC_ERR_NOMEM, "out of memory");
@@ -94,7 +109,13 @@ lc_status ox_op_gemm(ox_imp *c, const Onnx__NodeProto *n, int matmul)
     if (!st) st = dense_input(c, n, x, &a);
     if (!st) {
         int64_t dims[1] = {m};
-        st = ox_put_sym(c, n, ox_aff_dense(a, w, (int)m, alpha, bias), 1, dims, ox_node_label(n), NULL);
+        ox_aff *d = ox_aff_dense(a, w, (int)m, alpha, bias);
+        if (d && cv) { /* C's terms first: the edges keep the order of the chain */
+            ox_aff *sum = beta == 1.0 ? ox_aff_sum(cv->a, d, 1.0) : ox_aff_sum(d, cv->a, beta);
+            ox_aff_unref(d);
+            d = sum;
+        }
+        st = ox_put_sym(c, n, d, 1, dims, ox_node_label(n), NULL);
     }
     ox_aff_unref(a);
     ox_blob_unref(w);
