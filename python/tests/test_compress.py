@@ -86,11 +86,38 @@ def test_compress_finetune(tmp):
 
 
 def test_compress_progress_callback(tmp):
-    m, X, _, _ = halves(tmp)
+    m, X, Xv, yv = halves(tmp)
     lines = []
-    with pytest.raises(lincomp.Error):
-        m.compress(X, threshold=2.0, progress=lines.append)  # out of range
-    assert any("--threshold" in l for l in lines)
+    m.compress(X, target_size=0.5, val=(Xv, yv), finetune=1, progress=lines.append)
+    # the stage lines of lincomp compress, in order, with the search's steps
+    # and the fine-tuning epoch
+    starts = [next(i for i, l in enumerate(lines) if l.startswith(s)) for s in
+              ("statistics over %d samples" % len(X), "linear pieces of", "budget search on",
+               "folding", "reconstruction on", "checking the folded model",
+               "fine-tuning for 1 epochs", "fine-tuning epoch 1/1: loss")]
+    assert starts == sorted(starts)
+    # an exception in the callback does not lose the run
+    def boom(line):
+        raise RuntimeError("callback")
+    small, rep = m.compress(X, threshold=0.9, progress=boom)
+    assert small.params == rep["params_after"]
+
+
+def test_compress_per_node_thresholds(tmp):
+    m, X, _, _ = halves(tmp)
+    names = [n["name"] for n in m.nodes][1:-1]
+    every, rep_every = m.compress(X, threshold=0.9)
+    # every node at 0.9 by name: the plan of the global threshold
+    same, rep = m.compress(X, thresholds={n: 0.9 for n in names})
+    assert rep["params_after"] == rep_every["params_after"] and rep["threshold"] is None
+    assert rep["thresholds"] == {n: 0.9 for n in names}
+    assert np.array_equal(same.predict(X), every.predict(X))
+    # the first node at 2 (nothing folded there), the rest at the default 1
+    _, rep = m.compress(X, thresholds={names[0]: 2.0})
+    assert rep["thresholds"][names[0]] is None and rep["layers"][0]["width_after"] == \
+        rep["layers"][0]["width_before"]
+    with pytest.raises(lincomp.Error, match="no hidden node named"):
+        m.compress(X, thresholds={"nope": 0.5})
 
 
 def test_train_matches_cli(tmp):
