@@ -2,6 +2,7 @@
 inputs: equal reports in every key but file names and timings, compressed
 models whose outputs agree within 1e-6."""
 import os
+import re
 
 import numpy as np
 import pytest
@@ -135,3 +136,16 @@ def test_train_matches_cli(tmp):
     cli("predict", tmp / "t.onnx", "--data", tmp / "X.npy", "-o", tmp / "p.csv")
     assert np.abs(m.predict(X) - read_csv(tmp / "p.csv")).max() <= 1e-6
     assert m.widths == [5, 16, 8, 3]
+
+
+def test_compress_progress_bar(tmp, capfd):
+    m, X, Xv, yv = halves(tmp)
+    small, rep = m.compress(X, target_size=0.5, val=(Xv, yv), progress=True)
+    err = capfd.readouterr().err
+    assert "lincomp compress: statistics over %d samples\n" % len(X) in err
+    bars = [s for s in err.split("\r") if s.startswith("budget search ") and "candidates" in s]
+    assert bars and re.search(r" (\d+)/\1 candidates", bars[-1])  # the final state drawn
+    assert "lincomp compress: folding\n" in err
+    # quiet by default
+    m.compress(X, threshold=0.9)
+    assert capfd.readouterr().err == ""
