@@ -48,6 +48,9 @@ static lc_status check(const lc_graph *g, const lc_data *d, const lc_data *v, co
     if (!(o->confidence > 0 && o->confidence < 1))
         return lc_fail(err, LC_ERR_INVALID, "confidence wants a probability in (0, 1), got %g",
                        o->confidence);
+    if (o->node_thresholds && (budget || o->prove.on))
+        return lc_fail(err, LC_ERR_INVALID, "node_thresholds cannot be combined with a budget "
+                       "(which chooses them) or a proof");
     if (budget && o->prove.on)
         return lc_fail(err, LC_ERR_INVALID, "a budget chooses thresholds by measured accuracy, "
                        "a proof folds only what holds on the whole box: give one");

@@ -211,6 +211,11 @@ TEST(pipeline_bad_options)
     o.prove.on = 1;
     EXPECT(LC_ERR_INVALID, "a proof", g, d, NULL, &o);
     lc_compress_opts_default(&o);
+    double tau[4] = {0, 0.9, 0.9, 0};
+    o.node_thresholds = tau;
+    o.target_size = 0.5;
+    EXPECT(LC_ERR_INVALID, "node_thresholds", g, d, NULL, &o);
+    lc_compress_opts_default(&o);
     EXPECT(LC_ERR_INVALID, "no labels", g, d, d, &o); /* val without labels */
     o.finetune_epochs = 1;
     o.finetune_labels = 1;
