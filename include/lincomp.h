@@ -1381,12 +1381,22 @@ typedef struct lc_compress_opts {
     /* names for the report ("model", "output", finetune "train"; the
        calibration data's name is used when train is NULL); NULL: null */
     const char *model_name, *output_name, *data_name, *train_name;
+    /* induced linearity (docs/induce.md) instead of a plan: lc_induce
+       towards target_size (needed) on train (labelled, needed) with val
+       (needed), the schedule from induce_opts (its target_size is ignored);
+       then, when data is given (it may be NULL here), the result is folded
+       once more where that is exact on data (threshold 1, layer threshold
+       auto). induce_test: labelled test data, measured for the report only,
+       or NULL. The report has the keys of `lincomp compress --induce`. */
+    int induce;
+    lc_induce_opts induce_opts;   /* default lc_induce_opts_default */
+    const lc_data *induce_test;
 } lc_compress_opts;
 
 /* The command's defaults: threshold 1, layer threshold auto, no budget
  * (max_drop -1), confidence 0.95, reconstruction on, no proof (symbolic
  * when on), no fine-tuning (lc_train_opts_default, lr 0), distillation,
- * threads 0, no callback, no names. */
+ * threads 0, no callback, no names, no induction (lc_induce_opts_default). */
 LC_API void lc_compress_opts_default(lc_compress_opts *o);
 
 /* Compresses g as `lincomp compress` does (docs/budgets.md, docs/proofs.md)
@@ -1404,7 +1414,8 @@ LC_API void lc_compress_opts_default(lc_compress_opts *o);
  * NULL if not wanted) the JSON report, pretty-printed, with the keys of
  * `lincomp compress --report`. Both NULL on error.
  * Errors: LC_ERR_INVALID (an option out of range, a budget and a proof or
- * two budgets together, max_drop without val, val without labels,
+ * two budgets together, induce with another mode or without target_size,
+ * train or val, max_drop without val, val without labels,
  * fine-tuning on labels without labels, a size budget that cannot be
  * reached), LC_ERR_SHAPE (data of another width than g), LC_ERR_FORMAT (no
  * calibration rows), LC_ERR_NUMERIC (a weight of g not finite, training

@@ -426,15 +426,23 @@ class Model:
         method name, and as keywords layer_threshold, confidence,
         no_reconstruct, bounds, input_range, lp_time, finetune_target
         ("distill" or "labels"), temperature, distill_alpha, lr, batch,
-        optimizer, momentum, seed, threads. progress: True for a bar on
-        stderr, or a callable getting each stage line. Returns (Model,
-        report dict: the keys of the CLI's JSON report, "model" and "output"
-        None)."""
+        optimizer, momentum, seed, threads. induce=True trains neurons to
+        become linear (`compress --induce`: target_size, train=(Xt, yt) and
+        val=(Xv, yv) needed, X may be None, test=(Xte, yte), epochs,
+        min_steps, finetune_epochs, gate_lr, lambda0, lambda_factor, batch,
+        lr, seed). progress: True for a bar on stderr, or a callable getting
+        each stage line. Returns (Model, report dict: the keys of the CLI's
+        JSON report, "model" and "output" None)."""
         o = _lib.lc_compress_opts()
         lib.lc_compress_opts_default(ctypes.byref(o))
         err = _lib.lc_error()
         options = dict(options)
         options.pop("quiet", None)
+        if options.pop("induce", False):
+            if threshold is not None or max_drop is not None or finetune or prove:
+                raise _invalid("induce takes target_size and its own schedule: no threshold, "
+                               "max_drop, finetune or prove with it")
+            return self._induce(o, X, target_size, val, train, progress, options)
         if threshold is not None:
             o.threshold = float(threshold)
             o.prove_threshold = 1
@@ -495,6 +503,61 @@ class Model:
                 d.close()
             for b in boxes:
                 lib.lc_box_free(b)
+
+    def _induce(self, o, X, target_size, val, train, progress, options):
+        """compress(induce=True, ...): lc_compress with induced linearity."""
+        o.induce = 1
+        io = o.induce_opts
+        o.target_size = float(target_size) if target_size is not None else 0.0
+        for key, cast in (("epochs", int), ("min_steps", int), ("finetune_epochs", int),
+                          ("gate_lr", float), ("lambda0", float), ("lambda_factor", float),
+                          ("batch", int), ("lr", float), ("seed", int)):
+            if options.get(key) is not None:
+                setattr(io, key, cast(options.pop(key)))
+            options.pop(key, None)
+        target = options.pop("finetune_target", "distill")
+        if target not in ("distill", "labels"):
+            raise _invalid("finetune_target wants distill or labels, got '%s'" % target)
+        io.finetune_labels = target == "labels"
+        for key, field in (("temperature", "temperature"), ("distill_alpha", "alpha")):
+            if key in options:
+                if io.finetune_labels:
+                    raise _invalid("temperature and distill_alpha need finetune_target distill")
+                setattr(io, field, float(options.pop(key)))
+        o.threads = int(options.pop("threads", 0) or 0)
+        test = options.pop("test", None)
+        if options:
+            raise _invalid("compress: unknown option '%s' with induce" % sorted(options)[0])
+        if train is None or val is None:
+            raise _invalid("induce needs train=(X, y) and val=(X, y)")
+        datas = []
+        try:
+            def labelled(pair, what):
+                px, py = _split(pair, what)
+                datas.append(self._data(px, py, what, labels=True))
+                return datas[-1]
+            tr, v = labelled(train, "train"), labelled(val, "val")
+            if test is not None:
+                o.induce_test = labelled(test, "test").ptr
+            d = None
+            if X is not None:
+                d = self._data(X)
+                datas.append(d)
+            bar = _Bar(progress, "compress") if progress else None
+            cb = bar.callback() if bar else None
+            if cb:
+                o.progress = cb
+            g, rep = ctypes.c_void_p(), ctypes.c_void_p()
+            err = _lib.lc_error()
+            st = lib.lc_compress(self._ptr, d.ptr if d else None, v.ptr, tr.ptr, ctypes.byref(o),
+                                 ctypes.byref(g), ctypes.byref(rep), ctypes.byref(err))
+            if bar:
+                bar.end()
+            _check(st, err)
+            return Model(g.value), _report(rep)
+        finally:
+            for dd in datas:
+                dd.close()
 
     @staticmethod
     def _finetune_opts(o, options):

@@ -62,6 +62,17 @@ class lc_prove_opts(ctypes.Structure):
                 ("box_kind", ctypes.c_char_p), ("lp_time", ctypes.c_double)]
 
 
+class lc_induce_opts(ctypes.Structure):
+    _fields_ = [("target_size", ctypes.c_double), ("epochs", ctypes.c_int),
+                ("min_steps", ctypes.c_int), ("finetune_epochs", ctypes.c_int),
+                ("batch", ctypes.c_int), ("lr", ctypes.c_double), ("gate_lr", ctypes.c_double),
+                ("lambda0", ctypes.c_double), ("lambda_factor", ctypes.c_double),
+                ("checks", ctypes.c_int), ("anneal_share", ctypes.c_double),
+                ("seed", ctypes.c_uint64), ("finetune_labels", ctypes.c_int),
+                ("temperature", ctypes.c_double), ("alpha", ctypes.c_double),
+                ("epoch_cb", ctypes.c_void_p), ("cb_ctx", ctypes.c_void_p)]
+
+
 class lc_compress_opts(ctypes.Structure):
     _fields_ = [("threshold", ctypes.c_double),
                 ("node_thresholds", ctypes.POINTER(ctypes.c_double)),
@@ -73,7 +84,8 @@ class lc_compress_opts(ctypes.Structure):
                 ("threads", ctypes.c_int), ("progress", progress_fn),
                 ("progress_ctx", ctypes.c_void_p), ("model_name", ctypes.c_char_p),
                 ("output_name", ctypes.c_char_p), ("data_name", ctypes.c_char_p),
-                ("train_name", ctypes.c_char_p)]
+                ("train_name", ctypes.c_char_p), ("induce", ctypes.c_int),
+                ("induce_opts", lc_induce_opts), ("induce_test", ctypes.c_void_p)]
 
 
 class lc_analyze_opts(ctypes.Structure):

@@ -149,3 +149,27 @@ def test_compress_progress_bar(tmp, capfd):
     # quiet by default
     m.compress(X, threshold=0.9)
     assert capfd.readouterr().err == ""
+
+
+def test_compress_induce_matches_cli(tmp):
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(300, 5)).astype(np.float32)
+    y = (X[:, 0] + X[:, 1] > 0).astype(np.int64)
+    np.save(tmp / "X.npy", X)
+    np.save(tmp / "y.npy", y)
+    m, _ = lincomp.train(X, y, hidden=(16, 16), epochs=2, seed=1, threads=1)
+    m.save(tmp / "m.onnx")
+    lines = []
+    small, rep = m.compress(X, induce=True, target_size=0.5, train=(X, y), val=(X, y),
+                            test=(X, y), epochs=1, min_steps=20, finetune_epochs=1, threads=1,
+                            progress=lines.append)
+    want = cli_json("compress", tmp / "m.onnx", "--induce", "--target-size", "0.5", "--train",
+                    tmp / "X.npy", "--val", tmp / "X.npy", "--test", tmp / "X.npy", "--data",
+                    tmp / "X.npy", "--labels", tmp / "y.npy", "--epochs", "1", "--min-steps",
+                    "20", "--finetune-epochs", "1", "--threads", "1", "-o", tmp / "c.onnx")
+    assert strip(rep) == strip(want) and rep["method"] == "induce"
+    assert lines[0].startswith("inducing linearity") and any(l.startswith("finetune ") for l in lines)
+    cli("predict", tmp / "c.onnx", "--data", tmp / "X.npy", "-o", tmp / "p.csv")
+    assert np.abs(small.predict(X) - read_csv(tmp / "p.csv")).max() <= 1e-6
+    with pytest.raises(lincomp.Error, match="train"):
+        m.compress(X, induce=True, target_size=0.5, val=(X, y))

@@ -24,6 +24,12 @@ def test_compress_opts_layout():
     assert not t.teacher and not t.cb_ctx
     assert o.finetune_labels == 0 and o.threads == 0 and not o.progress_ctx
     assert (o.model_name, o.output_name, o.data_name, o.train_name) == (None,) * 4
+    i = o.induce_opts
+    assert o.induce == 0 and not o.induce_test
+    assert (i.target_size, i.epochs, i.min_steps, i.finetune_epochs, i.batch) == (1, 10, 2000, 3, 32)
+    assert (i.lr, i.gate_lr, i.lambda0, i.lambda_factor) == (1e-3, 1e-2, 1e-4, 1.25)
+    assert (i.checks, i.anneal_share, i.seed, i.finetune_labels) == (100, 0.8, 0, 0)
+    assert (i.temperature, i.alpha) == (2.0, 0.5) and not i.epoch_cb and not i.cb_ctx
 
 
 def test_analyze_opts_layout():

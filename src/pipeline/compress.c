@@ -26,6 +26,7 @@ void lc_compress_opts_default(lc_compress_opts *o)
     o->prove.method = LC_PROVE_SYMBOLIC;
     lc_train_opts_default(&o->finetune);
     o->finetune.lr = 0; /* the optimizer's default, resolved at the run */
+    lc_induce_opts_default(&o->induce_opts);
 }
 
 /* Everything that can be checked before the long work starts. */
@@ -248,8 +249,8 @@ done:
     return st;
 }
 
-/* Largest |a(x) - b(x)| over the rows of d; NaN shows (not lost in fmax). */
-static lc_status max_abs_diff(const lc_graph *a, const lc_graph *b, const lc_data *d, double *out,
+/* NaN shows (not lost in fmax). */
+lc_status pl_max_abs_diff(const lc_graph *a, const lc_graph *b, const lc_data *d, double *out,
                               lc_error *err)
 {
     size_t n = lc_data_rows(d), cnt;
@@ -275,8 +276,12 @@ lc_status lc_compress(const lc_graph *g, const lc_data *d, const lc_data *v, con
 {
     if (out) *out = NULL;
     if (report) *report = NULL;
-    if (!g || !d || !o || !out)
+    if (!g || !o || !out || (!d && !o->induce))
         return lc_fail(err, LC_ERR_INVALID, "lc_compress: g, data, opts and out are required");
+    if (o->induce) {
+        if (o->threads > 0) lc_set_threads(o->threads);
+        return pl_induce(g, d, tr, v, o, out, report, err);
+    }
     lc_status st = check(g, d, v, tr, o, err);
     if (st) return st;
     if (o->threads > 0) lc_set_threads(o->threads);
@@ -311,7 +316,7 @@ lc_status lc_compress(const lc_graph *g, const lc_data *d, const lc_data *v, con
     }
     pl_say(&s, LC_PROGRESS_STAGE, "checking", 0,
            "checking the folded model on the %zu calibration samples", r.rows);
-    if ((st = max_abs_diff(g, cg, d, &r.diff, err))) goto done;
+    if ((st = pl_max_abs_diff(g, cg, d, &r.diff, err))) goto done;
     if (v) {
         pl_say(&s, LC_PROGRESS_STAGE, "evaluating", 0,
                "accuracy before and after on %zu validation samples", lc_data_rows(v));

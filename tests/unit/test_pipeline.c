@@ -301,3 +301,47 @@ TEST(pipeline_prove_and_analyze)
     lc_data_free(d);
     lc_graph_free(g);
 }
+
+/* induce: lc_induce's result through lc_compress, data optional, its
+ * report; the options it refuses. */
+TEST(pipeline_induce)
+{
+    lc_error err = {0};
+    lc_graph *g = model(), *cg = NULL;
+    lc_data *tr = data(7, true), *v = data(8, true);
+    CHECK(g && tr && v);
+    lc_compress_opts o;
+    lc_compress_opts_default(&o);
+    o.induce = 1;
+    o.target_size = 0.5;
+    o.induce_opts.epochs = 1;
+    o.induce_opts.min_steps = 20;
+    o.induce_opts.finetune_epochs = 0;
+    seen s = {0};
+    o.progress = on_progress;
+    o.progress_ctx = &s;
+    char *rep = NULL;
+    CHECK_OK(lc_compress(g, NULL, v, tr, &o, &cg, &rep, &err), &err);
+    cJSON *j = cJSON_Parse(rep);
+    CHECK(j);
+    CHECK(!strcmp(cJSON_GetObjectItem(j, "method")->valuestring, "induce"));
+    CHECK(cJSON_GetObjectItem(j, "params_after")->valuedouble == (double)lc_graph_params(cg));
+    CHECK(cJSON_IsNull(cJSON_GetObjectItem(j, "calibration")));
+    CHECK(cJSON_IsObject(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "stages"), "folded")));
+    cJSON_Delete(j);
+    lc_free(rep);
+    lc_graph_free(cg);
+    CHECK(s.stages >= 1 && s.lines >= 1 && !strcmp(s.first, "induce"));
+    o.progress = NULL;
+    EXPECT(LC_ERR_INVALID, "training", g, NULL, v, &o); /* expect() passes no train */
+    o.max_drop = 1;
+    EXPECT(LC_ERR_INVALID, "max_drop", g, tr, v, &o);
+    lc_compress_opts_default(&o);
+    o.induce = 1;
+    lc_graph *none = NULL;
+    CHECK(lc_compress(g, NULL, v, tr, &o, &none, NULL, &err) == LC_ERR_INVALID && !none &&
+          strstr(err.msg, "target_size"));
+    lc_data_free(v);
+    lc_data_free(tr);
+    lc_graph_free(g);
+}
