@@ -1325,7 +1325,7 @@ typedef struct lc_progress {
     lc_progress_kind kind;
     const char *stage;    /* "statistics", "labelling", "pieces", "budget
                              search", "proving", "folding", "reconstruction",
-                             "checking", "evaluating", "fine-tuning" */
+                             "checking", "evaluating", "fine-tuning", "induce" */
     const char *message;  /* STAGE, LINE: one line without a newline, e.g.
                              "statistics over 500 samples"; UPDATE: a note
                              ("best 0.9812 at 48.0% size") or NULL */
@@ -1401,7 +1401,7 @@ LC_API void lc_compress_opts_default(lc_compress_opts *o);
 
 /* Compresses g as `lincomp compress` does (docs/budgets.md, docs/proofs.md)
  * on the calibration data `data` (features of g's input width; labels not
- * needed). The plan: by o->target_size or o->max_drop (a budget search:
+ * needed; NULL allowed only with o->induce). The plan: by o->target_size or o->max_drop (a budget search:
  * scored on val when given, else on agreement with g on data; max_drop
  * proposes on data and certifies on val, which it needs), else by proof
  * (o->prove.on), else by o->threshold or o->node_thresholds, under o->lt.
