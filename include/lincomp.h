@@ -1401,10 +1401,11 @@ LC_API void lc_compress_opts_default(lc_compress_opts *o);
 
 /* Compresses g as `lincomp compress` does (docs/budgets.md, docs/proofs.md)
  * on the calibration data `data` (features of g's input width; labels not
- * needed; NULL allowed only with o->induce). The plan: by o->target_size or o->max_drop (a budget search:
- * scored on val when given, else on agreement with g on data; max_drop
- * proposes on data and certifies on val, which it needs), else by proof
- * (o->prove.on), else by o->threshold or o->node_thresholds, under o->lt.
+ * needed; NULL allowed only with o->induce). The plan: by o->target_size
+ * or o->max_drop (a budget search: scored on val when given, else on
+ * agreement with g on data; max_drop proposes on data and certifies on
+ * val, which it needs), else by proof (o->prove.on), else by o->threshold
+ * or o->node_thresholds, under o->lt.
  * Then lc_fold, lc_reconstruct (o->reconstruct, not for proofs), the
  * largest output change on data, accuracy before and after on val (may be
  * NULL; labelled), and with o->finetune_epochs lc_finetune on train (NULL:
