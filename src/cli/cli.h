@@ -86,6 +86,8 @@ int cli_common_opt(cli_common *c, int opt, const char *arg, char **argv);
 int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints the library error on stderr; returns 1. */
 int cli_lc_error(const lc_error *err);
+/* Writes text plus a newline to path, or stdout for "-"; returns 0 or 1. */
+int cli_write_text(const char *text, const char *path);
 /* Usage error: message plus "try lincomp CMD --help"; returns 2. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

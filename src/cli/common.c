@@ -29,6 +29,21 @@ int cli_lc_error(const lc_error *err)
     return cli_error(1, "%s", err->msg[0] ? err->msg : lc_status_str(err->code));
 }
 
+/* Writes text and a newline to path, or to stdout for "-" (the JSON reports). */
+int cli_write_text(const char *text, const char *path)
+{
+    if (!strcmp(path, "-")) return printf("%s\n", text) < 0 ? cli_error(1, "cannot write to stdout") : 0;
+    lc_error err = {0};
+    size_t len = strlen(text);
+    char *buf = malloc(len + 1);
+    if (!buf) return cli_error(1, "out of memory");
+    memcpy(buf, text, len);
+    buf[len] = '\n';
+    int rc = lc_write_file(path, buf, len + 1, &err) ? cli_lc_error(&err) : 0;
+    free(buf);
+    return rc;
+}
+
 int cli_usage_error(const char *fmt, ...)
 {
     va_list ap;

@@ -10,24 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Writes the report's text (pretty JSON) to path, or stdout for "-". */
-static int write_text(const char *text, const char *path)
-{
-    if (!strcmp(path, "-")) {
-        if (printf("%s\n", text) < 0) return cli_error(1, "cannot write to stdout");
-        return 0;
-    }
-    lc_error err = {0};
-    size_t len = strlen(text);
-    char *buf = malloc(len + 1);
-    if (!buf) return cli_error(1, "out of memory");
-    memcpy(buf, text, len);
-    buf[len] = '\n';
-    int rc = lc_write_file(path, buf, len + 1, &err) ? cli_lc_error(&err) : 0;
-    free(buf);
-    return rc;
-}
-
 int cmd_compress(int argc, char **argv)
 {
     cli_common c = {0};
@@ -102,7 +84,7 @@ int cmd_compress(int argc, char **argv)
         goto done;
     }
     if (!c.json) compress_print(model_path, &a, rep);
-    if ((c.json && write_text(text, "-")) || (a.report && write_text(text, a.report))) {
+    if ((c.json && cli_write_text(text, "-")) || (a.report && cli_write_text(text, a.report))) {
         remove(a.out); /* no half-finished result */
         goto done;
     }

@@ -62,20 +62,6 @@ static void print_table(const char *model, const char *out, const cJSON *rep)
                num(cal, "removed_constant"), num(cal, "max_abs_diff"));
 }
 
-static int write_text(const char *text, const char *path)
-{
-    if (!strcmp(path, "-")) return printf("%s\n", text) < 0 ? cli_error(1, "cannot write to stdout") : 0;
-    lc_error err = {0};
-    size_t len = strlen(text);
-    char *buf = malloc(len + 1);
-    if (!buf) return cli_error(1, "out of memory");
-    memcpy(buf, text, len);
-    buf[len] = '\n';
-    int rc = lc_write_file(path, buf, len + 1, &err) ? cli_lc_error(&err) : 0;
-    free(buf);
-    return rc;
-}
-
 int compress_induce(const cli_common *cc, const compress_args *a, const char *model_path)
 {
     cli_common c = *cc;
@@ -133,7 +119,7 @@ int compress_induce(const cli_common *cc, const compress_args *a, const char *mo
         fprintf(stderr, "lincomp %s: warning: the target size was not reached (%.0f > %.0f "
                         "parameters)\n", cli_cmd, num(rep, "params_after"),
                 num(rep, "target_params"));
-    if ((c.json && write_text(text, "-")) || (a->report && write_text(text, a->report))) {
+    if ((c.json && cli_write_text(text, "-")) || (a->report && cli_write_text(text, a->report))) {
         remove(a->out);
         goto done;
     }
