@@ -5,8 +5,9 @@
  * piece, and the error reaches every consumer. Here the original model and
  * the folded one run side by side over the calibration rows, node by node in
  * graph order. For every node whose inputs the fold made inexact, its
- * incoming edges and bias are refit by ridge least squares so that its
- * pre-activation on the calibration rows matches the original's, with the
+ * incoming edges and bias are refit by least squares, with a ridge towards
+ * the weights the fold left, so that its pre-activation on the calibration
+ * rows matches the original's, with the
  * folded model's own activations (after the refits of earlier nodes) as
  * inputs, so errors do not accumulate. The structure is never changed: fold.c
  * stays the one transform of structure, this file only writes values.
@@ -14,7 +15,8 @@
  * Normal equations: G = X^T X and B = X^T Y over blocks of rows (X: the
  * node's inputs plus a column of ones, Y: the target z), one SSYRK and one
  * SGEMM per block in float, summed across blocks in double so that 10^5 rows
- * lose no precision; then (G + lambda I) W = B by Cholesky in double. */
+ * lose no precision; then (G + lambda P) W = B + lambda P W0 by Cholesky in
+ * double (P: the identity but for the bias). */
 #include "compress/compress.h"
 #include "core/work.h"
 
