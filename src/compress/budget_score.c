@@ -285,7 +285,8 @@ lc_status budget_eval_idx(budget_search *s, const int *idx, double *tau, bool sc
 
 /* The class each scoring row gets from lc_fold(g, p) as the caller writes it
  * (with reconstruction: on all calibration rows with o->recon, as in the
- * final score) into cls, and its accuracy into *acc. */
+ * final score) into cls, and its accuracy into *acc; the model is kept
+ * (keep_final). */
 static lc_status candidate_classes(budget_search *s, const lc_plan *p, int32_t *cls, double *acc,
                                    lc_error *err)
 {
@@ -294,10 +295,13 @@ static lc_status candidate_classes(budget_search *s, const lc_plan *p, int32_t *
     if (!map) return lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
     lc_graph *f = NULL;
     lc_data *pd = NULL;
+    int refit = -1;
     lc_status st = lc_fold(s->g, p, &f, map, err);
     if (!st && o->recon_x)
-        st = lc_reconstruct(s->g, p, map, f, o->recon_x, o->recon_n, &o->recon, NULL, err);
+        st = lc_reconstruct(s->g, p, map, f, o->recon_x, o->recon_n, &o->recon, &refit, err);
     if (!st) st = lc_data_predicted(f, s->d, &pd, err);
+    /* kept for lc_budget_result.graph: the chosen one is not built again */
+    if (!st && keep_final(s, p, &f, &map, refit)) f = NULL, map = NULL;
     if (!st) {
         size_t n = lc_data_rows(s->d), right = 0;
         const int32_t *y = lc_data_y(s->d), *c = lc_data_y(pd);
