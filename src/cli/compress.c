@@ -97,7 +97,8 @@ static int choose_plan(const cli_common *c, const compress_args *a, const lc_gra
         lc_budget_opts o = {.kind = drop ? LC_BUDGET_DROP : LC_BUDGET_SIZE,
                             .target_size = a->target, .max_drop = a->drop_pp / 100.0, .lt = lt,
                             .step_cb = on_step, .cb_ctx = &log, .progress_cb = on_progress,
-                            .certify = drop ? v : NULL, .confidence = a->confidence};
+                            .certify = drop ? v : NULL, .confidence = a->confidence,
+                            .joint = a->joint};
         if (!a->no_recon) { /* the search scores what compress writes */
             o.recon_x = lc_data_x(d);
             o.recon_n = lc_data_rows(d);

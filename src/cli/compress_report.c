@@ -13,8 +13,12 @@ static int folded_proven(const lc_plan *p, const lc_proof *pf, const lc_graph *g
     return n;
 }
 
+/* Neurons of node k removed by importance (a joint budget plan holds them
+ * as constant folds: lc_plan_removed_constant counts them too). */
+static int pruned_at(const int *pruned, int k) { return pruned ? pruned[k] : 0; }
+
 static cJSON *layer_report(const lc_graph *g, const lc_graph *cg, const lc_plan *p, const int *map,
-                           const lc_proof *pf)
+                           const lc_proof *pf, const int *pruned)
 {
     cJSON *layers = cJSON_CreateArray();
     for (int k = 1; k < lc_graph_nodes(g) - 1; k++) {
@@ -24,21 +28,24 @@ static cJSON *layer_report(const lc_graph *g, const lc_graph *cg, const lc_plan 
         cJSON_AddNumberToObject(l, "width_before", lc_graph_width(g, k));
         cJSON_AddNumberToObject(l, "width_after", map[k] >= 0 ? lc_graph_width(cg, map[k]) : 0);
         cJSON_AddNumberToObject(l, "folded_linear", lc_plan_folded_linear(p, k));
-        cJSON_AddNumberToObject(l, "removed_constant", lc_plan_removed_constant(p, k));
+        cJSON_AddNumberToObject(l, "removed_constant",
+                                lc_plan_removed_constant(p, k) - pruned_at(pruned, k));
+        if (pruned) cJSON_AddNumberToObject(l, "pruned", pruned[k]);
         if (pf) cJSON_AddNumberToObject(l, "folded_proven", folded_proven(p, pf, g, k));
     }
     return layers;
 }
 
 static void print_table(const lc_graph *g, const lc_graph *cg, const lc_plan *p, const int *map,
-                        const lc_proof *pf)
+                        const lc_proof *pf, const int *pruned)
 {
-    printf("  %-20s %8s %8s %8s %9s%s\n", "node", "before", "after", "linear", "constant",
-           pf ? "   proven" : "");
+    printf("  %-20s %8s %8s %8s %9s%s%s\n", "node", "before", "after", "linear", "constant",
+           pruned ? "   pruned" : "", pf ? "   proven" : "");
     for (int k = 1; k < lc_graph_nodes(g) - 1; k++) {
         printf("  %-20.20s %8d %8d %8d %9d", lc_graph_name(g, k), lc_graph_width(g, k),
                map[k] >= 0 ? lc_graph_width(cg, map[k]) : 0, lc_plan_folded_linear(p, k),
-               lc_plan_removed_constant(p, k));
+               lc_plan_removed_constant(p, k) - pruned_at(pruned, k));
+        if (pruned) printf(" %8d", pruned[k]);
         if (pf) printf(" %8d", folded_proven(p, pf, g, k));
         printf("\n");
     }
@@ -59,7 +66,8 @@ static cJSON *thresholds_json(const lc_graph *g, const double *tau)
     return t;
 }
 
-static cJSON *budget_json(const compress_args *a, const compress_outcome *r, double seconds)
+static cJSON *budget_json(const compress_args *a, const lc_graph *g, const compress_outcome *r,
+                          double seconds)
 {
     const lc_budget_result *b = &r->b;
     cJSON *j = cJSON_CreateObject(), *pp = cJSON_CreateObject(), *pn = cJSON_CreateObject();
@@ -78,6 +86,17 @@ static cJSON *budget_json(const compress_args *a, const compress_outcome *r, dou
     cJSON_AddBoolToObject(pn, "met", b->per_node_met);
     cJSON_AddNumberToObject(pn, "steps", b->steps);
     cJSON_AddItemToObject(j, "per_node", pn);
+    if (b->pruned) { /* --joint */
+        cJSON *jn = cJSON_CreateObject();
+        int total = 0;
+        for (int k = 0; k < lc_graph_nodes(g); k++) total += b->pruned[k];
+        cJSON_AddNumberToObject(jn, "params_after", (double)b->joint_params);
+        cJSON_AddNumberToObject(jn, "score", b->joint_score);
+        cJSON_AddBoolToObject(jn, "met", b->joint_met);
+        cJSON_AddNumberToObject(jn, "steps", b->joint_steps);
+        cJSON_AddItemToObject(j, "joint", jn);
+        cJSON_AddNumberToObject(j, "pruned", total); /* in the plan written */
+    }
     cJSON_AddNumberToObject(j, "evaluations", b->evaluations);
     if (a->drop_pp >= 0) {
         cJSON *cf = cJSON_CreateObject();
@@ -105,7 +124,7 @@ cJSON *compress_report(const char *model, const compress_args *a, const lc_graph
     cJSON_AddNumberToObject(rep, "size_ratio", (double)lc_graph_params(cg) / (double)lc_graph_params(g));
     cJSON_AddNumberToObject(rep, "flops_before", (double)lc_graph_flops(g));
     cJSON_AddNumberToObject(rep, "flops_after", (double)lc_graph_flops(cg));
-    if (r->budget && r->b.method == LC_BUDGET_PER_NODE) cJSON_AddNullToObject(rep, "threshold");
+    if (r->budget && r->b.method != LC_BUDGET_PAPER) cJSON_AddNullToObject(rep, "threshold");
     else if (r->budget) cJSON_AddNumberToObject(rep, "threshold", r->b.paper_tau);
     else if (a->pr.on && !a->tau_set) cJSON_AddNullToObject(rep, "threshold");
     else cJSON_AddNumberToObject(rep, "threshold", a->tau);
@@ -126,7 +145,7 @@ cJSON *compress_report(const char *model, const compress_args *a, const lc_graph
     if (r->budget) {
         cJSON_AddStringToObject(rep, "method", lc_budget_method_name(r->b.method));
         cJSON_AddItemToObject(rep, "thresholds", thresholds_json(g, r->b.tau));
-        cJSON_AddItemToObject(rep, "budget", budget_json(a, r, budget_secs));
+        cJSON_AddItemToObject(rep, "budget", budget_json(a, g, r, budget_secs));
     } else {
         cJSON_AddNullToObject(rep, "method");
         cJSON_AddNullToObject(rep, "thresholds");
@@ -158,7 +177,7 @@ cJSON *compress_report(const char *model, const compress_args *a, const lc_graph
     }
     if (pf) cJSON_AddItemToObject(rep, "proof", cli_prove_json(&a->pr, pf, g));
     else cJSON_AddNullToObject(rep, "proof");
-    cJSON_AddItemToObject(rep, "layers", layer_report(g, cg, plan, map, pf));
+    cJSON_AddItemToObject(rep, "layers", layer_report(g, cg, plan, map, pf, r->budget ? r->b.pruned : NULL));
     return rep;
 }
 
@@ -180,7 +199,7 @@ void compress_print(const char *model, const compress_args *a, const lc_graph *g
     else
         printf("%s -> %s (threshold %g, layer threshold %s, %zu calibration samples)\n\n",
                model, a->out, a->tau, a->layer, lc_data_rows(d));
-    print_table(g, cg, plan, map, pf);
+    print_table(g, cg, plan, map, pf, r->budget ? r->b.pruned : NULL);
     if (val)
         printf("  %-20s %12.4f %12.4f %+8.2f pp\n", "accuracy (--val)", r->before.accuracy,
                r->after.accuracy, 100 * (r->after.accuracy - r->before.accuracy));
