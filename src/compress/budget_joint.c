@@ -19,10 +19,12 @@
  * share that make the whole model smaller, and takes the move with the most
  * parameters saved per point of score lost (as budget_greedy.c); with
  * reconstruction every candidate is scored reconstructed (the estimate of
- * budget_score.c). The walk starts where the per-node search's second run
- * starts (the paper's last global tau that missed the budget), then refines
- * an overshoot, and its result is measured as compress writes it. It
- * replaces the chosen plan only when it scores higher (then: smaller). */
+ * budget_score.c). As the per-node search, the walk runs twice: from tau 1
+ * (guided by the plain fold's score when reconstructing, which is cheap)
+ * and from the paper's last global tau that missed the budget (scored
+ * reconstructed throughout); each refines an overshoot, and each result is
+ * measured as compress writes it. The better run replaces the chosen plan
+ * only when it scores higher (then: smaller). */
 #include "compress/budget.h"
 
 #include <math.h>
@@ -274,6 +276,34 @@ done:
     return st;
 }
 
+/* One run of the walk from fold indices `from` (removal 0 everywhere), guided
+ * by plain scores when `plain`; its plan measured as compress writes it. */
+static lc_status joint_run(joint_ctx *j, const int *from, bool plain, double budget,
+                           budget_state *cur, int *steps, lc_plan **p, int *pruned,
+                           lc_error *err)
+{
+    budget_search *s = j->s;
+    int n = j->n;
+    memset(cur->idx, 0, (size_t)2 * n * sizeof(int));
+    memcpy(cur->idx, from, (size_t)n * sizeof(int));
+    *steps = 0;
+    budget_set_plain(s, plain && s->o->recon_x);
+    lc_status st = joint_walk(j, budget, cur, steps, err);
+    budget_set_plain(s, false);
+    size_t params;
+    if (!st) st = joint_plan(j, cur->idx, p, &params, pruned, err);
+    if (!st && s->o->recon_x) { /* as compress writes it */
+        s->final = true;
+        st = budget_score_of(s, *p, params, &cur->score, err);
+        s->final = false;
+    } else if (!st && params != cur->params) {
+        st = lc_fail(err, LC_ERR_INVALID, "joint budget search: the plan changed size");
+    }
+    cur->params = params;
+    cur->ok = (double)params <= budget;
+    return st;
+}
+
 lc_status budget_joint(budget_search *s, double budget, lc_budget_result *res, double *tau,
                        lc_error *err)
 {
@@ -282,47 +312,57 @@ lc_status budget_joint(budget_search *s, double budget, lc_budget_result *res, d
     lc_status st = ctx_init(&j, s, err);
     if (st) return st;
     budget_state cur = {calloc((size_t)2 * n, sizeof(int)), 0, 0, false};
-    double *jt = malloc((size_t)n * sizeof *jt);
-    lc_plan *p = NULL;
+    budget_state run = {calloc((size_t)2 * n, sizeof(int)), 0, 0, false};
+    int *from = calloc((size_t)n, sizeof *from), steps = 0;
+    lc_plan *p = NULL, *q = NULL;
     res->pruned = calloc((size_t)n, sizeof *res->pruned);
-    int *pruned = calloc((size_t)n, sizeof *pruned);
-    if (!cur.idx || !jt || !res->pruned || !pruned) {
+    int *pruned = calloc((size_t)n, sizeof *pruned), *pq = calloc((size_t)n, sizeof *pq);
+    if (!cur.idx || !run.idx || !from || !res->pruned || !pruned || !pq) {
         st = lc_fail(err, LC_ERR_NOMEM, "joint budget search: out of memory");
         goto done;
     }
-    /* the start of the per-node search's second run: the paper's last
-     * global tau that missed the budget (tau 1 when there is none) */
+    /* two runs, as the per-node search's: from tau 1 (guided by plain
+     * scores when reconstructing: cheap) and from the paper's last global
+     * tau that missed the budget (scored reconstructed throughout) */
+    if ((st = joint_run(&j, from, true, budget, &cur, &res->joint_steps, &p, pruned, err)))
+        goto done;
     int g2 = budget_grid_index(res->paper_tau + 0.1);
-    for (int k = 1; k < n - 1; k++) cur.idx[k] = res->paper_tau <= 1.0 && g2 >= 0 ? g2 : 0;
-    if ((st = joint_walk(&j, budget, &cur, &res->joint_steps, err))) goto done;
-    size_t params;
-    if ((st = joint_plan(&j, cur.idx, &p, &params, pruned, err))) goto done;
-    if (s->o->recon_x) { /* as compress writes it */
-        s->final = true;
-        st = budget_score_of(s, p, params, &cur.score, err);
-        s->final = false;
-        if (st) goto done;
+    if (res->paper_tau <= 1.0 && g2 > 0) {
+        for (int k = 1; k < n - 1; k++) from[k] = g2;
+        if ((st = joint_run(&j, from, false, budget, &run, &steps, &q, pq, err))) goto done;
+        if (run.ok && (!cur.ok || run.score > cur.score ||
+                       (run.score == cur.score && run.params < cur.params))) {
+            budget_state t = cur;
+            cur = run;
+            run = t;
+            lc_plan *tp = p;
+            p = q;
+            q = tp;
+            memcpy(pruned, pq, (size_t)n * sizeof *pruned);
+            res->joint_steps = steps;
+        }
     }
-    res->joint_params = params;
+    res->joint_params = cur.params;
     res->joint_score = cur.score;
-    res->joint_met = (double)params <= budget;
-    if (res->joint_met && (cur.score > res->score ||
-                           (cur.score == res->score && params < res->params))) {
+    res->joint_met = cur.ok;
+    if (cur.ok && (cur.score > res->score || (cur.score == res->score && cur.params < res->params))) {
         lc_plan_free(res->plan);
         res->plan = p;
         p = NULL;
-        res->params = params;
+        res->params = cur.params;
         res->score = cur.score;
         res->method = LC_BUDGET_JOINT;
-        budget_idx_to_tau(s, cur.idx, jt);
-        memcpy(tau, jt, (size_t)n * sizeof *tau);
+        budget_idx_to_tau(s, cur.idx, tau);
         memcpy(res->pruned, pruned, (size_t)n * sizeof *pruned);
     }
 done:
     lc_plan_free(p);
+    lc_plan_free(q);
     free(pruned);
-    free(jt);
+    free(pq);
+    free(from);
     free(cur.idx);
+    free(run.idx);
     ctx_free(&j);
     return st;
 }
