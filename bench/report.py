@@ -193,7 +193,72 @@ def md_fmnist(fm):
                        f"({s['test_acc_change_pruning_pp']:+.2f} pp test accuracy); linearity compression "
                        f"then removed another {pct(s['linearity_removed'])} % of the original "
                        f"({s['test_acc_change_linearity_pp']:+.2f} pp), to {pct(s['final_size_ratio'])} % in all.\n")
+    out.extend(md_joint(fm))
     return "\n".join(out)
+
+
+def joint_reading(fm):
+    """Generated: per budget, which wins without training and with it."""
+    parts = []
+    for k in sorted(fm.get("joint") or {}, key=lambda x: -float(x)):
+        j, r = fm["joint"][k], (fm.get("reconstruct") or {}).get(k)
+        free = {"reconstructed fold": r and r["test_acc"], "joint plan": j["test_acc"]}
+        trained = {"reconstructed fold + distillation": r and r["test_acc_finetuned"],
+                   "reconstructed fold + label fine-tuning": r and r.get("test_acc_finetuned_labels"),
+                   "joint plan + distillation": j.get("test_acc_finetuned"),
+                   "two-step (pruning with training, then fold)": (j.get("two_step") or {}).get("test_acc")}
+        free = {a: v for a, v in free.items() if v is not None}
+        trained = {a: v for a, v in trained.items() if v is not None}
+        if not free:
+            continue
+        bf = max(free, key=free.get)
+        s = f"at {float(k) * 100:g} % without training the {bf} wins ({acc(free[bf])}"
+        if len(free) > 1:
+            other = min(free, key=free.get)
+            s += f", {100 * (free[bf] - free[other]):+.2f} pp over the {other}"
+        s += ")"
+        if trained:
+            bt = max(trained, key=trained.get)
+            s += f"; with training the {bt} wins ({acc(trained[bt])}, " \
+                 f"{100 * (trained[bt] - fm['test_acc']):+.2f} pp against the original)"
+        parts.append(s)
+    return "Reading (computed from the table): " + "; ".join(parts) + "." if parts else ""
+
+
+def md_joint(fm):
+    rec, jo = fm.get("reconstruct") or {}, fm.get("joint") or {}
+    if not rec and not jo:
+        return []
+    ep = next((v.get("finetune_epochs") for v in rec.values()), fm.get("finetune_epochs"))
+    out = [f"\n### Reconstruction, distillation and the joint plan (issue 13; fine-tuning: {ep} epochs)\n",
+           "Training-free rows: `compress --target-size R` (least-squares reconstruction, the default) "
+           "and `--joint` (pruning by activation rate and folding chosen together). Fine-tuned: "
+           "distillation towards the original (`--finetune-target distill`, the default) against "
+           "label fine-tuning. Two-step: the paper's combination at the same final size, importance "
+           "pruning to 60 % (`lincomp prune`, with training) then `compress --target-size`.\n"]
+    rows = []
+    for k in sorted(set(rec) | set(jo), key=lambda x: -float(x)):
+        r, j = rec.get(k), jo.get(k)
+        d = lambda a: f"{100 * (a - fm['test_acc']):+.2f}" if a is not None else "–"
+        if r:
+            rows.append([f"{float(k) * 100:g} %", "reconstructed fold", pct(r["size_ratio"]) + " %",
+                         acc(r["test_acc"]), d(r["test_acc"]), acc(r["test_acc_finetuned"]),
+                         acc(r.get("test_acc_finetuned_labels")), num(r["seconds"], "{:.0f}")])
+        if j:
+            rows.append([f"{float(k) * 100:g} %", f"joint plan ({j.get('method')}, {j.get('pruned')} pruned)",
+                         pct(j["size_ratio"]) + " %", acc(j["test_acc"]), d(j["test_acc"]),
+                         acc(j.get("test_acc_finetuned")), "–", num(j["seconds"], "{:.0f}")])
+            t = j.get("two_step")
+            if t:
+                rows.append([f"{float(k) * 100:g} %", f"two-step: prune ({t['prune_epochs']} ep.) then fold",
+                             pct(t["size_ratio"]) + " %", acc(t["test_acc"]), d(t["test_acc"]), "–", "–",
+                             num(t["seconds"], "{:.0f}")])
+    out.append(table(["budget", "method", "size", "test accuracy", "change (pp)", "distilled",
+                      "label fine-tuned", "seconds"], rows))
+    rd = joint_reading(fm)
+    if rd:
+        out.append("\n" + rd + "\n")
+    return out
 
 
 NAMES = {"induced": "induced linearity", "paper_finetuned": "the paper's method with fine-tuning",
