@@ -212,11 +212,14 @@ def joint_reading(fm):
         if not free:
             continue
         bf = max(free, key=free.get)
-        s = f"at {float(k) * 100:g} % without training the {bf} wins ({acc(free[bf])}"
-        if len(free) > 1:
-            other = min(free, key=free.get)
-            s += f", {100 * (free[bf] - free[other]):+.2f} pp over the {other}"
-        s += ")"
+        other = min(free, key=free.get)
+        if len(free) > 1 and free[bf] == free[other]:
+            s = f"at {float(k) * 100:g} % without training the {' and the '.join(free)} tie ({acc(free[bf])})"
+        else:
+            s = f"at {float(k) * 100:g} % without training the {bf} wins ({acc(free[bf])}"
+            if len(free) > 1:
+                s += f", {100 * (free[bf] - free[other]):+.2f} pp over the {other}"
+            s += ")"
         if trained:
             bt = max(trained, key=trained.get)
             s += f"; with training the {bt} wins ({acc(trained[bt])}, " \
