@@ -177,7 +177,8 @@ cJSON *compress_report(const char *model, const compress_args *a, const lc_graph
     }
     if (pf) cJSON_AddItemToObject(rep, "proof", cli_prove_json(&a->pr, pf, g));
     else cJSON_AddNullToObject(rep, "proof");
-    cJSON_AddItemToObject(rep, "layers", layer_report(g, cg, plan, map, pf, r->budget ? r->b.pruned : NULL));
+    cJSON_AddItemToObject(rep, "layers",
+                          layer_report(g, cg, plan, map, pf, r->budget ? r->b.pruned : NULL));
     return rep;
 }
 

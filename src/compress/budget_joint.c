@@ -72,7 +72,8 @@ static lc_status ctx_init(joint_ctx *j, budget_search *s, lc_error *err)
     const lc_graph *g = s->g;
     const lc_stats *st = s->st;
     *j = (joint_ctx){s, s->n, calloc((size_t)s->n, sizeof(int *)),
-                     calloc((size_t)s->n, sizeof(signed char *)), calloc((size_t)s->n, sizeof(int))};
+                     calloc((size_t)s->n, sizeof(signed char *)),
+                     calloc((size_t)s->n, sizeof(int))};
     if (!j->order || !j->cpiece || !j->n_order) goto nomem;
     for (int k = 1; k < j->n - 1; k++) {
         const struct lc_node *nd = &g->nodes[k];
@@ -345,7 +346,8 @@ lc_status budget_joint(budget_search *s, double budget, lc_budget_result *res, d
     res->joint_params = cur.params;
     res->joint_score = cur.score;
     res->joint_met = cur.ok;
-    if (cur.ok && (cur.score > res->score || (cur.score == res->score && cur.params < res->params))) {
+    if (cur.ok &&
+        (cur.score > res->score || (cur.score == res->score && cur.params < res->params))) {
         lc_plan_free(res->plan);
         res->plan = p;
         p = NULL;

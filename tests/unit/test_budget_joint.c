@@ -1,9 +1,10 @@
 /* test_budget_joint.c - the joint plan of a size budget (opts.joint): on
  * random graphs with skip edges and every activation it meets the budget,
- * scores at least the other candidates, its pruned neurons are constant
- * folds of the least active neurons, and the folded graph computes what the
- * plan says (checked against an independent forward pass in double that
- * replaces every planned neuron's activation by its piece). */
+ * scores at least the other candidates (and is their result when it does
+ * not win), its pruned neurons are counted among the constant folds, the
+ * score is the written model's (reconstructed or not), and the folded graph
+ * computes what the plan says (checked against an independent forward pass
+ * in double that replaces every planned neuron's activation by its piece). */
 #include "test.h"
 #include "core/internal.h"
 
@@ -149,8 +150,8 @@ TEST(budget_joint_plan_within_budget_and_applied)
             }
             searched++;
             CHECK(b.pruned && b.pruned[0] == 0 && b.pruned[N - 1] == 0);
-            CHECK_MSG((double)b.params <= targets[rep % 3] * (double)b.params_before, "%zu of %zu", b.params,
-                      b.params_before);
+            CHECK_MSG((double)b.params <= targets[rep % 3] * (double)b.params_before,
+                      "%zu of %zu", b.params, b.params_before);
             size_t after;
             CHECK_OK(lc_plan_params_after(g, b.plan, &after, NULL, &err), &err);
             CHECK(after == b.params);
