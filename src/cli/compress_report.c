@@ -217,9 +217,11 @@ void compress_print(const char *model, const compress_args *a, const lc_graph *g
             if (r->b.tau[k] > 1) printf(" %s=none", lc_graph_name(g, k));
             else printf(" %s=%g", lc_graph_name(g, k), r->b.tau[k]);
         }
-        printf("\n  %s: paper (global tau) %zu params, %.4f; per-node %zu params, %.4f\n",
+        printf("\n  %s: paper (global tau) %zu params, %.4f; per-node %zu params, %.4f",
                r->agreement ? "agreement with the original on --data" : "accuracy on --val",
                r->b.paper_params, r->b.paper_score, r->b.per_node_params, r->b.per_node_score);
+        if (r->b.pruned) printf("; joint %zu params, %.4f", r->b.joint_params, r->b.joint_score);
+        printf("\n");
         if (a->drop_pp >= 0 && r->b.params < r->b.params_before)
             printf("  certificate: %zu of %zu --val rows disagree with the original; loss of "
                    "accuracy on new data <= %.2f pp at %g confidence (%d plans tested)\n",
