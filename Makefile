@@ -31,18 +31,15 @@ SOVERSION := 0
 SONAME    := liblincomp.so.$(SOVERSION)
 
 # One folder a concern (docs/architecture.md): the library is every folder of
-# src/ but cli/, which is the command.
-LIB_DIRS := util core data onnx compress prove train export
+# src/ but cli/, which is the command (and no part of the library).
+LIB_DIRS := util core data onnx compress prove train export pipeline
 LIB_SRC  := $(foreach d,$(LIB_DIRS),$(wildcard src/$(d)/*.c))
 CLI_SRC  := $(wildcard src/cli/*.c)
 TEST_SRC := $(wildcard tests/unit/*.c)
 GEN_SRC  := $(B)/gen/onnx.pb-c.c
 
-# The commands but main.c are in the library too: lc_cli_run (src/cli/run.c)
-# runs them in a caller's process (the Python binding); the program is main.c.
-CLI_LIB_SRC := $(filter-out src/cli/main.c,$(CLI_SRC))
-LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o) $(CLI_LIB_SRC:%.c=$(B)/%.o) $(B)/gen/onnx.pb-c.o
-CLI_OBJ  := $(B)/src/cli/main.o
+LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/onnx.pb-c.o
+CLI_OBJ  := $(CLI_SRC:%.c=$(B)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(B)/%.o)
 
 .PHONY: all setup test demo check-fresh bench bench-quick clean install uninstall examples fuzz fuzz-build
@@ -82,8 +79,8 @@ $(B)/lincomp: $(CLI_OBJ) $(B)/liblincomp.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(B)/liblincomp.a $(LDLIBS_ALL)
 
 # the chart ticks are the CLI's, but pure functions worth a unit test
-$(B)/test_unit: $(TEST_OBJ) $(B)/liblincomp.a
-	$(CC) $(LDFLAGS_ALL) -o $@ $(TEST_OBJ) $(B)/liblincomp.a $(LDLIBS_ALL)
+$(B)/test_unit: $(TEST_OBJ) $(B)/src/cli/ticks.o $(B)/liblincomp.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $(TEST_OBJ) $(B)/src/cli/ticks.o $(B)/liblincomp.a $(LDLIBS_ALL)
 
 # Replays saved fuzz inputs through the harnesses' entry points (make test).
 $(B)/replay: fuzz/replay.c fuzz/targets.c fuzz/targets.h $(B)/liblincomp.a

@@ -50,6 +50,8 @@
  *                            induced linearity  training neurons to become
  *                                        linear, then folding
  *   export    src/export/    C export    a model as dependency-free C source
+ *   pipeline  src/pipeline/  progress, compress, analyze: the commands as
+ *                                        one call each, with their reports
  * A program typically needs errors, graph, data, ONNX and the linearity
  * analysis (examples/compress_example.c is a complete one).
  *
@@ -121,8 +123,12 @@ LC_API void lc_set_threads(int n);
  * and the system's reason (folder missing or not writable, disk full),
  * LC_ERR_NOMEM. */
 LC_API lc_status lc_write_file(const char *path, const void *buf, size_t len, lc_error *err);
+/* The version of the library that is running (LC_VERSION when it was
+ * built), for bindings that load it at run time. Static storage. */
+LC_API const char *lc_version(void);
+
 /* Frees memory the library returned for the caller to free (lc_onnx_save_mem,
- * lc_preproc_to_json); for bindings that cannot call the C library's free.
+ * lc_preproc_to_json, lc_compress, lc_analyze); for bindings that cannot call the C library's free.
  * NULL is a no-op. */
 LC_API void lc_free(void *p);
 
@@ -1308,29 +1314,156 @@ LC_API void lc_induce_result_clear(lc_induce_result *r);
 LC_API lc_status lc_export_c(const lc_graph *g, const char *c_path, const char *name,
                              lc_error *err);
 
-/* ============================================== command line (src/cli/) */
+/* ============================================= pipeline (src/pipeline/) */
+/*
+ * The commands as one call each, for programs and bindings (python/lincomp):
+ * lc_compress is what `lincomp compress` runs (statistics, a plan by
+ * threshold, budget or proof, the fold, reconstruction, the check on the
+ * calibration data, accuracy on validation data, fine-tuning) and
+ * lc_analyze what `lincomp analyze` measures; each returns the command's
+ * JSON report (the same keys as --report / --json). The command line only
+ * reads options and files, prints and writes.
+ */
 
-/* An input that lc_cli_run takes from memory instead of a file: where the
- * command line names `name` as a model (data NULL) or a data file (model
- * NULL), the command uses a copy of this one. Data given so is taken as
- * features, as an NPY file is (no preprocessing applied). */
-typedef struct lc_cli_input {
-    const char *name;
-    const lc_graph *model;
-    const lc_data *data;
-} lc_cli_input;
+/* -------------------------------------------------------------- progress */
 
-/* Runs the lincomp command line in this process: argv[0] is ignored,
- * argv[1] the command (as `lincomp COMMAND ...`), with the n inputs above
- * (n may be 0). Returns the command's exit status (0 success, 1 failure,
- * 2 usage); messages go to stderr, the command's output to stdout (flushed
- * before returning). On failure *err (when not NULL) holds the last message
- * without the "lincomp COMMAND: " prefix and the library's status, or
- * LC_ERR_INVALID for the command's own checks (options, missing labels).
- * The same code as the lincomp program, so the same numbers and the same
- * JSON; for bindings (python/lincomp). Not reentrant: one call at a time in
- * a process. */
-LC_API int lc_cli_run(int argc, char **argv, int n, const lc_cli_input *inputs, lc_error *err);
+typedef enum lc_progress_kind {
+    LC_PROGRESS_STAGE = 0, /* a stage begins; message says what it does */
+    LC_PROGRESS_UPDATE,    /* within a stage: done of total units */
+    LC_PROGRESS_LINE,      /* a line worth logging within a stage (a step of
+                              the budget search, a fine-tuning epoch) */
+    LC_PROGRESS_END        /* a stage that sent updates is over */
+} lc_progress_kind;
+
+/* What a progress callback receives; the strings are borrowed for the call. */
+typedef struct lc_progress {
+    lc_progress_kind kind;
+    const char *stage;    /* "statistics", "labelling", "pieces", "budget
+                             search", "proving", "folding", "reconstruction",
+                             "checking", "evaluating", "fine-tuning", "induce" */
+    const char *message;  /* STAGE, LINE: one line without a newline, e.g.
+                             "statistics over 500 samples"; UPDATE: a note
+                             ("best 0.9812 at 48.0% size") or NULL */
+    double done, total;   /* UPDATE: units done of total (0: unknown) */
+    const char *unit;     /* UPDATE: "candidates", "samples" */
+    int estimated;        /* UPDATE: total is an estimate, revised as the
+                             stage learns more (show done/total) */
+    int final;            /* UPDATE: the last state before a pause or the end */
+    int epoch;            /* fine-tuning: the epoch (1-based); else 0 */
+} lc_progress;
+
+typedef void (*lc_progress_fn)(void *ctx, const lc_progress *p);
+
+/* ---------------------------------------------------------------- proofs */
+
+/* Proof options shared by lc_compress and lc_analyze. */
+typedef struct lc_prove_opts {
+    int on;                 /* 0 (default): no proof */
+    lc_prove_method method; /* default LC_PROVE_SYMBOLIC */
+    const lc_box *box;      /* borrowed; NULL: the per-feature min and max
+                               of the calibration data (lc_box_from_data) */
+    const char *box_kind;   /* the report's "box" (the CLI: "file", "range");
+                               NULL: "data" without a box, else "box" */
+    double lp_time;         /* time limit of the LP stage; 0: lc_prove's */
+} lc_prove_opts;
+
+/* -------------------------------------------------------------- compress */
+
+typedef struct lc_compress_opts {
+    double threshold;      /* tau in [0, 1] (default 1: exact on the data) */
+    const double *node_thresholds; /* or NULL: tau per node of g
+                              (lc_plan_from_stats_per_node; above 1: nothing
+                              folded there), instead of threshold */
+    lc_layer_threshold lt; /* default auto */
+    double target_size;    /* (0, 1]: a size budget; 0 (default): none */
+    double max_drop;       /* an accuracy budget in percentage points,
+                              [0, 100], certified on val; < 0 (default): none */
+    double confidence;     /* of the max_drop certificate (default 0.95) */
+    int reconstruct;       /* 1 (default): refit the consumers of lossy folds
+                              on the calibration data; 0: the paper's fold */
+    int joint;             /* 1: with target_size only, the search adds the
+                              joint plan (lc_budget_opts.joint); default 0 */
+    lc_prove_opts prove;   /* fold what is proven on a box (not with a budget) */
+    int prove_threshold;   /* with prove: 1 also folds by threshold on top */
+    int finetune_epochs;   /* > 0: fine-tune the result (default 0) */
+    lc_train_opts finetune; /* its optimizer, lr (0: the optimizer's default),
+                              batch, momentum, seed, temperature and alpha;
+                              epochs, patience, monitor, the callbacks and the
+                              teacher are set by lc_compress */
+    int finetune_labels;   /* 1: fine-tune on the labels alone; 0 (default):
+                              distil from g (soft targets) */
+    int threads;           /* >= 1: lc_set_threads(threads) first; 0: leave */
+    lc_progress_fn progress; /* or NULL */
+    void *progress_ctx;
+    /* names for the report ("model", "output", finetune "train"; the
+       calibration data's name is used when train is NULL); NULL: null */
+    const char *model_name, *output_name, *data_name, *train_name;
+    /* induced linearity (docs/induce.md) instead of a plan: lc_induce
+       towards target_size (needed) on train (labelled, needed) with val
+       (needed), the schedule from induce_opts (its target_size is ignored);
+       then, when data is given (it may be NULL here), the result is folded
+       once more where that is exact on data (threshold 1, layer threshold
+       auto). induce_test: labelled test data, measured for the report only,
+       or NULL. The report has the keys of `lincomp compress --induce`. */
+    int induce;
+    lc_induce_opts induce_opts;   /* default lc_induce_opts_default */
+    const lc_data *induce_test;
+} lc_compress_opts;
+
+/* The command's defaults: threshold 1, layer threshold auto, no budget
+ * (max_drop -1), confidence 0.95, reconstruction on, no proof (symbolic
+ * when on), no fine-tuning (lc_train_opts_default, lr 0), distillation,
+ * threads 0, no callback, no names, no induction (lc_induce_opts_default). */
+LC_API void lc_compress_opts_default(lc_compress_opts *o);
+
+/* Compresses g as `lincomp compress` does (docs/budgets.md, docs/proofs.md)
+ * on the calibration data `data` (features of g's input width; labels not
+ * needed; NULL allowed only with o->induce). The plan: by o->target_size
+ * or o->max_drop (a budget search: scored on val when given, else on
+ * agreement with g on data; max_drop proposes on data and certifies on
+ * val, which it needs), else by proof (o->prove.on), else by o->threshold
+ * or o->node_thresholds, under o->lt.
+ * Then lc_fold, lc_reconstruct (o->reconstruct, not for proofs), the
+ * largest output change on data, accuracy before and after on val (may be
+ * NULL; labelled), and with o->finetune_epochs lc_finetune on train (NULL:
+ * data's rows; labels needed only with finetune_labels), keeping with val
+ * the best epoch, or the folded model when no epoch beats it.
+ * *out (lc_graph_free) is the compressed graph; *report (lc_free; may be
+ * NULL if not wanted) the JSON report, pretty-printed, with the keys of
+ * `lincomp compress --report`. Both NULL on error.
+ * Errors: LC_ERR_INVALID (an option out of range, a budget and a proof or
+ * two budgets together, induce with another mode or without target_size,
+ * train or val, max_drop without val, val without labels,
+ * fine-tuning on labels without labels, a size budget that cannot be
+ * reached), LC_ERR_SHAPE (data of another width than g), LC_ERR_FORMAT (no
+ * calibration rows), LC_ERR_NUMERIC (a weight of g not finite, training
+ * diverged), and those of the steps (lc_prove, lc_finetune), LC_ERR_NOMEM. */
+LC_API lc_status lc_compress(const lc_graph *g, const lc_data *data, const lc_data *val,
+                             const lc_data *train, const lc_compress_opts *o,
+                             lc_graph **out, char **report, lc_error *err);
+
+/* --------------------------------------------------------------- analyze */
+
+typedef struct lc_analyze_opts {
+    lc_prove_opts prove;
+    int threads;           /* as lc_compress_opts */
+    lc_progress_fn progress;
+    void *progress_ctx;
+    const char *model_name; /* the report's "model"; NULL: null */
+} lc_analyze_opts;
+
+/* No proof, threads 0, no callback, no name. */
+LC_API void lc_analyze_opts_default(lc_analyze_opts *o);
+
+/* What `lincomp analyze --json` reports on the calibration data: samples,
+ * params, per hidden node (layers: name, activation, width, always_active,
+ * never_active, provably_linear, provably_dead, rates), the proof (with
+ * o->prove.on) and compressed_params at tau 1, 0.99, 0.95, 0.9 (layer
+ * threshold auto). *report (lc_free) is the pretty-printed JSON. o may be
+ * NULL. Errors: LC_ERR_SHAPE (data width), LC_ERR_FORMAT (no rows), those
+ * of lc_prove, LC_ERR_NOMEM. */
+LC_API lc_status lc_analyze(const lc_graph *g, const lc_data *data, const lc_analyze_opts *o,
+                            char **report, lc_error *err);
 
 #ifdef __cplusplus
 }

@@ -9,25 +9,23 @@ dtype or layout is converted once), labels integer class indices.
     small, report = m.compress(X, threshold=0.99, val=(Xv, yv))
     small.save("small.onnx")
 
-predict, evaluate, save, to_bytes and export_c call the library directly.
-analyze, compress and train run the lincomp command itself in this process
-(lc_cli_run) on the in-memory model and arrays, so they give the CLI's
-numbers and its JSON report keys; the CLI's options are keyword arguments
-(layer_threshold=... for --layer-threshold, no_reconstruct=True for
---no-reconstruct). While such a command runs, this process's file
-descriptors 1 and 2 point to temporary files (its JSON is read from there),
-and one command runs at a time. Failures raise lincomp.Error (the library's status and
-message); bad arguments (shape, dtype, NaN, missing labels) raise ValueError.
+Every function calls the library directly on the in-memory model and
+arrays: compress is lc_compress and analyze lc_analyze, the functions the
+lincomp command runs, so they give the CLI's numbers and its JSON report
+keys; the CLI's options are keyword arguments (layer_threshold=... for
+--layer-threshold, no_reconstruct=True for --no-reconstruct). train is
+lc_graph_mlp and lc_train with the CLI's defaults. Progress comes through a
+callback: progress=True draws a bar on stderr, a callable gets each stage
+line. Failures raise lincomp.Error (the library's status and message); bad
+arguments (shape, dtype, NaN, missing labels) raise ValueError.
 The library is found through $LINCOMP_LIB, else beside the installed package
 (PREFIX/lib/liblincomp.so.0), else by the loader.
 """
 import ctypes
 import json
 import os
-import shutil
 import sys
-import tempfile
-import threading
+import time
 
 import numpy as np
 
@@ -43,10 +41,9 @@ library_path = _lib.path
 class Error(Exception):
     """A failure reported by liblincomp: status is the lc_status code,
     status_name its name ("format error", ...), message the library's
-    message; exit_status, for analyze/compress/train, the command's exit
-    status (1 failure, 2 a bad option)."""
+    message."""
 
-    exit_status = None
+    exit_status = None  # (kept for older callers: there is no command any more)
 
     def __init__(self, status, message, status_name=None):
         self.status = status
@@ -144,101 +141,129 @@ def _split(pair, what):
     return pair, None
 
 
-# ---------------------------------------------------- the commands in-process
+# ----------------------------------------------------------------- progress
 
-_cli_lock = threading.Lock()  # lc_cli_run runs one command at a time
-
-
-def _flags(options):
-    """CLI flags from keyword arguments: a_b=v -> --a-b v, True -> --a-b,
-    False or None -> nothing."""
-    out = []
-    for k, v in options.items():
-        if v is None or v is False:
-            continue
-        flag = "--" + k.replace("_", "-")
-        if v is True:
-            out.append(flag)
-        elif isinstance(v, (list, tuple)):
-            out += [flag, ",".join(str(e) for e in v)]
-        else:
-            out += [flag, str(v)]
-    return out
+LC_ERR_INVALID = 4
 
 
-def _run(args, inputs, progress=None):
-    """Runs `lincomp ARGS` in this process on inputs {name: Model or _Data};
-    returns its stdout. stderr goes to the terminal with progress=True, line
-    by line to a callable progress, else nowhere (the Error carries the
-    message)."""
-    names = list(inputs)
-    arr = (_lib.lc_cli_input * max(1, len(names)))()
-    for i, n in enumerate(names):
-        v = inputs[n]
-        arr[i].name = n.encode()
-        if isinstance(v, Model):
-            arr[i].model = v._ptr
-        else:
-            arr[i].data = v.ptr
-    argv = [b"lincomp"] + [str(a).encode() for a in args]
-    c_argv = (ctypes.c_char_p * (len(argv) + 1))(*argv, None)
-    with _cli_lock, tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as errf:
-        for f in (sys.stdout, sys.stderr):
+class _Bar:
+    """progress=True: the stage lines and a bar on stderr (as the CLI draws
+    them), or progress=callable: each stage line to the callable."""
+
+    def __init__(self, progress, what):
+        self.fn = progress if callable(progress) else None
+        self.what = what
+        self.drawn = False
+        self.last = 0.0
+        self.t0 = time.monotonic()
+
+    def _clear(self):
+        if self.drawn:
+            sys.stderr.write("\r%100s\r" % "")
+            self.drawn = False
+
+    def line(self, text):
+        if self.fn:
             try:
-                f.flush()
+                self.fn(text)
             except Exception:
-                pass
-        keep_err = progress is not True
-        saved_out, saved_err = os.dup(1), os.dup(2)
-        done = threading.Event()
-        tail = None
-        try:
-            os.dup2(out.fileno(), 1)
-            if keep_err:
-                os.dup2(errf.fileno(), 2)
-            if callable(progress):
-                tail = threading.Thread(target=_tail, args=(errf.fileno(), progress, done))
-                tail.start()
-            err = _lib.lc_error()
-            rc = lib.lc_cli_run(len(argv), c_argv, len(names), arr, ctypes.byref(err))
-        finally:
-            os.dup2(saved_out, 1)
-            os.dup2(saved_err, 2)
-            os.close(saved_out)
-            os.close(saved_err)
-            done.set()
-            if tail:
-                tail.join()
-        out.seek(0)
-        text = out.read().decode("utf-8", "replace")
-    if rc:
-        e = Error(err.code, err.msg.decode("utf-8", "replace"))
-        e.exit_status = rc  # 1 failure, 2 usage (the command's exit status)
-        raise e
-    return text
-
-
-def _tail(fd, callback, done):
-    """Calls callback(line) for each line the command writes to stderr (a
-    file written through fd 2 while the command runs)."""
-    pos, buf = 0, b""
-    while True:
-        finished = done.wait(0.1)
-        chunk = os.pread(fd, 1 << 16, pos)
-        while chunk:
-            pos += len(chunk)
-            buf += chunk
-            chunk = os.pread(fd, 1 << 16, pos)
-        *lines, buf = buf.split(b"\n")
-        for line in lines:
-            try:
-                callback(line.decode("utf-8", "replace"))
-            except Exception:
-                pass  # the callback's failure must not lose the command
-        if finished:
-            if buf:
-                callback(buf.decode("utf-8", "replace"))
+                pass  # the callback's failure must not lose the run
             return
+        self._clear()
+        sys.stderr.write("lincomp %s: %s\n" % (self.what, text))
+        sys.stderr.flush()
+
+    def update(self, stage, done, total, unit, note, final):
+        if self.fn:
+            return
+        now = time.monotonic()
+        if not final and now - self.last < 0.1:
+            return
+        self.last = now
+        if total > 0:
+            fill = max(0, min(20, int(20 * done / total + 0.5)))
+            bar = "[%s%s] %.0f/%.0f %s" % ("#" * fill, " " * (20 - fill), done, total, unit)
+        else:
+            bar = "%.0f %s" % (done, unit)
+        sys.stderr.write("\r%-24.24s %s  %-44.44s" % (stage, bar, note or ""))
+        sys.stderr.flush()
+        self.drawn = True
+
+    def end(self):
+        if not self.fn and self.drawn:
+            sys.stderr.write("\n")
+            self.drawn = False
+
+    def callback(self):
+        """The lc_progress_fn (keep a reference while the call runs)."""
+
+        def on(ctx, p):
+            p = p.contents
+            msg = p.message.decode("utf-8", "replace") if p.message else None
+            if p.kind in (_lib.PROGRESS_STAGE, _lib.PROGRESS_LINE):
+                self.line(msg)
+            elif p.kind == _lib.PROGRESS_UPDATE:
+                stage = p.stage.decode()
+                if p.epoch:
+                    stage += " epoch %d" % p.epoch
+                self.update(stage, p.done, p.total, p.unit.decode() if p.unit else "", msg,
+                            bool(p.final))
+            else:
+                self.end()
+
+        return _lib.progress_fn(on)
+
+
+def _report(ptr):
+    """The JSON text the library returned, parsed; the buffer freed."""
+    try:
+        return json.loads(ctypes.string_at(ptr).decode("utf-8"))
+    finally:
+        lib.lc_free(ptr)
+
+
+def _invalid(message):
+    return Error(LC_ERR_INVALID, message)
+
+
+def _prove_opts(po, g, prove, options, keep):
+    """Fills an lc_prove_opts from prove=True / a method name and the
+    bounds=FILE / input_range="LO,HI" / lp_time=S options."""
+    bounds = options.pop("bounds", None)
+    rng = options.pop("input_range", None)
+    lp_time = options.pop("lp_time", None)
+    if not prove:
+        if bounds is not None or rng is not None or lp_time is not None:
+            raise _invalid("bounds, input_range and lp_time need prove")
+        return
+    err = _lib.lc_error()
+    po.on = 1
+    if prove is not True:
+        m = ctypes.c_int()
+        _check(lib.lc_prove_method_parse(str(prove).encode(), ctypes.byref(m), ctypes.byref(err)),
+               err)
+        po.method = m.value
+    if bounds is not None and rng is not None:
+        raise _invalid("give either bounds or input_range")
+    if lp_time is not None:
+        po.lp_time = float(lp_time)
+    box = ctypes.c_void_p()
+    if rng is not None:
+        text = ",".join(str(v) for v in rng) if isinstance(rng, (tuple, list)) else str(rng)
+        _check(lib.lc_box_parse_range(text.encode(), lib.lc_graph_input_width(g),
+                                      ctypes.byref(box), ctypes.byref(err)), err)
+        po.box_kind = b"range"
+    elif bounds is not None:
+        _check(lib.lc_box_load(os.fsencode(bounds), lib.lc_graph_input_width(g),
+                               ctypes.byref(box), ctypes.byref(err)), err)
+        po.box_kind = b"file"
+    if box:
+        keep.append(box)  # freed by the caller after the run
+        po.box = box
+
+
+_FINETUNE_OPTIONS = ("lr", "batch", "optimizer", "momentum", "seed", "finetune_target",
+                     "temperature", "distill_alpha")
 
 
 # -------------------------------------------------------------- the model
@@ -294,7 +319,29 @@ class Model:
     def info(self):
         """What `lincomp info --json` prints: params, flops, input_width,
         output_width, nodes (name, width, activation, params, inputs)."""
-        return json.loads(_run(["info", "model", "--json"], {"model": self}))
+        g = self._ptr
+        nodes = []
+        for k in range(lib.lc_graph_nodes(g)):
+            width = lib.lc_graph_width(g, k)
+            node = {"name": lib.lc_graph_name(g, k).decode(), "width": width}
+            if k == 0:
+                node.update(activation="input", params=0, inputs=[])
+            else:
+                a = lib.lc_graph_act(g, k)
+                name = lib.lc_act_name(a.kind).decode()
+                if a.kind == 2:  # LC_ACT_LEAKY_RELU
+                    name = "leaky_relu(%g)" % a.alpha
+                elif a.kind == 4:  # LC_ACT_CLIP
+                    name = "clip(%g,%g)" % (a.lo, a.hi)
+                srcs = [lib.lc_graph_src(g, k, e) for e in range(lib.lc_graph_n_in(g, k))]
+                params = width * (2 if a.kind == 3 else 1)  # PReLU: slopes too
+                params += sum(width * lib.lc_graph_width(g, j) for j in srcs)
+                node.update(activation=name, params=params,
+                            inputs=[lib.lc_graph_name(g, j).decode() for j in srcs])
+            nodes.append(node)
+        return {"model": None, "params": self.params, "flops": self.flops,
+                "input_width": self.input_width, "output_width": self.output_width,
+                "nodes": nodes}
 
     def __repr__(self):
         return "<lincomp.Model %s, %d parameters>" % ("-".join(map(str, self.widths)), self.params)
@@ -327,65 +374,210 @@ class Model:
         return {"samples": res.samples, "accuracy": res.accuracy, "loss": res.loss,
                 "params": self.params}
 
-    def analyze(self, X, **options):
-        """The report of `lincomp analyze --json` on the samples X."""
-        with self._data(X) as d:
-            out = _run(["analyze", "model", "--data", "X", "--json"] + _flags(options),
-                       {"model": self, "X": d})
-        return json.loads(out)
+    def analyze(self, X, prove=None, progress=None, **options):
+        """The report of `lincomp analyze --json` on the samples X
+        (lc_analyze): per hidden node the activation statistics, the sizes
+        at tau 1, 0.99, 0.95, 0.9 and, with prove=True or a method name
+        (bounds=FILE, input_range="LO,HI", lp_time=S), the proven neurons.
+        "model" is None."""
+        o = _lib.lc_analyze_opts()
+        lib.lc_analyze_opts_default(ctypes.byref(o))
+        boxes = []
+        try:
+            _prove_opts(o.prove, self._ptr, prove, options, boxes)
+            o.threads = int(options.pop("threads", 0) or 0)
+            options.pop("quiet", None)
+            if options:
+                raise _invalid("analyze: unknown option '%s'" % sorted(options)[0])
+            bar = _Bar(progress, "analyze") if progress else None
+            cb = bar.callback() if bar else None
+            if cb:
+                o.progress = cb
+            rep = ctypes.c_void_p()
+            err = _lib.lc_error()
+            with self._data(X) as d:
+                st = lib.lc_analyze(self._ptr, d.ptr, ctypes.byref(o), ctypes.byref(rep),
+                                    ctypes.byref(err))
+            if bar:
+                bar.end()
+            _check(st, err)
+            return _report(rep)
+        finally:
+            for b in boxes:
+                lib.lc_box_free(b)
+
+    def _node_thresholds(self, thresholds, threshold):
+        """tau per node from {node name: tau} (other nodes: threshold)."""
+        names = [n["name"] for n in self.nodes]
+        unknown = [k for k in thresholds if k not in names[1:-1]]
+        if unknown:
+            raise _invalid("thresholds: no hidden node named '%s' (nodes: %s)" %
+                           (unknown[0], ", ".join(names[1:-1])))
+        tau = [float(thresholds.get(n, threshold)) for n in names]
+        return (ctypes.c_double * len(tau))(*tau)
 
     def compress(self, X, threshold=None, target_size=None, max_drop=None, val=None,
                  finetune=None, train=None, prove=None, progress=None, **options):
         """Compresses on the calibration samples X as `lincomp compress`
-        does, with its options and defaults (None: the CLI's default):
-        threshold, target_size, max_drop, val=(Xv, yv), finetune=EPOCHS,
-        train=(Xt, yt) or Xt, prove=True or a method name, and any other
-        option as a keyword (layer_threshold, confidence, no_reconstruct,
-        input_range, finetune_target, lr, batch, seed, threads, ...).
-        progress: True for the CLI's progress on stderr, or a callable
-        getting each progress line. Returns (Model, report dict: the keys
-        of the CLI's JSON report, "model" and "output" None)."""
-        args = ["compress", "model", "--data", "X", "-o", None, "--json"]
-        args += _flags({"threshold": threshold, "target_size": target_size,
-                        "max_drop": max_drop, "finetune": finetune})
-        if prove is True:
-            args.append("--prove")
-        elif prove:
-            args.append("--prove=" + str(prove))
-        if not progress:
-            args.append("--quiet")
-        args += _flags(options)
-        datas = []
+        does (lc_compress), with its options and defaults (None: the CLI's
+        default): threshold, thresholds={node name: tau} (per node, the
+        others at threshold), target_size, max_drop (percentage points),
+        val=(Xv, yv), finetune=EPOCHS, train=(Xt, yt) or Xt, prove=True or a
+        method name, and as keywords layer_threshold, confidence,
+        no_reconstruct, joint (with target_size), bounds, input_range, lp_time, finetune_target
+        ("distill" or "labels"), temperature, distill_alpha, lr, batch,
+        optimizer, momentum, seed, threads. induce=True trains neurons to
+        become linear (`compress --induce`: target_size, train=(Xt, yt) and
+        val=(Xv, yv) needed, X may be None, test=(Xte, yte), epochs,
+        min_steps, finetune_epochs, gate_lr, lambda0, lambda_factor, batch,
+        lr, seed). progress: True for a bar on stderr, or a callable getting
+        each stage line. Returns (Model, report dict: the keys of the CLI's
+        JSON report, "model" and "output" None)."""
+        o = _lib.lc_compress_opts()
+        lib.lc_compress_opts_default(ctypes.byref(o))
+        err = _lib.lc_error()
+        options = dict(options)
+        options.pop("quiet", None)
+        if options.pop("induce", False):
+            if threshold is not None or max_drop is not None or finetune or prove:
+                raise _invalid("induce takes target_size and its own schedule: no threshold, "
+                               "max_drop, finetune or prove with it")
+            return self._induce(o, X, target_size, val, train, progress, options)
+        if threshold is not None:
+            o.threshold = float(threshold)
+            o.prove_threshold = 1
+        per_node = options.pop("thresholds", None)
+        if per_node is not None:
+            tau = self._node_thresholds(per_node, o.threshold)  # alive until we return
+            o.node_thresholds = ctypes.cast(tau, ctypes.POINTER(ctypes.c_double))
+        if target_size is not None:
+            o.target_size = float(target_size)
+        if max_drop is not None:
+            o.max_drop = float(max_drop)
+        lt = options.pop("layer_threshold", None)
+        if lt is not None:
+            _check(lib.lc_layer_threshold_parse(str(lt).encode(), ctypes.byref(o.lt),
+                                                ctypes.byref(err)), err)
+        if "confidence" in options:
+            if max_drop is None:
+                raise _invalid("confidence belongs to max_drop")
+            o.confidence = float(options.pop("confidence"))
+        o.reconstruct = 0 if options.pop("no_reconstruct", False) else 1
+        if options.pop("joint", False):
+            if target_size is None or max_drop is not None:
+                raise _invalid("joint needs target_size (a size budget)")
+            o.joint = 1
+        if finetune:
+            o.finetune_epochs = int(finetune)
+        elif train is not None or any(k in options for k in _FINETUNE_OPTIONS):
+            raise _invalid("train, lr, batch, optimizer, momentum, seed and the distillation "
+                           "options need finetune")
+        self._finetune_opts(o, options)
+        o.threads = int(options.pop("threads", 0) or 0)
+        boxes, datas = [], []
         try:
-            inputs = {"model": self}
+            _prove_opts(o.prove, self._ptr, prove, options, boxes)
+            if options:
+                raise _invalid("compress: unknown option '%s'" % sorted(options)[0])
             datas.append(self._data(X))
-            inputs["X"] = datas[-1]
+            v = tr = None
             if val is not None:
                 vx, vy = _split(val, "val")
-                datas.append(self._data(vx, vy, "val", labels=True))
-                inputs["val"] = datas[-1]
-                args += ["--val", "val"]
+                v = self._data(vx, vy, "val", labels=True)
+                datas.append(v)
             if train is not None:
                 tx, ty = _split(train, "train")
-                datas.append(self._data(tx, ty, "train"))
-                inputs["train"] = datas[-1]
-                args += ["--train", "train"]
-            tmp = tempfile.mkdtemp(prefix="lincomp-")
-            try:
-                out = os.path.join(tmp, "out.onnx")
-                args[args.index(None)] = out
-                text = _run(args, inputs, progress)
-                model = load(out)
-            finally:
-                shutil.rmtree(tmp, ignore_errors=True)
+                tr = self._data(tx, ty, "train")
+                datas.append(tr)
+            bar = _Bar(progress, "compress") if progress else None
+            cb = bar.callback() if bar else None
+            if cb:
+                o.progress = cb
+            g = ctypes.c_void_p()
+            rep = ctypes.c_void_p()
+            st = lib.lc_compress(self._ptr, datas[0].ptr, v.ptr if v else None,
+                                 tr.ptr if tr else None, ctypes.byref(o), ctypes.byref(g),
+                                 ctypes.byref(rep), ctypes.byref(err))
+            if bar:
+                bar.end()
+            _check(st, err)
+            return Model(g.value), _report(rep)
         finally:
             for d in datas:
                 d.close()
-        report = json.loads(text)
-        # the names the command saw are in-memory stand-ins and a deleted
-        # temporary file: no file names in the report
-        report["model"] = report["output"] = None
-        return model, report
+            for b in boxes:
+                lib.lc_box_free(b)
+
+    def _induce(self, o, X, target_size, val, train, progress, options):
+        """compress(induce=True, ...): lc_compress with induced linearity."""
+        o.induce = 1
+        io = o.induce_opts
+        o.target_size = float(target_size) if target_size is not None else 0.0
+        for key, cast in (("epochs", int), ("min_steps", int), ("finetune_epochs", int),
+                          ("gate_lr", float), ("lambda0", float), ("lambda_factor", float),
+                          ("batch", int), ("lr", float), ("seed", int)):
+            if options.get(key) is not None:
+                setattr(io, key, cast(options.pop(key)))
+            options.pop(key, None)
+        target = options.pop("finetune_target", "distill")
+        if target not in ("distill", "labels"):
+            raise _invalid("finetune_target wants distill or labels, got '%s'" % target)
+        io.finetune_labels = target == "labels"
+        for key, field in (("temperature", "temperature"), ("distill_alpha", "alpha")):
+            if key in options:
+                if io.finetune_labels:
+                    raise _invalid("temperature and distill_alpha need finetune_target distill")
+                setattr(io, field, float(options.pop(key)))
+        o.threads = int(options.pop("threads", 0) or 0)
+        test = options.pop("test", None)
+        if options:
+            raise _invalid("compress: unknown option '%s' with induce" % sorted(options)[0])
+        if train is None or val is None:
+            raise _invalid("induce needs train=(X, y) and val=(X, y)")
+        datas = []
+        try:
+            def labelled(pair, what):
+                px, py = _split(pair, what)
+                datas.append(self._data(px, py, what, labels=True))
+                return datas[-1]
+            tr, v = labelled(train, "train"), labelled(val, "val")
+            if test is not None:
+                o.induce_test = labelled(test, "test").ptr
+            d = None
+            if X is not None:
+                d = self._data(X)
+                datas.append(d)
+            bar = _Bar(progress, "compress") if progress else None
+            cb = bar.callback() if bar else None
+            if cb:
+                o.progress = cb
+            g, rep = ctypes.c_void_p(), ctypes.c_void_p()
+            err = _lib.lc_error()
+            st = lib.lc_compress(self._ptr, d.ptr if d else None, v.ptr, tr.ptr, ctypes.byref(o),
+                                 ctypes.byref(g), ctypes.byref(rep), ctypes.byref(err))
+            if bar:
+                bar.end()
+            _check(st, err)
+            return Model(g.value), _report(rep)
+        finally:
+            for dd in datas:
+                dd.close()
+
+    @staticmethod
+    def _finetune_opts(o, options):
+        """The fine-tuning options into o.finetune (as the CLI reads them)."""
+        t = o.finetune
+        target = options.pop("finetune_target", "distill")
+        if target not in ("distill", "labels"):
+            raise _invalid("finetune_target wants distill or labels, got '%s'" % target)
+        o.finetune_labels = target == "labels"
+        for key, field in (("temperature", "temperature"), ("distill_alpha", "alpha")):
+            if key in options:
+                if o.finetune_labels:
+                    raise _invalid("temperature and distill_alpha need finetune_target distill")
+                setattr(t, field, float(options.pop(key)))
+        _train_opts(t, options)
+
 
     # -- writing it
     def save(self, path):
@@ -431,41 +623,9 @@ def load(source):
     return m
 
 
-def train(X, y, val=None, hidden=None, epochs=None, seed=None, progress=None, **options):
-    """Trains an MLP classifier as `lincomp train` does (its options and
-    defaults; hidden=(64, 32) or "none", act, batch, lr, optimizer, patience,
-    monitor, ...), on X (n, features) and labels y. Returns (Model, summary
-    dict of `lincomp train --json`)."""
-    shape = np.shape(X)
-    x = _as_x(X, int(np.prod(shape[1:])) if len(shape) >= 2 else -1, "X")
-    yy = _as_y(y, x.shape[0], 1 << 30, "y")
-    classes = max(int(yy.max()) + 1, 2)
-    datas = [_Data(x, yy, classes)]
-    inputs = {"X": datas[0]}
-    args = ["train", "--train", "X", "-o", None, "--json"]
-    if val is not None:
-        vx, vy = _split(val, "val")
-        vx = _as_x(vx, x.shape[1], "val")
-        vyy = _as_y(vy, vx.shape[0], classes, "val labels")
-        datas.append(_Data(vx, vyy, classes))
-        inputs["val"] = datas[-1]
-        args += ["--val", "val"]
-    args += _flags({"hidden": hidden, "epochs": epochs, "seed": seed})
-    if not progress:
-        args.append("--quiet")
-    args += _flags(options)
-    tmp = tempfile.mkdtemp(prefix="lincomp-")
-    try:
-        args[args.index(None)] = os.path.join(tmp, "model.onnx")
-        text = _run(args, inputs, progress)
-        model = load(os.path.join(tmp, "model.onnx"))
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-        for d in datas:
-            d.close()
-    return model, json.loads(text)
-
-
 def library_version():
-    """The version liblincomp reports (`lincomp --version`)."""
-    return _run(["--version"], {}).split()[-1]
+    """The version of the liblincomp that was loaded (lc_version)."""
+    return lib.lc_version().decode()
+
+
+from ._train import train, _train_opts  # noqa: E402 (it builds on the names above)

@@ -2,6 +2,7 @@
 inputs: equal reports in every key but file names and timings, compressed
 models whose outputs agree within 1e-6."""
 import os
+import re
 
 import numpy as np
 import pytest
@@ -86,11 +87,38 @@ def test_compress_finetune(tmp):
 
 
 def test_compress_progress_callback(tmp):
-    m, X, _, _ = halves(tmp)
+    m, X, Xv, yv = halves(tmp)
     lines = []
-    with pytest.raises(lincomp.Error):
-        m.compress(X, threshold=2.0, progress=lines.append)  # out of range
-    assert any("--threshold" in l for l in lines)
+    m.compress(X, target_size=0.5, val=(Xv, yv), finetune=1, progress=lines.append)
+    # the stage lines of lincomp compress, in order, with the search's steps
+    # and the fine-tuning epoch
+    starts = [next(i for i, l in enumerate(lines) if l.startswith(s)) for s in
+              ("statistics over %d samples" % len(X), "linear pieces of", "budget search on",
+               "folding", "reconstruction on", "checking the folded model",
+               "fine-tuning for 1 epochs", "fine-tuning epoch 1/1: loss")]
+    assert starts == sorted(starts)
+    # an exception in the callback does not lose the run
+    def boom(line):
+        raise RuntimeError("callback")
+    small, rep = m.compress(X, threshold=0.9, progress=boom)
+    assert small.params == rep["params_after"]
+
+
+def test_compress_per_node_thresholds(tmp):
+    m, X, _, _ = halves(tmp)
+    names = [n["name"] for n in m.nodes][1:-1]
+    every, rep_every = m.compress(X, threshold=0.9)
+    # every node at 0.9 by name: the plan of the global threshold
+    same, rep = m.compress(X, thresholds={n: 0.9 for n in names})
+    assert rep["params_after"] == rep_every["params_after"] and rep["threshold"] is None
+    assert rep["thresholds"] == {n: 0.9 for n in names}
+    assert np.array_equal(same.predict(X), every.predict(X))
+    # the first node at 2 (nothing folded there), the rest at the default 1
+    _, rep = m.compress(X, thresholds={names[0]: 2.0})
+    assert rep["thresholds"][names[0]] is None and rep["layers"][0]["width_after"] == \
+        rep["layers"][0]["width_before"]
+    with pytest.raises(lincomp.Error, match="no hidden node named"):
+        m.compress(X, thresholds={"nope": 0.5})
 
 
 def test_train_matches_cli(tmp):
@@ -108,3 +136,40 @@ def test_train_matches_cli(tmp):
     cli("predict", tmp / "t.onnx", "--data", tmp / "X.npy", "-o", tmp / "p.csv")
     assert np.abs(m.predict(X) - read_csv(tmp / "p.csv")).max() <= 1e-6
     assert m.widths == [5, 16, 8, 3]
+
+
+def test_compress_progress_bar(tmp, capfd):
+    m, X, Xv, yv = halves(tmp)
+    small, rep = m.compress(X, target_size=0.5, val=(Xv, yv), progress=True)
+    err = capfd.readouterr().err
+    assert "lincomp compress: statistics over %d samples\n" % len(X) in err
+    bars = [s for s in err.split("\r") if s.startswith("budget search ") and "candidates" in s]
+    assert bars and re.search(r" (\d+)/\1 candidates", bars[-1])  # the final state drawn
+    assert "lincomp compress: folding\n" in err
+    # quiet by default
+    m.compress(X, threshold=0.9)
+    assert capfd.readouterr().err == ""
+
+
+def test_compress_induce_matches_cli(tmp):
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(300, 5)).astype(np.float32)
+    y = (X[:, 0] + X[:, 1] > 0).astype(np.int64)
+    np.save(tmp / "X.npy", X)
+    np.save(tmp / "y.npy", y)
+    m, _ = lincomp.train(X, y, hidden=(16, 16), epochs=2, seed=1, threads=1)
+    m.save(tmp / "m.onnx")
+    lines = []
+    small, rep = m.compress(X, induce=True, target_size=0.5, train=(X, y), val=(X, y),
+                            test=(X, y), epochs=1, min_steps=20, finetune_epochs=1, threads=1,
+                            progress=lines.append)
+    want = cli_json("compress", tmp / "m.onnx", "--induce", "--target-size", "0.5", "--train",
+                    tmp / "X.npy", "--val", tmp / "X.npy", "--test", tmp / "X.npy", "--data",
+                    tmp / "X.npy", "--labels", tmp / "y.npy", "--epochs", "1", "--min-steps",
+                    "20", "--finetune-epochs", "1", "--threads", "1", "-o", tmp / "c.onnx")
+    assert strip(rep) == strip(want) and rep["method"] == "induce"
+    assert lines[0].startswith("inducing linearity") and any(l.startswith("finetune ") for l in lines)
+    cli("predict", tmp / "c.onnx", "--data", tmp / "X.npy", "-o", tmp / "p.csv")
+    assert np.abs(small.predict(X) - read_csv(tmp / "p.csv")).max() <= 1e-6
+    with pytest.raises(lincomp.Error, match="train"):
+        m.compress(X, induce=True, target_size=0.5, val=(X, y))

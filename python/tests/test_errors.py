@@ -75,19 +75,26 @@ def test_library_errors_carry_status():
 
 
 def test_bad_options_are_errors_not_crashes(m, tmp):
-    with pytest.raises(lincomp.Error) as e:
+    with pytest.raises(lincomp.Error) as e:  # checked by lc_compress
         m.compress(X, threshold=1.5)
-    assert e.value.exit_status == 2 and e.value.status_name == "invalid argument"
-    assert e.value.message.startswith("--threshold")
+    assert e.value.status_name == "invalid argument"
+    assert e.value.message.startswith("threshold") and "1.5" in e.value.message
     with pytest.raises(lincomp.Error) as e:
         m.compress(X, no_such_option=3)
-    assert "no-such-option" in e.value.message
+    assert "no_such_option" in e.value.message
     with pytest.raises(lincomp.Error) as e:
-        m.compress(X, target_size=0.5, max_drop=1)  # the CLI refuses both together
+        m.compress(X, target_size=0.5, max_drop=1)  # the library refuses both together
+    assert "not both" in e.value.message
+    with pytest.raises(lincomp.Error) as e:
+        m.compress(X, max_drop=1)  # a certificate needs rows the search never saw
+    assert "validation" in e.value.message
+    with pytest.raises(lincomp.Error) as e:
+        m.compress(X, lr=0.1)  # a fine-tuning option without fine-tuning
+    assert "need finetune" in e.value.message
     (tmp / "box.csv").write_text("lo,hi\nnot,numbers\n")
-    with pytest.raises(lincomp.Error) as e:  # a library error inside the command
+    with pytest.raises(lincomp.Error) as e:  # a library error reading the box
         m.compress(X, prove=True, bounds=str(tmp / "box.csv"))
-    assert e.value.exit_status == 1 and e.value.status == 2  # LC_ERR_FORMAT
+    assert e.value.status == 2  # LC_ERR_FORMAT
     assert e.value.status_name == "format error" and "box.csv" in e.value.message
     with pytest.raises(lincomp.Error):
         m.export_c(str(tmp / "x.txt"))  # not a .c path

@@ -2,12 +2,10 @@
  * hidden node the activation statistics, the size each threshold would give
  * and, with --prove, the neurons proven linear or dead on an input box. */
 #include "prove.h"
+#include "progress.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
-
-static const double taus[] = {1.0, 0.99, 0.95, 0.9};
-enum { N_TAUS = sizeof taus / sizeof *taus };
 
 static void usage(FILE *f)
 {
@@ -25,12 +23,47 @@ static void usage(FILE *f)
                "  --quiet         no progress on stderr\n");
 }
 
-/* Neurons of node k with no sample in the identity piece. */
-static int never_active(const lc_stats *s, int k)
+static int num(const cJSON *o, const char *key)
 {
-    int n = 0;
-    for (int i = 0; i < lc_stats_width(s, k); i++) n += lc_stats_rate(s, k, i) == 0.0;
-    return lc_stats_samples(s) ? n : 0;
+    return (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, key));
+}
+
+/* The tables, from the report (the same numbers as --json). */
+static void print_report(const char *model_path, const cJSON *rep)
+{
+    const cJSON *layers = cJSON_GetObjectItemCaseSensitive(rep, "layers"), *l;
+    const cJSON *pf = cJSON_GetObjectItemCaseSensitive(rep, "proof");
+    bool proof = cJSON_IsObject(pf);
+    printf("%s on %d samples\n\n  %-20s %7s %8s %8s   rates in tenths: 0-.1 .1-.2 ... .9-1 (1.0 = always)\n",
+           model_path, num(rep, "samples"), "node", "width", "always", "never");
+    cJSON_ArrayForEach(l, layers) {
+        int hist[11] = {0};
+        const cJSON *r;
+        cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(l, "rates")) {
+            double v = cJSON_GetNumberValue(r);
+            hist[v >= 1.0 ? 10 : (int)(v * 10)]++;
+        }
+        printf("  %-20.20s %7d %8d %8d  ", cJSON_GetStringValue(cJSON_GetObjectItem(l, "name")),
+               num(l, "width"), num(l, "always_active"), num(l, "never_active"));
+        for (int b = 0; b < 11; b++) printf(" %4d", hist[b]);
+        printf("\n");
+    }
+    if (proof) {
+        printf("\n  proven on the %s box by %s bounds (%.3f s):\n  %-20s %7s %8s %8s\n",
+               cJSON_GetStringValue(cJSON_GetObjectItem(pf, "box")),
+               cJSON_GetStringValue(cJSON_GetObjectItem(pf, "method")),
+               cJSON_GetNumberValue(cJSON_GetObjectItem(pf, "seconds")), "node", "width",
+               "linear", "dead");
+        cJSON_ArrayForEach(l, layers)
+            printf("  %-20.20s %7d %8d %8d\n", cJSON_GetStringValue(cJSON_GetObjectItem(l, "name")),
+                   num(l, "width"), num(l, "provably_linear"), num(l, "provably_dead"));
+    }
+    double params = cJSON_GetNumberValue(cJSON_GetObjectItem(rep, "params"));
+    printf("\n  parameters: %.0f now", params);
+    cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(rep, "compressed_params"))
+        printf(", %.0f at tau=%s (%.1f%%)", cJSON_GetNumberValue(l), l->string,
+               100.0 * cJSON_GetNumberValue(l) / params);
+    printf("\n");
 }
 
 int cmd_analyze(int argc, char **argv)
@@ -62,109 +95,42 @@ int cmd_analyze(int argc, char **argv)
 
     lc_graph *g = NULL;
     lc_data *d = NULL;
-    lc_stats *st = NULL;
-    lc_proof *pf = NULL;
-    cJSON *root = NULL;
+    lc_box *box = NULL;
+    char *text = NULL;
+    cJSON *rep = NULL;
     int rc = 1;
     lc_error err = {0};
-    size_t sizes[N_TAUS];
     if (cli_load_model(model_path, &g) || cli_load_data(&c, data_path, g, false, &d)) goto done;
-    cli_stage(&c, "statistics over %zu samples", lc_data_rows(d));
-    if (lc_stats_compute(g, lc_data_x(d), lc_data_rows(d), lc_data_cols(d), &st, &err)) goto lcerr;
-    if (lc_stats_samples(st) == 0) {
+    if (lc_data_rows(d) == 0) {
         cli_error(1, "%s: no samples", data_path);
         goto done;
     }
-    lc_layer_threshold lt = {LC_LAYER_AUTO, 0};
-    for (int t = 0; t < N_TAUS; t++) {
-        lc_plan *p;
-        if (lc_plan_from_stats(g, st, taus[t], lt, &p, &err)) goto lcerr;
-        lc_status s2 = lc_plan_params_after(g, p, &sizes[t], NULL, &err);
-        lc_plan_free(p);
-        if (s2) goto lcerr;
+    cli_events ev = {.c = &c};
+    lc_analyze_opts o;
+    lc_analyze_opts_default(&o);
+    o.model_name = model_path;
+    o.progress = c.quiet ? NULL : cli_on_progress;
+    o.progress_ctx = &ev;
+    if ((rc = cli_prove_opts(&pr, g, &o.prove, &box))) goto done;
+    rc = 1;
+    if (lc_analyze(g, d, &o, &text, &err)) {
+        cli_lc_error(&err);
+        goto done;
     }
-    if (pr.on) {
-        cli_stage(&c, "proving (%s bounds)", lc_prove_method_name(pr.method));
-        int r = cli_prove_run(&pr, g, d, &pf);
-        if (r) {
-            rc = r;
+    if (c.json) {
+        if (printf("%s\n", text) < 0) goto done;
+    } else {
+        if (!(rep = cJSON_Parse(text))) {
+            cli_error(1, "out of memory");
             goto done;
         }
-    }
-
-    int n = lc_graph_nodes(g);
-    if (c.json) {
-        root = cJSON_CreateObject();
-        cJSON_AddStringToObject(root, "model", model_path);
-        cJSON_AddNumberToObject(root, "samples", (double)lc_stats_samples(st));
-        cJSON_AddNumberToObject(root, "params", (double)lc_graph_params(g));
-        cJSON *layers = cJSON_AddArrayToObject(root, "layers");
-        for (int k = 1; k < n - 1; k++) {
-            int w = lc_graph_width(g, k), id = lc_act_identity_piece(lc_graph_act(g, k).kind);
-            cJSON *l = cJSON_CreateObject();
-            cJSON_AddItemToArray(layers, l);
-            cJSON_AddStringToObject(l, "name", lc_graph_name(g, k));
-            cJSON_AddStringToObject(l, "activation", lc_act_name(lc_graph_act(g, k).kind));
-            cJSON_AddNumberToObject(l, "width", w);
-            cJSON_AddNumberToObject(l, "always_active", lc_stats_n_always(st, k, id));
-            cJSON_AddNumberToObject(l, "never_active", never_active(st, k));
-            if (pf) {
-                cJSON_AddNumberToObject(l, "provably_linear", lc_proof_n_linear(pf, k));
-                cJSON_AddNumberToObject(l, "provably_dead", lc_proof_n_constant(pf, k));
-            } else {
-                cJSON_AddNullToObject(l, "provably_linear");
-                cJSON_AddNullToObject(l, "provably_dead");
-            }
-            cJSON *rates = cJSON_AddArrayToObject(l, "rates");
-            for (int i = 0; i < w; i++)
-                cJSON_AddItemToArray(rates, cJSON_CreateNumber(lc_stats_rate(st, k, i)));
-        }
-        if (pf) cJSON_AddItemToObject(root, "proof", cli_prove_json(&pr, pf, g));
-        else cJSON_AddNullToObject(root, "proof");
-        cJSON *cs = cJSON_AddObjectToObject(root, "compressed_params");
-        for (int t = 0; t < N_TAUS; t++) {
-            char key[16];
-            snprintf(key, sizeof key, "%g", taus[t]);
-            cJSON_AddNumberToObject(cs, key, (double)sizes[t]);
-        }
-        if (cli_write_json(root, "-")) goto done;
-    } else {
-        printf("%s on %zu samples\n\n  %-20s %7s %8s %8s   rates in tenths: 0-.1 .1-.2 ... .9-1 (1.0 = always)\n",
-               model_path, lc_stats_samples(st), "node", "width", "always", "never");
-        for (int k = 1; k < n - 1; k++) {
-            int w = lc_graph_width(g, k), id = lc_act_identity_piece(lc_graph_act(g, k).kind);
-            int hist[11] = {0};
-            for (int i = 0; i < w; i++) {
-                double r = lc_stats_rate(st, k, i);
-                hist[r >= 1.0 ? 10 : (int)(r * 10)]++;
-            }
-            printf("  %-20.20s %7d %8d %8d  ", lc_graph_name(g, k), w, lc_stats_n_always(st, k, id),
-                   never_active(st, k));
-            for (int b = 0; b < 11; b++) printf(" %4d", hist[b]);
-            printf("\n");
-        }
-        if (pf) {
-            printf("\n  proven on the %s box by %s bounds (%.3f s):\n  %-20s %7s %8s %8s\n",
-                   pr.box_kind, lc_prove_method_name(pr.method), pr.seconds, "node", "width",
-                   "linear", "dead");
-            for (int k = 1; k < n - 1; k++)
-                printf("  %-20.20s %7d %8d %8d\n", lc_graph_name(g, k), lc_graph_width(g, k),
-                       lc_proof_n_linear(pf, k), lc_proof_n_constant(pf, k));
-        }
-        printf("\n  parameters: %zu now", lc_graph_params(g));
-        for (int t = 0; t < N_TAUS; t++)
-            printf(", %zu at tau=%g (%.1f%%)", sizes[t], taus[t],
-                   100.0 * (double)sizes[t] / (double)lc_graph_params(g));
-        printf("\n");
+        print_report(model_path, rep);
     }
     rc = 0;
-    goto done;
-lcerr:
-    cli_lc_error(&err);
 done:
-    cJSON_Delete(root);
-    lc_proof_free(pf);
-    lc_stats_free(st);
+    cJSON_Delete(rep);
+    lc_free(text);
+    lc_box_free(box);
     lc_data_free(d);
     lc_graph_free(g);
     return rc;

@@ -86,6 +86,8 @@ int cli_common_opt(cli_common *c, int opt, const char *arg, char **argv);
 int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints the library error on stderr; returns 1. */
 int cli_lc_error(const lc_error *err);
+/* Writes text plus a newline to path, or stdout for "-"; returns 0 or 1. */
+int cli_write_text(const char *text, const char *path);
 /* Usage error: message plus "try lincomp CMD --help"; returns 2. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -123,23 +125,14 @@ int cli_parse_threshold(const char *s, double *out);
  * not joined in g); map is lc_fold's node map. In sweep.c. */
 size_t cli_skip_params(const lc_graph *g, const lc_graph *cg, const int *map);
 
-/* When the command started (cli_now() clock), set by lc_cli_run. */
+/* When the command started (cli_now() clock), set by cli_run. */
 extern double cli_t0;
 
-/* The in-memory inputs of the running lc_cli_run call (run.c): names that
- * cli_load_model and cli_load_data take from memory instead of a file. */
-extern const lc_cli_input *cli_inputs;
-extern int cli_n_inputs;
-/* The last message of cli_error, cli_usage_error or cli_lc_error (with the
- * library's status; LC_ERR_INVALID for the command's own checks), for
- * lc_cli_run's caller. */
-extern lc_error cli_last_error;
-/* The input named path holding a model (want_model) or a data set, or NULL. */
-const lc_cli_input *cli_memory_input(const char *path, bool want_model);
-/* A copy of src (lc_data_subset of every row). */
-lc_status cli_copy_data(const lc_data *src, lc_data **out, lc_error *err);
 /* The list of commands (run.c). */
 void cli_usage(FILE *f);
+/* Runs `lincomp COMMAND ...` (argv[1] the command): its exit status
+ * (0 success, 1 failure, 2 usage). */
+int cli_run(int argc, char **argv);
 
 /* Name of the running subcommand, for messages. */
 extern const char *cli_cmd;

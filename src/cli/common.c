@@ -12,14 +12,6 @@
 #include <unistd.h>
 
 const char *cli_cmd = "lincomp";
-lc_error cli_last_error;
-
-/* Keeps the message for lc_cli_run's caller as well (the last one wins). */
-static void remember(lc_status code, const char *fmt, va_list ap)
-{
-    cli_last_error.code = code;
-    vsnprintf(cli_last_error.msg, sizeof cli_last_error.msg, fmt, ap);
-}
 
 int cli_error(int code, const char *fmt, ...)
 {
@@ -29,16 +21,26 @@ int cli_error(int code, const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
-    va_start(ap, fmt);
-    remember(LC_ERR_INVALID, fmt, ap);
-    va_end(ap);
     return code;
 }
 
 int cli_lc_error(const lc_error *err)
 {
-    int rc = cli_error(1, "%s", err->msg[0] ? err->msg : lc_status_str(err->code));
-    cli_last_error.code = err->code ? err->code : LC_ERR_INVALID;
+    return cli_error(1, "%s", err->msg[0] ? err->msg : lc_status_str(err->code));
+}
+
+/* Writes text and a newline to path, or to stdout for "-" (the JSON reports). */
+int cli_write_text(const char *text, const char *path)
+{
+    if (!strcmp(path, "-")) return printf("%s\n", text) < 0 ? cli_error(1, "cannot write to stdout") : 0;
+    lc_error err = {0};
+    size_t len = strlen(text);
+    char *buf = malloc(len + 1);
+    if (!buf) return cli_error(1, "out of memory");
+    memcpy(buf, text, len);
+    buf[len] = '\n';
+    int rc = lc_write_file(path, buf, len + 1, &err) ? cli_lc_error(&err) : 0;
+    free(buf);
     return rc;
 }
 
@@ -49,9 +51,6 @@ int cli_usage_error(const char *fmt, ...)
     fprintf(stderr, "lincomp %s: ", cli_cmd);
     vfprintf(stderr, fmt, ap);
     fprintf(stderr, " (see 'lincomp %s --help')\n", cli_cmd);
-    va_end(ap);
-    va_start(ap, fmt);
-    remember(LC_ERR_INVALID, fmt, ap);
     va_end(ap);
     return EXIT_USAGE;
 }
@@ -111,41 +110,10 @@ int cli_one_positional(int argc, char **argv, const char **out, const char *what
     return 0;
 }
 
-const lc_cli_input *cli_inputs;
-int cli_n_inputs;
-
-/* The in-memory input named path with a model (want_model) or data set. */
-const lc_cli_input *cli_memory_input(const char *path, bool want_model)
-{
-    for (int i = 0; i < cli_n_inputs; i++)
-        if (cli_inputs[i].name && !strcmp(cli_inputs[i].name, path) &&
-            (want_model ? cli_inputs[i].model != NULL : cli_inputs[i].data != NULL))
-            return &cli_inputs[i];
-    return NULL;
-}
-
-/* A copy of an in-memory data set (the command owns and frees what it loads). */
-lc_status cli_copy_data(const lc_data *src, lc_data **out, lc_error *err)
-{
-    size_t n = lc_data_rows(src);
-    size_t *idx = malloc((n ? n : 1) * sizeof *idx);
-    if (!idx) {
-        err->code = LC_ERR_NOMEM;
-        snprintf(err->msg, sizeof err->msg, "out of memory copying data");
-        return LC_ERR_NOMEM;
-    }
-    for (size_t i = 0; i < n; i++) idx[i] = i;
-    lc_status st = lc_data_subset(src, idx, n, out, err);
-    free(idx);
-    return st;
-}
-
 int cli_load_model(const char *path, lc_graph **g)
 {
     lc_error err = {0};
-    const lc_cli_input *in = cli_memory_input(path, true);
-    if (in ? lc_graph_clone(in->model, g, &err) : lc_onnx_load(path, g, &err))
-        return cli_lc_error(&err);
+    if (lc_onnx_load(path, g, &err)) return cli_lc_error(&err);
     return 0;
 }
 
@@ -158,9 +126,7 @@ int cli_load_data(const cli_common *c, const char *path, const lc_graph *g, bool
     o.labels_path = c->labels_path;
     o.pre = g ? lc_graph_preproc(g) : NULL;
     o.input_width = g ? lc_graph_input_width(g) : 0;
-    const lc_cli_input *in = cli_memory_input(path, false);
-    if (in ? cli_copy_data(in->data, d, &err) : lc_data_load(path, &o, d, &err))
-        return cli_lc_error(&err);
+    if (lc_data_load(path, &o, d, &err)) return cli_lc_error(&err);
     if (g && lc_data_cols(*d) != lc_graph_input_width(g)) {
         int rc = cli_error(1, "%s: %d features per sample, but the model takes %d", path,
                            lc_data_cols(*d), lc_graph_input_width(g));

@@ -1,6 +1,7 @@
-/* compress.h - the parts of `lincomp compress`: compress.c runs it (plan,
- * fold, fine-tuning), compress_opts.c reads its options and prints its
- * usage, compress_report.c writes the JSON report and the tables. */
+/* compress.h - the parts of `lincomp compress`: compress.c runs it (files
+ * and lc_compress), compress_opts.c reads its options and prints its
+ * usage, compress_report.c prints the table from the report, induce.c runs
+ * --induce. */
 #ifndef LC_CLI_COMPRESS_H
 #define LC_CLI_COMPRESS_H
 
@@ -38,30 +39,12 @@ typedef struct compress_args {
 /* The defaults (the usage text prints these). */
 void compress_defaults(compress_args *a);
 
-/* What happened, for the table and the report. */
-typedef struct compress_outcome {
-    lc_budget_result b;
-    bool budget, agreement; /* a budget ran; its score is agreement, not accuracy */
-    lc_eval_result before, after, tuned;
-    bool tuned_kept;
-    double tuned_train_acc, tuned_seconds;
-    int recon_nodes;      /* nodes refit by lc_reconstruct, -1: not run */
-    double recon_seconds;
-} compress_outcome;
-
 /* Parses the options into a; returns -1 to go on, else the exit status. */
 int compress_parse(int argc, char **argv, cli_common *c, compress_args *a, const char **model);
 
 struct cJSON;
-/* The JSON report (owned by the caller: cJSON_Delete). */
-struct cJSON *compress_report(const char *model, const compress_args *a, const lc_graph *g,
-                              const lc_graph *cg, const lc_data *d, const lc_plan *plan,
-                              const int *map, const lc_proof *pf, double diff, bool val,
-                              const compress_outcome *r, double budget_secs);
-/* The table on stdout. */
-void compress_print(const char *model, const compress_args *a, const lc_graph *g, const lc_graph *cg,
-                    const lc_data *d, const lc_plan *plan, const int *map, const lc_proof *pf,
-                    double diff, bool val, const compress_outcome *r);
+/* The table on stdout, from lc_compress's report. */
+void compress_print(const char *model, const compress_args *a, const struct cJSON *rep);
 
 /* compress --induce (induce.c), after compress_parse. */
 int compress_induce(const cli_common *c, const compress_args *a, const char *model);

@@ -1,241 +1,121 @@
-/* compress_report.c - what `lincomp compress` tells: the JSON report
- * (--report, --json) and the tables on stdout. */
+/* compress_report.c - the table `lincomp compress` prints on stdout, read
+ * from lc_compress's JSON report (src/pipeline/report.c), so that the table
+ * and --report never disagree. */
 #include "compress.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
+#include <string.h>
 
-/* Folded neurons of node k that the proof covers. */
-static int folded_proven(const lc_plan *p, const lc_proof *pf, const lc_graph *g, int k)
+static const cJSON *get(const cJSON *o, const char *key)
 {
-    int n = 0;
-    for (int i = 0; pf && i < lc_graph_width(g, k); i++)
-        n += lc_plan_get(p, k, i) != LC_KEEP && lc_proof_piece(pf, k, i) != LC_KEEP;
-    return n;
+    return cJSON_GetObjectItemCaseSensitive(o, key);
 }
 
-/* Neurons of node k removed by importance (a joint budget plan holds them
- * as constant folds: lc_plan_removed_constant counts them too). */
-static int pruned_at(const int *pruned, int k) { return pruned ? pruned[k] : 0; }
-
-static cJSON *layer_report(const lc_graph *g, const lc_graph *cg, const lc_plan *p, const int *map,
-                           const lc_proof *pf, const int *pruned)
+static double num(const cJSON *o, const char *key)
 {
-    cJSON *layers = cJSON_CreateArray();
-    for (int k = 1; k < lc_graph_nodes(g) - 1; k++) {
-        cJSON *l = cJSON_CreateObject();
-        cJSON_AddItemToArray(layers, l);
-        cJSON_AddStringToObject(l, "name", lc_graph_name(g, k));
-        cJSON_AddNumberToObject(l, "width_before", lc_graph_width(g, k));
-        cJSON_AddNumberToObject(l, "width_after", map[k] >= 0 ? lc_graph_width(cg, map[k]) : 0);
-        cJSON_AddNumberToObject(l, "folded_linear", lc_plan_folded_linear(p, k));
-        cJSON_AddNumberToObject(l, "removed_constant",
-                                lc_plan_removed_constant(p, k) - pruned_at(pruned, k));
-        if (pruned) cJSON_AddNumberToObject(l, "pruned", pruned[k]);
-        if (pf) cJSON_AddNumberToObject(l, "folded_proven", folded_proven(p, pf, g, k));
-    }
-    return layers;
+    const cJSON *v = get(o, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
 }
 
-static void print_table(const lc_graph *g, const lc_graph *cg, const lc_plan *p, const int *map,
-                        const lc_proof *pf, const int *pruned)
+static const char *str(const cJSON *o, const char *key)
 {
+    const char *s = cJSON_GetStringValue(get(o, key));
+    return s ? s : "";
+}
+
+static void print_table(const cJSON *rep, bool proof)
+{
+    const cJSON *l;
+    bool pruned = cJSON_IsNumber(get(get(rep, "budget"), "pruned")); /* --joint */
     printf("  %-20s %8s %8s %8s %9s%s%s\n", "node", "before", "after", "linear", "constant",
-           pruned ? "   pruned" : "", pf ? "   proven" : "");
-    for (int k = 1; k < lc_graph_nodes(g) - 1; k++) {
-        printf("  %-20.20s %8d %8d %8d %9d", lc_graph_name(g, k), lc_graph_width(g, k),
-               map[k] >= 0 ? lc_graph_width(cg, map[k]) : 0, lc_plan_folded_linear(p, k),
-               lc_plan_removed_constant(p, k) - pruned_at(pruned, k));
-        if (pruned) printf(" %8d", pruned[k]);
-        if (pf) printf(" %8d", folded_proven(p, pf, g, k));
+           pruned ? "   pruned" : "", proof ? "   proven" : "");
+    cJSON_ArrayForEach(l, get(rep, "layers")) {
+        printf("  %-20.20s %8.0f %8.0f %8.0f %9.0f", str(l, "name"), num(l, "width_before"),
+               num(l, "width_after"), num(l, "folded_linear"), num(l, "removed_constant"));
+        if (pruned) printf(" %8.0f", num(l, "pruned"));
+        if (proof) printf(" %8.0f", num(l, "folded_proven"));
         printf("\n");
     }
+    double pb = num(rep, "params_before"), pa = num(rep, "params_after");
+    double fb = num(rep, "flops_before"), fa = num(rep, "flops_after");
     printf("\n  %-20s %12s %12s %8s\n", "", "before", "after", "ratio");
-    printf("  %-20s %12zu %12zu %8.4f\n", "parameters", lc_graph_params(g), lc_graph_params(cg),
-           (double)lc_graph_params(cg) / (double)lc_graph_params(g));
-    printf("  %-20s %12zu %12zu %8.4f\n", "FLOPs per sample", lc_graph_flops(g), lc_graph_flops(cg),
-           (double)lc_graph_flops(cg) / (double)lc_graph_flops(g));
+    printf("  %-20s %12.0f %12.0f %8.4f\n", "parameters", pb, pa, pa / pb);
+    printf("  %-20s %12.0f %12.0f %8.4f\n", "FLOPs per sample", fb, fa, fa / fb);
 }
 
-/* {node name: tau} of a budget's choice; null where nothing is folded. */
-static cJSON *thresholds_json(const lc_graph *g, const double *tau)
+static void print_budget(const compress_args *a, const cJSON *rep)
 {
-    cJSON *t = cJSON_CreateObject();
-    for (int k = 1; k < lc_graph_nodes(g) - 1; k++)
-        if (tau[k] > 1) cJSON_AddNullToObject(t, lc_graph_name(g, k));
-        else cJSON_AddNumberToObject(t, lc_graph_name(g, k), tau[k]);
-    return t;
+    const cJSON *b = get(rep, "budget"), *t;
+    printf("  thresholds:");
+    cJSON_ArrayForEach(t, get(rep, "thresholds")) {
+        if (cJSON_IsNull(t)) printf(" %s=none", t->string);
+        else printf(" %s=%g", t->string, t->valuedouble);
+    }
+    const cJSON *pp = get(b, "paper"), *pn = get(b, "per_node");
+    const cJSON *jn = get(b, "joint");
+    printf("\n  %s: paper (global tau) %.0f params, %.4f; per-node %.0f params, %.4f",
+           !strcmp(str(b, "score"), "calibration_agreement") ? "agreement with the original on --data"
+                                                            : "accuracy on --val",
+           num(pp, "params_after"), num(pp, "score"), num(pn, "params_after"), num(pn, "score"));
+    if (jn) printf("; joint %.0f params, %.4f", num(jn, "params_after"), num(jn, "score"));
+    printf("\n");
+    if (a->drop_pp < 0) return;
+    const cJSON *cf = get(b, "certificate");
+    double rows = num(cf, "rows"), conf = num(cf, "confidence");
+    if (num(rep, "params_after") < num(rep, "params_before"))
+        printf("  certificate: %.0f of %.0f --val rows disagree with the original; loss of "
+               "accuracy on new data <= %.2f pp at %g confidence (%.0f plans tested)\n",
+               num(cf, "disagreements"), rows, 100 * num(cf, "bound"), conf,
+               num(cf, "plans_tested"));
+    else /* say why: often too few rows for the promise */
+        printf("  certificate: no folded model could be certified, the model is unchanged "
+               "(with %.0f --val rows even no disagreement bounds the loss only to %.2f pp "
+               "at %g confidence)\n", rows,
+               100 * lc_binomial_upper_bound(0, (size_t)rows, conf), conf);
 }
 
-static cJSON *budget_json(const compress_args *a, const lc_graph *g, const compress_outcome *r,
-                          double seconds)
+void compress_print(const char *model, const compress_args *a, const cJSON *rep)
 {
-    const lc_budget_result *b = &r->b;
-    cJSON *j = cJSON_CreateObject(), *pp = cJSON_CreateObject(), *pn = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "kind", a->target > 0 ? "target_size" : "max_drop");
-    cJSON_AddStringToObject(j, "score", r->agreement ? "calibration_agreement" : "val_accuracy");
-    cJSON_AddNumberToObject(j, "score_before", b->score_before);
-    cJSON_AddNumberToObject(j, "score_after", b->score);
-    if (b->paper_tau > 1) cJSON_AddNullToObject(pp, "threshold");
-    else cJSON_AddNumberToObject(pp, "threshold", b->paper_tau);
-    cJSON_AddNumberToObject(pp, "params_after", (double)b->paper_params);
-    cJSON_AddNumberToObject(pp, "score", b->paper_score);
-    cJSON_AddBoolToObject(pp, "met", b->paper_met);
-    cJSON_AddItemToObject(j, "paper", pp);
-    cJSON_AddNumberToObject(pn, "params_after", (double)b->per_node_params);
-    cJSON_AddNumberToObject(pn, "score", b->per_node_score);
-    cJSON_AddBoolToObject(pn, "met", b->per_node_met);
-    cJSON_AddNumberToObject(pn, "steps", b->steps);
-    cJSON_AddItemToObject(j, "per_node", pn);
-    if (b->pruned) { /* --joint */
-        cJSON *jn = cJSON_CreateObject();
-        int total = 0;
-        for (int k = 0; k < lc_graph_nodes(g); k++) total += b->pruned[k];
-        cJSON_AddNumberToObject(jn, "params_after", (double)b->joint_params);
-        cJSON_AddNumberToObject(jn, "score", b->joint_score);
-        cJSON_AddBoolToObject(jn, "met", b->joint_met);
-        cJSON_AddNumberToObject(jn, "steps", b->joint_steps);
-        cJSON_AddItemToObject(j, "joint", jn);
-        cJSON_AddNumberToObject(j, "pruned", total); /* in the plan written */
-    }
-    cJSON_AddNumberToObject(j, "evaluations", b->evaluations);
-    if (a->drop_pp >= 0) {
-        cJSON *cf = cJSON_CreateObject();
-        cJSON_AddStringToObject(cf, "rows_from", "val");
-        cJSON_AddNumberToObject(cf, "rows", (double)b->cert_rows);
-        cJSON_AddNumberToObject(cf, "disagreements", (double)b->cert_disagreements);
-        cJSON_AddNumberToObject(cf, "bound", b->cert_bound);
-        cJSON_AddNumberToObject(cf, "confidence", b->confidence);
-        cJSON_AddNumberToObject(cf, "plans_tested", b->cert_tested);
-        cJSON_AddItemToObject(j, "certificate", cf);
-    }
-    cJSON_AddNumberToObject(j, "seconds", seconds);
-    return j;
-}
-
-cJSON *compress_report(const char *model, const compress_args *a, const lc_graph *g, const lc_graph *cg,
-                     const lc_data *d, const lc_plan *plan, const int *map, const lc_proof *pf,
-                     double diff, bool val, const compress_outcome *r, double budget_secs)
-{
-    cJSON *rep = cJSON_CreateObject();
-    cJSON_AddStringToObject(rep, "model", model);
-    cJSON_AddStringToObject(rep, "output", a->out);
-    cJSON_AddNumberToObject(rep, "params_before", (double)lc_graph_params(g));
-    cJSON_AddNumberToObject(rep, "params_after", (double)lc_graph_params(cg));
-    cJSON_AddNumberToObject(rep, "size_ratio", (double)lc_graph_params(cg) / (double)lc_graph_params(g));
-    cJSON_AddNumberToObject(rep, "flops_before", (double)lc_graph_flops(g));
-    cJSON_AddNumberToObject(rep, "flops_after", (double)lc_graph_flops(cg));
-    if (r->budget && r->b.method != LC_BUDGET_PAPER) cJSON_AddNullToObject(rep, "threshold");
-    else if (r->budget) cJSON_AddNumberToObject(rep, "threshold", r->b.paper_tau);
-    else if (a->pr.on && !a->tau_set) cJSON_AddNullToObject(rep, "threshold");
-    else cJSON_AddNumberToObject(rep, "threshold", a->tau);
-    cJSON_AddStringToObject(rep, "layer_threshold", a->layer);
-    cJSON_AddNumberToObject(rep, "calibration_samples", (double)lc_data_rows(d));
-    cJSON_AddNumberToObject(rep, "calibration_max_abs_diff", diff);
-    if (val) {
-        cJSON_AddNumberToObject(rep, "accuracy_before", r->before.accuracy);
-        cJSON_AddNumberToObject(rep, "accuracy_after", r->after.accuracy);
-    } else {
-        cJSON_AddNullToObject(rep, "accuracy_before");
-        cJSON_AddNullToObject(rep, "accuracy_after");
-    }
-    if (a->target > 0) cJSON_AddNumberToObject(rep, "target_size", a->target);
-    else cJSON_AddNullToObject(rep, "target_size");
-    if (a->drop_pp >= 0) cJSON_AddNumberToObject(rep, "max_drop", a->drop_pp);
-    else cJSON_AddNullToObject(rep, "max_drop");
-    if (r->budget) {
-        cJSON_AddStringToObject(rep, "method", lc_budget_method_name(r->b.method));
-        cJSON_AddItemToObject(rep, "thresholds", thresholds_json(g, r->b.tau));
-        cJSON_AddItemToObject(rep, "budget", budget_json(a, g, r, budget_secs));
-    } else {
-        cJSON_AddNullToObject(rep, "method");
-        cJSON_AddNullToObject(rep, "thresholds");
-        cJSON_AddNullToObject(rep, "budget");
-    }
-    if (r->recon_nodes >= 0) {
-        cJSON *rc = cJSON_AddObjectToObject(rep, "reconstruct");
-        cJSON_AddNumberToObject(rc, "nodes_refit", r->recon_nodes);
-        cJSON_AddNumberToObject(rc, "seconds", r->recon_seconds);
-    } else {
-        cJSON_AddNullToObject(rep, "reconstruct");
-    }
-    cJSON_AddNumberToObject(rep, "finetune_epochs", a->finetune);
-    if (a->finetune && val) cJSON_AddNumberToObject(rep, "accuracy_after_finetune", r->tuned.accuracy);
-    else cJSON_AddNullToObject(rep, "accuracy_after_finetune");
-    if (a->finetune) {
-        cJSON *f = cJSON_AddObjectToObject(rep, "finetune");
-        cJSON_AddStringToObject(f, "train", a->train ? a->train : a->data);
-        cli_distill_json(f, &a->dist);
-        cJSON_AddStringToObject(f, "optimizer", a->topts.optimizer == LC_OPT_SGD ? "sgd" : "adam");
-        cJSON_AddNumberToObject(f, "lr", a->topts.lr);
-        cJSON_AddNumberToObject(f, "batch", a->topts.batch);
-        cJSON_AddNumberToObject(f, "seed", (double)a->topts.seed);
-        cJSON_AddBoolToObject(f, "kept", r->tuned_kept);
-        cJSON_AddNumberToObject(f, "train_accuracy", r->tuned_train_acc);
-        cJSON_AddNumberToObject(f, "seconds", r->tuned_seconds);
-    } else {
-        cJSON_AddNullToObject(rep, "finetune");
-    }
-    if (pf) cJSON_AddItemToObject(rep, "proof", cli_prove_json(&a->pr, pf, g));
-    else cJSON_AddNullToObject(rep, "proof");
-    cJSON_AddItemToObject(rep, "layers",
-                          layer_report(g, cg, plan, map, pf, r->budget ? r->b.pruned : NULL));
-    return rep;
-}
-
-void compress_print(const char *model, const compress_args *a, const lc_graph *g, const lc_graph *cg,
-                      const lc_data *d, const lc_plan *plan, const int *map, const lc_proof *pf,
-                      double diff, bool val, const compress_outcome *r)
-{
-    if (r->budget && a->target > 0)
-        printf("%s -> %s (target size %g, %s thresholds, %zu calibration samples)\n\n", model,
-               a->out, a->target, lc_budget_method_name(r->b.method), lc_data_rows(d));
-    else if (r->budget)
-        printf("%s -> %s (max drop %g pp at %g confidence, %s thresholds, %zu calibration "
-               "samples)\n\n", model, a->out, a->drop_pp, r->b.confidence,
-               lc_budget_method_name(r->b.method), lc_data_rows(d));
-    else if (pf)
-        printf("%s -> %s (proven on the %s box by %s bounds%s, %zu calibration samples)\n\n",
-               model, a->out, a->pr.box_kind, lc_prove_method_name(a->pr.method),
-               a->tau_set ? " plus the threshold" : "", lc_data_rows(d));
+    bool budget = cJSON_IsObject(get(rep, "budget")), proof = cJSON_IsObject(get(rep, "proof"));
+    bool val = cJSON_IsNumber(get(rep, "accuracy_before"));
+    double samples = num(rep, "calibration_samples");
+    if (budget && a->target > 0)
+        printf("%s -> %s (target size %g, %s thresholds, %.0f calibration samples)\n\n", model,
+               a->out, a->target, str(rep, "method"), samples);
+    else if (budget)
+        printf("%s -> %s (max drop %g pp at %g confidence, %s thresholds, %.0f calibration "
+               "samples)\n\n", model, a->out, a->drop_pp,
+               num(get(get(rep, "budget"), "certificate"), "confidence"), str(rep, "method"),
+               samples);
+    else if (proof)
+        printf("%s -> %s (proven on the %s box by %s bounds%s, %.0f calibration samples)\n\n",
+               model, a->out, str(get(rep, "proof"), "box"), str(get(rep, "proof"), "method"),
+               a->tau_set ? " plus the threshold" : "", samples);
     else
-        printf("%s -> %s (threshold %g, layer threshold %s, %zu calibration samples)\n\n",
-               model, a->out, a->tau, a->layer, lc_data_rows(d));
-    print_table(g, cg, plan, map, pf, r->budget ? r->b.pruned : NULL);
+        printf("%s -> %s (threshold %g, layer threshold %s, %.0f calibration samples)\n\n",
+               model, a->out, a->tau, a->layer, samples);
+    print_table(rep, proof);
+    double before = num(rep, "accuracy_before"), after = num(rep, "accuracy_after");
+    double tuned = num(rep, "accuracy_after_finetune");
     if (val)
-        printf("  %-20s %12.4f %12.4f %+8.2f pp\n", "accuracy (--val)", r->before.accuracy,
-               r->after.accuracy, 100 * (r->after.accuracy - r->before.accuracy));
+        printf("  %-20s %12.4f %12.4f %+8.2f pp\n", "accuracy (--val)", before, after,
+               100 * (after - before));
     if (a->finetune && val)
-        printf("  %-20s %12.4f %12.4f %+8.2f pp%s\n", "after fine-tuning", r->after.accuracy,
-               r->tuned.accuracy, 100 * (r->tuned.accuracy - r->after.accuracy),
-               r->tuned_kept ? "" : " (no epoch beat the folded model: kept it)");
+        printf("  %-20s %12.4f %12.4f %+8.2f pp%s\n", "after fine-tuning", after, tuned,
+               100 * (tuned - after),
+               cJSON_IsTrue(get(get(rep, "finetune"), "kept"))
+                   ? "" : " (no epoch beat the folded model: kept it)");
     else if (a->finetune)
         printf("  fine-tuned for %d epochs (training accuracy %.4f in the last epoch)\n",
-               a->finetune, r->tuned_train_acc);
-    if (r->budget) {
-        printf("  thresholds:");
-        for (int k = 1; k < lc_graph_nodes(g) - 1; k++) {
-            if (r->b.tau[k] > 1) printf(" %s=none", lc_graph_name(g, k));
-            else printf(" %s=%g", lc_graph_name(g, k), r->b.tau[k]);
-        }
-        printf("\n  %s: paper (global tau) %zu params, %.4f; per-node %zu params, %.4f",
-               r->agreement ? "agreement with the original on --data" : "accuracy on --val",
-               r->b.paper_params, r->b.paper_score, r->b.per_node_params, r->b.per_node_score);
-        if (r->b.pruned) printf("; joint %zu params, %.4f", r->b.joint_params, r->b.joint_score);
-        printf("\n");
-        if (a->drop_pp >= 0 && r->b.params < r->b.params_before)
-            printf("  certificate: %zu of %zu --val rows disagree with the original; loss of "
-                   "accuracy on new data <= %.2f pp at %g confidence (%d plans tested)\n",
-                   r->b.cert_disagreements, r->b.cert_rows, 100 * r->b.cert_bound,
-                   r->b.confidence, r->b.cert_tested);
-        else if (a->drop_pp >= 0) /* say why: often too few rows for the promise */
-            printf("  certificate: no folded model could be certified, the model is unchanged "
-                   "(with %zu --val rows even no disagreement bounds the loss only to %.2f pp "
-                   "at %g confidence)\n", r->b.cert_rows,
-                   100 * lc_binomial_upper_bound(0, r->b.cert_rows, r->b.confidence),
-                   r->b.confidence);
+               a->finetune, num(get(rep, "finetune"), "train_accuracy"));
+    if (budget) print_budget(a, rep);
+    const cJSON *rc = get(rep, "reconstruct");
+    if (cJSON_IsObject(rc)) {
+        int n = (int)num(rc, "nodes_refit");
+        printf("  reconstruction: %d node%s refit on the calibration data (%.1f s)\n", n,
+               n == 1 ? "" : "s", num(rc, "seconds"));
     }
-    if (r->recon_nodes >= 0)
-        printf("  reconstruction: %d node%s refit on the calibration data (%.1f s)\n",
-               r->recon_nodes, r->recon_nodes == 1 ? "" : "s", r->recon_seconds);
-    printf("  largest output change on the calibration data: %.3g\n", diff);
+    printf("  largest output change on the calibration data: %.3g\n",
+           num(rep, "calibration_max_abs_diff"));
 }

@@ -1,4 +1,4 @@
-/* main.c - the lincomp program: the BLAS kernels, then lc_cli_run (run.c),
+/* main.c - the lincomp program: the BLAS kernels, then cli_run (run.c),
  * which dispatches to one file per subcommand. */
 #include "cli.h"
 #include "progress.h"
@@ -38,5 +38,5 @@ static void prefer_fast_blas(char **argv)
 int main(int argc, char **argv)
 {
     prefer_fast_blas(argv);
-    return lc_cli_run(argc, argv, 0, NULL, NULL);
+    return cli_run(argc, argv);
 }

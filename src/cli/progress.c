@@ -3,6 +3,8 @@
 #include "progress.h"
 #include "cli.h"
 
+#include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -71,4 +73,43 @@ void cli_progress_end(cli_progress *p)
         fprintf(stderr, "\r%-24.24s done in %.1f s %s%50s\n", p->what, cli_now() - p->t0, p->note,
                 "");
     p->drawn = false;
+}
+
+void cli_on_progress(void *ctx, const lc_progress *p)
+{
+    cli_events *ev = ctx;
+    const cli_common *c = ev->c;
+    bool search = p->stage && !strcmp(p->stage, "budget search");
+    switch (p->kind) {
+    case LC_PROGRESS_STAGE:
+        cli_stage(c, "%s", p->message);
+        if (search) { /* its bar counts from the start of the search */
+            cli_progress_start(&ev->bar, c->quiet, "budget search", 0, "candidates");
+            ev->bar.counts = true;
+            ev->bar_on = true;
+        }
+        break;
+    case LC_PROGRESS_UPDATE:
+        if (!search && (!ev->bar_on || p->epoch != ev->bar_epoch)) { /* a new epoch's bar */
+            ev->bar_epoch = p->epoch;
+            snprintf(ev->bar_what, sizeof ev->bar_what, "%s epoch %d", p->stage, p->epoch);
+            cli_progress_start(&ev->bar, c->quiet, ev->bar_what, p->total, p->unit);
+            ev->bar_on = true;
+        }
+        if (p->message) snprintf(ev->bar.note, sizeof ev->bar.note, "%s", p->message);
+        ev->bar.total = p->total;
+        if (p->final && search) cli_progress_draw(&ev->bar, p->done);
+        else cli_progress_update(&ev->bar, p->done);
+        break;
+    case LC_PROGRESS_LINE:
+        if (search && ev->bar.tty) return; /* the bar shows the search's steps */
+        if (ev->bar.drawn) fprintf(stderr, "\r%100s\r", ""); /* the line replaces the bar */
+        ev->bar.drawn = false;
+        cli_stage(c, "%s", p->message);
+        break;
+    case LC_PROGRESS_END:
+        if (ev->bar_on) cli_progress_end(&ev->bar);
+        ev->bar_on = false;
+        break;
+    }
 }

@@ -3,6 +3,8 @@
 #ifndef LC_CLI_PROGRESS_H
 #define LC_CLI_PROGRESS_H
 
+#include "lincomp.h"
+
 #include <stdbool.h>
 
 typedef struct cli_progress {
@@ -22,5 +24,20 @@ void cli_progress_draw(cli_progress *p, double done);
 /* Ends the stage; on a terminal the bar line is replaced by a summary. */
 void cli_progress_end(cli_progress *p);
 double cli_now(void);
+
+/* The library's progress events (lc_progress) as the command shows them:
+ * a stage line per stage (cli_stage), a bar on a terminal for updates
+ * (budget search: candidates of planned; fine-tuning: samples of the epoch),
+ * and the lines within a stage (an epoch, off a terminal a search step). */
+struct cli_common;
+typedef struct cli_events {
+    const struct cli_common *c;
+    cli_progress bar;
+    bool bar_on;       /* bar holds a stage that got updates */
+    int bar_epoch;
+    char bar_what[32];
+} cli_events;
+/* An lc_progress_fn; ctx is a cli_events. */
+void cli_on_progress(void *ctx, const lc_progress *p);
 
 #endif

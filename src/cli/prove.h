@@ -1,12 +1,10 @@
 /* prove.h - the --prove options shared by analyze and compress: the input
  * box (--bounds FILE, --input-range LO,HI, default the data's per-feature
- * min/max), the method, running lc_prove and the JSON "proof" object. */
+ * min/max) and the method, turned into the library's lc_prove_opts. */
 #ifndef LC_CLI_PROVE_H
 #define LC_CLI_PROVE_H
 
 #include "cli.h"
-
-struct cJSON;
 
 typedef struct cli_prove {
     bool on;
@@ -14,8 +12,6 @@ typedef struct cli_prove {
     const char *bounds;      /* --bounds FILE.csv */
     const char *range;       /* --input-range LO,HI */
     double lp_time;          /* --lp-time S, 0: the library's default */
-    const char *box_kind;    /* "data", "file" or "range" once run */
-    double seconds;          /* wall time of lc_prove */
 } cli_prove;
 
 /* Long options of the group (ids between the shared and the own ones). */
@@ -39,11 +35,10 @@ int cli_prove_opt(cli_prove *p, int opt, const char *arg);
 /* Usage checks after parsing (--bounds without --prove, both boxes): 0 or
  * EXIT_USAGE (printed). */
 int cli_prove_check(const cli_prove *p);
-/* Builds the box (from d when no file or range was given) and runs the
- * proof: 0, 1 (error printed) or EXIT_USAGE for a bad --input-range. */
-int cli_prove_run(cli_prove *p, const lc_graph *g, const lc_data *d, lc_proof **out);
-/* The "proof" object of the JSON reports: method, box, counts, seconds,
- * per node counts (named as in g). */
-struct cJSON *cli_prove_json(const cli_prove *p, const lc_proof *pf, const lc_graph *g);
+/* The library's proof options from p (lc_compress_opts.prove,
+ * lc_analyze_opts.prove): the box from --input-range or --bounds into *box
+ * (owned by the caller: lc_box_free; NULL for the data's box). 0, 1 (error
+ * printed) or EXIT_USAGE for a bad --input-range. */
+int cli_prove_opts(const cli_prove *p, const lc_graph *g, lc_prove_opts *o, lc_box **box);
 
 #endif

@@ -1,10 +1,7 @@
-/* run.c - lc_cli_run: the command table and dispatch, shared by the lincomp
- * program (main.c) and bindings that run a command in their own process
- * (python/lincomp), so both give the same numbers and the same JSON. */
+/* run.c - the command table and the dispatch to one file per subcommand. */
 #include "cli.h"
 #include "progress.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 static const struct {
@@ -57,37 +54,13 @@ static int dispatch(int argc, char **argv)
             return commands[i].run(argc - 1, argv + 1);
         }
     fprintf(stderr, "lincomp: unknown command '%s' (see 'lincomp --help')\n", argv[1]);
-    cli_last_error.code = LC_ERR_INVALID;
-    snprintf(cli_last_error.msg, sizeof cli_last_error.msg, "unknown command '%s'", argv[1]);
     return EXIT_USAGE;
 }
 
-int lc_cli_run(int argc, char **argv, int n, const lc_cli_input *inputs, lc_error *err)
+int cli_run(int argc, char **argv)
 {
-    if (argc < 0 || !argv || n < 0 || (n && !inputs)) {
-        if (err) {
-            err->code = LC_ERR_INVALID;
-            snprintf(err->msg, sizeof err->msg, "lc_cli_run: bad arguments");
-        }
-        fprintf(stderr, "lincomp: lc_cli_run: bad arguments\n");
-        return EXIT_USAGE;
-    }
-    cli_last_error = (lc_error){0};
     cli_t0 = cli_now();
-    cli_inputs = inputs;
-    cli_n_inputs = n;
     int rc = dispatch(argc, argv);
-    cli_inputs = NULL;
-    cli_n_inputs = 0;
-    if (rc && err) {
-        *err = cli_last_error;
-        if (!err->code) { /* failed without a message of ours */
-            err->code = LC_ERR_INVALID;
-            snprintf(err->msg, sizeof err->msg, "lincomp %s failed (exit status %d)",
-                     argc > 1 ? argv[1] : "", rc);
-        }
-    }
-    cli_cmd = "lincomp";
     fflush(stdout);
     fflush(stderr);
     return rc;

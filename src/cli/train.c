@@ -132,9 +132,7 @@ static int load(const cli_common *c, const char *path, const char *labels, const
     o.labels_path = labels;
     o.pre = pre;
     o.fit = fit;
-    const lc_cli_input *in = cli_memory_input(path, false);
-    if (in ? cli_copy_data(in->data, d, &err) : lc_data_load(path, &o, d, &err))
-        return cli_lc_error(&err);
+    if (lc_data_load(path, &o, d, &err)) return cli_lc_error(&err);
     if (!lc_data_y(*d)) {
         lc_data_free(*d);
         *d = NULL;

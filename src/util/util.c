@@ -41,6 +41,11 @@ const char *lc_status_str(lc_status s)
     return "unknown error";
 }
 
+const char *lc_version(void)
+{
+    return LC_VERSION;
+}
+
 void lc_set_threads(int n)
 {
     if (n >= 1) openblas_set_num_threads(n);

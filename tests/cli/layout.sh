@@ -10,8 +10,10 @@ B=${B:-build}
 
 # The rooms, from the bottom up, and what each may call besides itself:
 # util (errors, size caps, file I/O) under everything, data under core (the
-# graph owns a preprocessing spec, lc_evaluate reads a data set); no circle.
-ROOMS="util data core onnx compress prove train export cli"
+# graph owns a preprocessing spec, lc_evaluate reads a data set), pipeline
+# (the commands as one call: lc_compress, lc_analyze) over compress, prove
+# and train; no circle.
+ROOMS="util data core onnx compress prove train export pipeline cli"
 ALLOWED="data>util
 core>util core>data
 onnx>util onnx>core onnx>data
@@ -19,7 +21,8 @@ compress>util compress>core compress>data
 prove>util prove>core prove>data prove>compress
 train>util train>core train>data train>compress
 export>util export>core export>data
-cli>util cli>core cli>data cli>onnx cli>compress cli>prove cli>train cli>export"
+pipeline>util pipeline>core pipeline>data pipeline>compress pipeline>prove pipeline>train
+cli>util cli>core cli>data cli>onnx cli>compress cli>prove cli>train cli>export cli>pipeline"
 allowed() { printf '%s\n' $ALLOWED | grep -qx "$1>$2"; }
 is_room() { printf '%s\n' $ROOMS | grep -qx "$1"; }
 
@@ -90,3 +93,24 @@ for f in src/*/*.c src/*/*.h; do
 done
 for f in $PENDING; do [ -f "$f" ] || bad="$bad $f(pending file gone: remove it from PENDING)"; done
 [ -z "$bad" ] && pass layout/file-size || fail layout/file-size "over 550 lines:$bad"
+
+# the command is no part of the library: no symbol that an object of
+# src/cli defines is defined in liblincomp.a or liblincomp.so (the CLI keeps
+# its option parsing and printing; the library's entry points are
+# lc_compress, lc_analyze and the rest of lincomp.h)
+if [ ! -f "$B/liblincomp.a" ] || [ ! -f "$B/liblincomp.so" ]; then
+    fail layout/cli-not-in-library "no $B/liblincomp.a or .so (build first)"
+else
+    for o in "$B"/src/cli/*.o; do
+        [ -f "$o" ] && nm "$o" | awk 'NF == 3 && $2 ~ /^[TDBR]$/ { print $3 }'
+    done | sort -u >"$TMP/clisyms"
+    { nm "$B/liblincomp.a" 2>/dev/null; nm -D --defined-only "$B/liblincomp.so"; } |
+        awk 'NF == 3 && $2 ~ /^[TDBR]$/ { print $3 }' | sort -u >"$TMP/libsyms"
+    both=$(comm -12 "$TMP/clisyms" "$TMP/libsyms" | head -n 5 | tr '\n' ' ')
+    n=$(wc -l <"$TMP/clisyms")
+    if [ "$n" -lt 10 ]; then fail layout/cli-not-in-library "only $n symbols in $B/src/cli/*.o: parse error?"
+    elif [ -n "$both" ]; then fail layout/cli-not-in-library "in the library: $both"
+    elif nm -D --defined-only "$B/liblincomp.so" | grep -q ' lc_cli_run$'; then
+        fail layout/cli-not-in-library "lc_cli_run is still exported"
+    else pass layout/cli-not-in-library; fi
+fi

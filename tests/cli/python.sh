@@ -15,6 +15,7 @@ preload=
 if readelf -d "$LIBSO" 2>/dev/null | grep -q 'NEEDED.*libasan'; then
     preload=$(${CC:-cc} -print-file-name=libasan.so)
     export ASAN_OPTIONS="detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+    export LINCOMP_ASAN_PRELOADED=1  # torch's exporter cannot run there: skipped
 fi
 
 cd "$ROOT/python" || exit 1
