@@ -541,7 +541,8 @@ LC_API lc_status lc_fold(const lc_graph *g, const lc_plan *p, lc_graph **out, in
 typedef struct lc_recon_opts {
     double alpha;    /* ridge strength relative to the mean diagonal of the
                         Gram matrix; 0 (default): chosen per node on held-out
-                        calibration rows from the grid 1e-6 .. 1e-1 */
+                        calibration rows from the grid 1e-6 .. 1e2, or no
+                        refit where that does better there */
     size_t max_rows; /* use at most the first max_rows rows of x; 0: all */
 } lc_recon_opts;
 /* alpha 0 (chosen on held-out rows), all rows. */
@@ -549,16 +550,17 @@ LC_API void lc_recon_opts_default(lc_recon_opts *o);
 
 /* After folded = lc_fold(g, p, node_map): refits, in graph order, the
  * incoming edges and the bias of every node of `folded` whose inputs the
- * fold made inexact on the calibration data x (n rows), by ridge least
- * squares so that its pre-activation matches g's on x, with folded's own
+ * fold made inexact on the calibration data x (n rows), by least squares
+ * with a ridge towards the folded weights (the bias free), so that its
+ * pre-activation matches g's on x, with folded's own
  * (already refitted) activations as inputs. A fold that is exact on x (every
  * folded neuron stays in its piece within float rounding: 1e-5 of the node's
  * largest |z|) refits nothing downstream of it, so exact folds leave folded
  * unchanged. Only values of existing edges and biases change, never the
  * structure; a refit that would not lower the node's squared error on x is
  * not applied. *refit (may be NULL) receives the number of nodes refitted.
- * Memory: the activations of the nodes still needed, for all n rows, and one
- * Gram matrix (inputs + 1)^2 doubles at a time. o may be NULL (defaults).
+ * Memory: the activations of the nodes still needed, for all n rows, and
+ * three Gram-sized matrices of (inputs + 1)^2 doubles at a time. o may be NULL (defaults).
  * Errors: LC_ERR_SHAPE (p, node_map or x do not belong to g and folded),
  * LC_ERR_NOMEM. */
 LC_API lc_status lc_reconstruct(const lc_graph *g, const lc_plan *p, const int *node_map,

@@ -174,9 +174,26 @@ lc_status lc_budget_search(const lc_graph *g, const lc_stats *st_, const lc_data
             start2 = ti;
         }
     }
-    /* with reconstruction the search's scores are estimates: the two
+    /* SIZE with both candidates within the budget: measured and chosen by
+     * budget_pick (the one-standard-error rule) */
+    bool pick = o->kind == LC_BUDGET_SIZE && pap.ok && (double)cur.params <= budget, pn_wins = false;
+    if (pick) {
+        lc_plan *pa = NULL, *pb = NULL;
+        size_t np;
+        budget_idx_to_tau(&s, cur.idx, tau);
+        st = budget_plan_of(&s, tau, &pa, &np, err);
+        for (int k = 0; k < n; k++) tau[k] = k == 0 || k == n - 1 ? NAN : res->paper_tau;
+        if (!st) st = budget_plan_of(&s, tau, &pb, &np, err);
+        if (!st)
+            st = budget_pick(&s, pa, cur.params, &cur.score, pb, pap.params, &pap.score, &pn_wins,
+                             err);
+        lc_plan_free(pa);
+        lc_plan_free(pb);
+        if (st) goto done;
+    }
+    /* else with reconstruction the search's scores are estimates: the
      * candidates are measured as the caller will reconstruct them */
-    if (o->recon_x) {
+    if (o->recon_x && !pick) {
         lc_plan *p;
         size_t np;
         s.final = true;
@@ -206,8 +223,9 @@ lc_status lc_budget_search(const lc_graph *g, const lc_stats *st_, const lc_data
     /* keep the better candidate */
     bool per_node;
     if (o->kind == LC_BUDGET_SIZE)
-        per_node = !res->paper_met || (res->per_node_met && (cur.score > res->paper_score ||
-                   (cur.score == res->paper_score && cur.params < res->paper_params)));
+        per_node = pick ? pn_wins
+                        : !res->paper_met || (res->per_node_met && (cur.score > res->paper_score ||
+                          (cur.score == res->paper_score && cur.params < res->paper_params)));
     else
         per_node = cur.params < res->paper_params ||
                    (cur.params == res->paper_params && cur.score > res->paper_score);

@@ -65,6 +65,14 @@ lc_status budget_score_reconstructed(budget_search *s, const lc_plan *p, double 
 /* Score of plan p on the scoring data; each distinct plan once. */
 lc_status budget_score_of(budget_search *s, const lc_plan *p, size_t params, double *score,
                           lc_error *err);
+/* SIZE's final choice between candidates a and b (plans, sizes, scores
+ * from the search), both within the budget: the higher score, unless the
+ * two differ by at most one standard error of their paired difference on
+ * the scoring rows; then the one that agrees with the original on more of
+ * them, then the smaller. With reconstruction both are measured as the
+ * caller writes them and *sa, *sb updated (budget.c). */
+lc_status budget_pick(budget_search *s, const lc_plan *a, size_t pa, double *sa,
+                      const lc_plan *b, size_t pb, double *sb, bool *a_wins, lc_error *err);
 /* Switches between scoring the plain fold and the reconstructed one. */
 void budget_set_plain(budget_search *s, bool plain);
 /* Grid indices (-1 = off) to per-node thresholds (NaN at input and output). */

@@ -154,3 +154,66 @@ lc_status budget_eval_idx(budget_search *s, const int *idx, double *tau, bool sc
     lc_plan_free(p);
     return st;
 }
+
+/* The class each scoring row gets from lc_fold(g, p) as the caller writes it
+ * (with reconstruction: on all calibration rows with o->recon, as in the
+ * final score) into cls, and its accuracy into *acc. */
+static lc_status candidate_classes(budget_search *s, const lc_plan *p, int32_t *cls, double *acc,
+                                   lc_error *err)
+{
+    const lc_budget_opts *o = s->o;
+    int *map = malloc((size_t)s->n * sizeof *map);
+    if (!map) return lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
+    lc_graph *f = NULL;
+    lc_data *pd = NULL;
+    lc_status st = lc_fold(s->g, p, &f, map, err);
+    if (!st && o->recon_x)
+        st = lc_reconstruct(s->g, p, map, f, o->recon_x, o->recon_n, &o->recon, NULL, err);
+    if (!st) st = lc_data_predicted(f, s->d, &pd, err);
+    if (!st) {
+        size_t n = lc_data_rows(s->d), right = 0;
+        const int32_t *y = lc_data_y(s->d), *c = lc_data_y(pd);
+        for (size_t r = 0; r < n; r++) right += (cls[r] = c[r]) == y[r];
+        *acc = n ? (double)right / (double)n : 0;
+    }
+    lc_data_free(pd);
+    lc_graph_free(f);
+    free(map);
+    return st;
+}
+
+lc_status budget_pick(budget_search *s, const lc_plan *a, size_t pa, double *sa,
+                      const lc_plan *b, size_t pb, double *sb, bool *a_wins, lc_error *err)
+{
+    size_t n = lc_data_rows(s->d);
+    int32_t *ca = malloc((n ? n : 1) * sizeof *ca), *cb = malloc((n ? n : 1) * sizeof *cb);
+    lc_data *orig = NULL;
+    double acc_a, acc_b;
+    lc_status st = ca && cb ? LC_OK : lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
+    if (!st) st = candidate_classes(s, a, ca, &acc_a, err);
+    if (!st) st = candidate_classes(s, b, cb, &acc_b, err);
+    if (!st) st = lc_data_predicted(s->g, s->d, &orig, err);
+    if (!st) {
+        if (s->o->recon_x) { /* measured as written; the search had estimates */
+            *sa = acc_a;
+            *sb = acc_b;
+        }
+        /* one standard error of the paired difference of two accuracies on
+         * the same rows: sqrt(rows where they differ) / rows (McNemar) */
+        const int32_t *c0 = lc_data_y(orig);
+        size_t differ = 0, agree_a = 0, agree_b = 0;
+        for (size_t r = 0; r < n; r++) {
+            differ += ca[r] != cb[r];
+            agree_a += ca[r] == c0[r];
+            agree_b += cb[r] == c0[r];
+        }
+        double se = n ? sqrt((double)differ) / (double)n : 0;
+        if (fabs(*sa - *sb) > se + 1e-12) *a_wins = *sa > *sb;
+        else if (agree_a != agree_b) *a_wins = agree_a > agree_b;
+        else *a_wins = *sa > *sb || (*sa == *sb && pa < pb);
+    }
+    lc_data_free(orig);
+    free(ca);
+    free(cb);
+    return st;
+}

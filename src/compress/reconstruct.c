@@ -5,8 +5,9 @@
  * piece, and the error reaches every consumer. Here the original model and
  * the folded one run side by side over the calibration rows, node by node in
  * graph order. For every node whose inputs the fold made inexact, its
- * incoming edges and bias are refit by ridge least squares so that its
- * pre-activation on the calibration rows matches the original's, with the
+ * incoming edges and bias are refit by least squares, with a ridge towards
+ * the weights the fold left, so that its pre-activation on the calibration
+ * rows matches the original's, with the
  * folded model's own activations (after the refits of earlier nodes) as
  * inputs, so errors do not accumulate. The structure is never changed: fold.c
  * stays the one transform of structure, this file only writes values.
@@ -14,7 +15,8 @@
  * Normal equations: G = X^T X and B = X^T Y over blocks of rows (X: the
  * node's inputs plus a column of ones, Y: the target z), one SSYRK and one
  * SGEMM per block in float, summed across blocks in double so that 10^5 rows
- * lose no precision; then (G + lambda I) W = B by Cholesky in double. */
+ * lose no precision; then (G + lambda P) W = B + lambda P W0 by Cholesky in
+ * double (P: the identity but for the bias). */
 #include "compress/compress.h"
 #include "core/work.h"
 
@@ -22,12 +24,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Ridge grid (relative to the mean diagonal of the Gram matrix) and every
- * how many blocks one is held out for choosing from it; without held-out
- * rows alpha is LC_RECON_ALPHA_DEFAULT (compress.h). Measured in
+/* Ridge strengths (relative to the mean diagonal of the Gram matrix), from
+ * almost none to one that holds the fold's weights; the penalty pulls
+ * towards the folded weights, not towards zero (see refit_node), so a large
+ * value gives the plain fold with a refit bias, and "no refit" competes as
+ * one more candidate. Chosen by the squared error on held-out calibration
+ * rows: FOLDS folds of interleaved blocks; one fold held out when a fold has
+ * at least as many rows as the fit has unknowns per output (then one fold
+ * estimates the error well), else every fold in turn (k-fold
+ * cross-validation: few rows, every one of them counts). Without enough
+ * rows for folds, alpha is LC_RECON_ALPHA_DEFAULT (compress.h). Measured in
  * docs/method.md. */
-static const double alpha_grid[] = {1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1};
-enum { N_ALPHA = sizeof alpha_grid / sizeof *alpha_grid, HOLD_EVERY = 5 };
+static const double alpha_grid[] = {1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1, 10, 100};
+enum { N_ALPHA = sizeof alpha_grid / sizeof *alpha_grid, FOLDS = 5 };
 #define EXACT_REL 1e-5 /* a fold error below this share of max|z| is rounding */
 
 void lc_recon_opts_default(lc_recon_opts *o)
@@ -37,20 +46,21 @@ void lc_recon_opts_default(lc_recon_opts *o)
 }
 
 /* The normal equations of one node: inputs d (with the ones column last),
- * outputs w; "tr" over the fitting rows, "ho" over the held-out rows. */
+ * outputs w; g, b over all rows, gk, bk over one fold's rows; w0 the node's
+ * weights before the refit (the ridge prior), same layout as a solution. */
 struct normal {
     int d, w;
-    double *g_tr, *g_ho, *b_tr, *b_ho; /* (d, d) upper triangle used; (d, w) */
-    double *a, *x;                      /* scratch: a factor, a solution */
-    double *gw;                         /* scratch (d, w) */
+    double *g, *gk, *b, *bk; /* (d, d) symmetric; (d, w) */
+    double *w0, *a, *x, *gw; /* (d, w); scratch: a factor (d, d), a solution, (d, w) */
 };
 
 static void normal_free(struct normal *ne)
 {
-    free(ne->g_tr);
-    free(ne->g_ho);
-    free(ne->b_tr);
-    free(ne->b_ho);
+    free(ne->g);
+    free(ne->gk);
+    free(ne->b);
+    free(ne->bk);
+    free(ne->w0);
     free(ne->a);
     free(ne->x);
     free(ne->gw);
@@ -61,9 +71,9 @@ static bool normal_init(struct normal *ne, int d, int w)
     size_t dd = (size_t)d * d, dw = (size_t)d * (w ? w : 1);
     *ne = (struct normal){d, w, calloc(dd, sizeof(double)), calloc(dd, sizeof(double)),
                           calloc(dw, sizeof(double)), calloc(dw, sizeof(double)),
-                          malloc(dd * sizeof(double)), malloc(dw * sizeof(double)),
-                          malloc(dw * sizeof(double))};
-    if (ne->g_tr && ne->g_ho && ne->b_tr && ne->b_ho && ne->a && ne->x && ne->gw) return true;
+                          malloc(dw * sizeof(double)), malloc(dd * sizeof(double)),
+                          malloc(dw * sizeof(double)), malloc(dw * sizeof(double))};
+    if (ne->g && ne->gk && ne->b && ne->bk && ne->w0 && ne->a && ne->x && ne->gw) return true;
     normal_free(ne);
     return false;
 }
@@ -75,23 +85,28 @@ static void symmetrize(double *a, int d)
         for (int j = 0; j < i; j++) a[(size_t)i * d + j] = a[(size_t)j * d + i];
 }
 
-/* Solves (G + lambda I) X = B into ne->x, with G = g1 (+ g2), B = b1 (+ b2);
- * the bias (last) row is not penalised. lambda = alpha x mean diagonal of the
- * features; raised tenfold while the factorisation fails. */
-static bool ridge_solve(struct normal *ne, const double *g1, const double *g2, const double *b1,
-                        const double *b2, double alpha, double *used)
+/* Solves (G + lambda P) X = B + lambda P W0 into ne->x, with G = g (- gk),
+ * B = b (- bk): the rows of g without those of gk. P is the identity but for
+ * the bias (last) row, which is not penalised. It is the minimiser of
+ * |X W - Y|^2 + lambda |W - W0|^2 (bias aside): ridge towards the folded
+ * weights. lambda = alpha x mean diagonal of the features; raised tenfold
+ * while the factorisation fails. */
+static bool ridge_solve(struct normal *ne, const double *gk, const double *bk, double alpha,
+                        double *used)
 {
-    int d = ne->d;
-    size_t dd = (size_t)d * d, dw = (size_t)d * ne->w;
+    int d = ne->d, w = ne->w;
+    size_t dd = (size_t)d * d, dw = (size_t)d * w;
     double diag = 0;
-    for (int i = 0; i < d - 1; i++) diag += g1[(size_t)i * d + i] + (g2 ? g2[(size_t)i * d + i] : 0);
+    for (int i = 0; i < d - 1; i++)
+        diag += ne->g[(size_t)i * d + i] - (gk ? gk[(size_t)i * d + i] : 0);
     diag = d > 1 ? diag / (d - 1) : 0;
     double lambda = alpha * (diag > 0 ? diag : 1.0);
     for (int tries = 0; tries < 8; tries++, lambda *= 10) {
-        for (size_t i = 0; i < dd; i++) ne->a[i] = g1[i] + (g2 ? g2[i] : 0);
-        for (size_t i = 0; i < dw; i++) ne->x[i] = b1[i] + (b2 ? b2[i] : 0);
+        for (size_t i = 0; i < dd; i++) ne->a[i] = ne->g[i] - (gk ? gk[i] : 0);
+        for (size_t i = 0; i < dw; i++)
+            ne->x[i] = ne->b[i] - (bk ? bk[i] : 0) + (i < dw - w ? lambda * ne->w0[i] : 0);
         for (int i = 0; i < d - 1; i++) ne->a[(size_t)i * d + i] += lambda;
-        if (lc_chol_solve(d, ne->w, ne->a, ne->x)) {
+        if (lc_chol_solve(d, w, ne->a, ne->x)) {
             *used = lambda;
             return true;
         }
@@ -166,12 +181,81 @@ static void side_release(struct side *s, int k)
         }
 }
 
-/* Rows per block: 1024 for large n, else about a tenth of n (so that held-out
- * blocks exist), never below 32. */
+/* Rows per block: 1024 for large n, else a tenth of n (two blocks per fold),
+ * at least one. */
 static size_t block_rows(size_t n)
 {
-    size_t r = n / 10;
-    return r > 1024 ? 1024 : r < 32 ? 32 : r;
+    size_t r = n / (2 * FOLDS);
+    return r > 1024 ? 1024 : r < 1 ? 1 : r;
+}
+
+/* The rows refit_node fits: node nd of the folded side, target columns cols
+ * of z (n x zw), in blocks of br rows; buffers for one block and its sums. */
+struct rows {
+    const struct side *fs;
+    const struct lc_node *nd;
+    const float *z;
+    const int *cols;
+    int zw, d, w;
+    size_t n, br, nblocks;
+    float *xb, *yb, *gf, *bf;
+};
+
+/* Adds X^T X and X^T Y over the blocks of fold `fold` (block b is in fold
+ * b % FOLDS; -1: every block) to g and b, then mirrors g: one SSYRK and one
+ * SGEMM per block in float, summed in double. */
+static void accumulate(const struct rows *rw, int fold, double *g, double *b)
+{
+    int d = rw->d, w = rw->w;
+    for (size_t blk = 0; blk < rw->nblocks; blk++) {
+        if (fold >= 0 && blk % FOLDS != (size_t)fold) continue;
+        size_t r0 = blk * rw->br, m = rw->n - r0 < rw->br ? rw->n - r0 : rw->br;
+        for (size_t r = 0; r < m; r++) {
+            float *xr = rw->xb + r * (size_t)d;
+            for (int e = 0; e < rw->nd->n_in; e++) {
+                int j = rw->nd->in[e].src, wj = rw->fs->g->nodes[j].width;
+                memcpy(xr, rw->fs->h[j] + (r0 + r) * (size_t)wj, (size_t)wj * sizeof(float));
+                xr += wj;
+            }
+            *xr = 1.0f;
+            const float *zr = rw->z + (r0 + r) * (size_t)rw->zw;
+            for (int i = 0; i < w; i++) rw->yb[r * (size_t)w + i] = zr[rw->cols ? rw->cols[i] : i];
+        }
+        lc_ssyrk_t(d, (int)m, 1.0f, rw->xb, d, 0.0f, rw->gf, d);
+        lc_sgemm(true, false, d, w, (int)m, 1.0f, rw->xb, d, rw->yb, w, 0.0f, rw->bf, w);
+        for (int i = 0; i < d; i++)
+            for (int j = i; j < d; j++) g[(size_t)i * d + j] += rw->gf[(size_t)i * d + j];
+        for (size_t i = 0; i < (size_t)d * w; i++) b[i] += rw->bf[i];
+    }
+    symmetrize(g, d);
+}
+
+/* The alpha of the grid with the least squared error on held-out folds, or
+ * 0 when the weights before the refit (ne->w0) do at least as well there. */
+static double choose_alpha(struct normal *ne, const struct rows *rw)
+{
+    int d = ne->d;
+    /* one fold has as many rows as unknowns per output: it suffices */
+    int first = rw->n / FOLDS >= (size_t)d ? FOLDS - 1 : 0;
+    double err[N_ALPHA + 1] = {0}; /* the last: no refit */
+    for (int k = first; k < FOLDS; k++) {
+        memset(ne->gk, 0, (size_t)d * d * sizeof(double));
+        memset(ne->bk, 0, (size_t)d * ne->w * sizeof(double));
+        accumulate(rw, k, ne->gk, ne->bk);
+        for (int a = 0; a < N_ALPHA; a++) {
+            double lam;
+            err[a] += ridge_solve(ne, ne->gk, ne->bk, alpha_grid[a], &lam)
+                          ? sq_error(ne, ne->gk, ne->bk, ne->x) : INFINITY;
+        }
+        err[N_ALPHA] += sq_error(ne, ne->gk, ne->bk, ne->w0);
+    }
+    double alpha = 0, best = err[N_ALPHA];
+    for (int a = 0; a < N_ALPHA; a++)
+        if (err[a] < best) {
+            best = err[a];
+            alpha = alpha_grid[a];
+        }
+    return alpha;
 }
 
 /* Refits node f of the folded side: target columns `cols` (width of f) of
@@ -182,107 +266,56 @@ static lc_status refit_node(struct side *fs, int f, const float *z, int zw, cons
     struct lc_node *nd = &fs->g->nodes[f];
     int w = nd->width, d = 1;
     for (int e = 0; e < nd->n_in; e++) d += fs->g->nodes[nd->in[e].src].width;
-    size_t br = block_rows(n), nblocks = (n + br - 1) / br;
-    bool hold = alpha_opt <= 0 && nblocks >= HOLD_EVERY;
+    size_t br = block_rows(n);
+    struct rows rw = {fs, nd, z, cols, zw, d, w, n, br, (n + br - 1) / br,
+                      malloc(br * (size_t)d * sizeof(float)), malloc(br * (size_t)w * sizeof(float)),
+                      malloc((size_t)d * d * sizeof(float)), malloc((size_t)d * w * sizeof(float))};
     struct normal ne;
-    float *xb = malloc(br * (size_t)d * sizeof(float)), *yb = malloc(br * (size_t)w * sizeof(float));
-    float *gf = malloc((size_t)d * d * sizeof(float)), *bf = malloc((size_t)d * w * sizeof(float));
     lc_status st = LC_OK;
+    *changed = false;
     if (!normal_init(&ne, d, w)) {
-        free(xb), free(yb), free(gf), free(bf);
+        free(rw.xb), free(rw.yb), free(rw.gf), free(rw.bf);
         return lc_fail(err, LC_ERR_NOMEM, "reconstruct: out of memory for a %d x %d system", d, w);
     }
-    if (!xb || !yb || !gf || !bf) {
+    if (!rw.xb || !rw.yb || !rw.gf || !rw.bf) {
         st = lc_fail(err, LC_ERR_NOMEM, "reconstruct: out of memory");
         goto done;
     }
-    for (size_t b = 0; b < nblocks; b++) {
-        size_t r0 = b * br, m = n - r0 < br ? n - r0 : br;
-        for (size_t r = 0; r < m; r++) {
-            float *xr = xb + r * (size_t)d;
-            for (int e = 0; e < nd->n_in; e++) {
-                int j = nd->in[e].src, wj = fs->g->nodes[j].width;
-                memcpy(xr, fs->h[j] + (r0 + r) * (size_t)wj, (size_t)wj * sizeof(float));
-                xr += wj;
-            }
-            *xr = 1.0f;
-            const float *zr = z + (r0 + r) * (size_t)zw;
-            for (int i = 0; i < w; i++) yb[r * (size_t)w + i] = zr[cols ? cols[i] : i];
-        }
-        lc_ssyrk_t(d, (int)m, 1.0f, xb, d, 0.0f, gf, d);
-        lc_sgemm(true, false, d, w, (int)m, 1.0f, xb, d, yb, w, 0.0f, bf, w);
-        bool ho = hold && b % HOLD_EVERY == HOLD_EVERY - 1;
-        double *g = ho ? ne.g_ho : ne.g_tr, *bb = ho ? ne.b_ho : ne.b_tr;
-        for (int i = 0; i < d; i++)
-            for (int j = i; j < d; j++) g[(size_t)i * d + j] += gf[(size_t)i * d + j];
-        for (size_t i = 0; i < (size_t)d * w; i++) bb[i] += bf[i];
-    }
-    symmetrize(ne.g_tr, d);
-    symmetrize(ne.g_ho, d);
-    double alpha = alpha_opt > 0 ? alpha_opt : LC_RECON_ALPHA_DEFAULT;
-    if (hold) { /* the grid value with the least held-out error */
-        double best = INFINITY;
-        for (int a = 0; a < N_ALPHA; a++) {
-            double lam;
-            if (!ridge_solve(&ne, ne.g_tr, NULL, ne.b_tr, NULL, alpha_grid[a], &lam)) continue;
-            double e = sq_error(&ne, ne.g_ho, ne.b_ho, ne.x);
-            if (e < best) {
-                best = e;
-                alpha = alpha_grid[a];
-            }
-        }
-    }
-    /* the current weights as a solution, to refuse a refit that is worse */
-    double *cur = malloc((size_t)d * w * sizeof(double));
-    if (!cur) {
-        st = lc_fail(err, LC_ERR_NOMEM, "reconstruct: out of memory");
-        goto done;
-    }
+    /* the current weights: the prior, and the bar a refit must clear */
     for (int i = 0; i < w; i++) {
         int off = 0;
         for (int e = 0; e < nd->n_in; e++) {
             int wj = fs->g->nodes[nd->in[e].src].width;
             for (int j = 0; j < wj; j++)
-                cur[(size_t)(off + j) * w + i] = nd->in[e].w[(size_t)i * wj + j];
+                ne.w0[(size_t)(off + j) * w + i] = nd->in[e].w[(size_t)i * wj + j];
             off += wj;
         }
-        cur[(size_t)(d - 1) * w + i] = nd->bias[i];
+        ne.w0[(size_t)(d - 1) * w + i] = nd->bias[i];
     }
-    *changed = false;
+    accumulate(&rw, -1, ne.g, ne.b);
+    double alpha = alpha_opt > 0 ? alpha_opt : rw.nblocks >= FOLDS ? choose_alpha(&ne, &rw)
+                                                                     : LC_RECON_ALPHA_DEFAULT;
     double lam;
-    if (ridge_solve(&ne, ne.g_tr, ne.g_ho, ne.b_tr, ne.b_ho, alpha, &lam)) {
-        /* all rows: G = g_tr + g_ho, B = b_tr + b_ho */
-        for (size_t i = 0; i < (size_t)d * d; i++) ne.g_tr[i] += ne.g_ho[i];
-        for (size_t i = 0; i < (size_t)d * w; i++) ne.b_tr[i] += ne.b_ho[i];
-        /* (G + lam P) x = B gives x^T G x = x^T B - lam x^T P x (P: identity
-         * but the bias), so the new error needs no product with G */
-        double e_new = 0;
-        for (size_t i = 0; i < (size_t)d * w; i++) {
-            e_new -= ne.x[i] * ne.b_tr[i];
-            if (i < (size_t)(d - 1) * w) e_new -= lam * ne.x[i] * ne.x[i];
-        }
-        double e_cur = sq_error(&ne, ne.g_tr, ne.b_tr, cur);
-        if (e_new < e_cur) {
-            for (int i = 0; i < w; i++) {
-                int off = 0;
-                for (int e = 0; e < nd->n_in; e++) {
-                    int wj = fs->g->nodes[nd->in[e].src].width;
-                    for (int j = 0; j < wj; j++)
-                        nd->in[e].w[(size_t)i * wj + j] = (float)ne.x[(size_t)(off + j) * w + i];
-                    off += wj;
-                }
-                nd->bias[i] = (float)ne.x[(size_t)(d - 1) * w + i];
+    if (alpha > 0 && ridge_solve(&ne, NULL, NULL, alpha, &lam) &&
+        sq_error(&ne, ne.g, ne.b, ne.x) < sq_error(&ne, ne.g, ne.b, ne.w0)) {
+        for (int i = 0; i < w; i++) {
+            int off = 0;
+            for (int e = 0; e < nd->n_in; e++) {
+                int wj = fs->g->nodes[nd->in[e].src].width;
+                for (int j = 0; j < wj; j++)
+                    nd->in[e].w[(size_t)i * wj + j] = (float)ne.x[(size_t)(off + j) * w + i];
+                off += wj;
             }
-            *changed = true;
+            nd->bias[i] = (float)ne.x[(size_t)(d - 1) * w + i];
         }
+        *changed = true;
     }
-    free(cur);
 done:
     normal_free(&ne);
-    free(xb);
-    free(yb);
-    free(gf);
-    free(bf);
+    free(rw.xb);
+    free(rw.yb);
+    free(rw.gf);
+    free(rw.bf);
     return st;
 }
 

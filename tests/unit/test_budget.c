@@ -1,6 +1,7 @@
 /* test_budget.c - per-node plans, candidate selection, the budget search
  * and fine-tuning on random graphs with skip edges and every activation. */
 #include "test.h"
+#include "compress/budget.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -128,13 +129,59 @@ TEST(budget_data_predicted)
     free_setup(&s);
 }
 
-/* SIZE: the size is met, the score is real, at least the paper's; a size
- * below tau 0's is reported as not met. DROP: the promise holds for real. */
+/* Classes of the rows of s->d under lc_fold(g, p). */
+static int32_t *fold_classes(const setup *s, const lc_plan *p)
+{
+    lc_error err;
+    lc_graph *f = NULL;
+    lc_data *pd = NULL;
+    int32_t *c = malloc(NS * sizeof *c);
+    if (!lc_fold(s->g, p, &f, NULL, &err) && !lc_data_predicted(f, s->d, &pd, &err))
+        memcpy(c, lc_data_y(pd), NS * sizeof *c);
+    else
+        memset(c, 0xff, NS * sizeof *c);
+    lc_data_free(pd);
+    lc_graph_free(f);
+    return c;
+}
+
+/* The per-node candidate was kept with a lower score than the paper's: only
+ * within one standard error of their paired difference, sqrt(rows where
+ * their classes differ) / rows, and only when it agrees with the original on
+ * more rows. Counts the case in *n. */
+static void check_one_se(const setup *s, const lc_budget_result *b, lc_layer_threshold lt, int *n)
+{
+    lc_error err;
+    (*n)++;
+    lc_plan *pp = NULL;
+    CHECK_OK(lc_plan_from_stats(s->g, s->st, b->paper_tau, lt, &pp, &err), &err);
+    lc_plan *p0 = NULL;
+    CHECK_OK(lc_plan_create(s->g, &p0, &err), &err);
+    int32_t *ca = fold_classes(s, b->plan), *cb = fold_classes(s, pp), *c0 = fold_classes(s, p0);
+    int differ = 0, agree_a = 0, agree_b = 0;
+    for (int r = 0; r < NS; r++) {
+        differ += ca[r] != cb[r];
+        agree_a += ca[r] == c0[r];
+        agree_b += cb[r] == c0[r];
+    }
+    CHECK_MSG(b->paper_score - b->score <= sqrt(differ) / NS + 1e-12 && agree_a > agree_b,
+              "per-node %.4f kept over the paper's %.4f: %d rows differ, agreement %d vs %d",
+              b->score, b->paper_score, differ, agree_a, agree_b);
+    free(ca);
+    free(cb);
+    free(c0);
+    lc_plan_free(pp);
+    lc_plan_free(p0);
+}
+
+/* SIZE: the size is met, the score is real, at least the paper's unless
+ * within one standard error (check_one_se); a size below tau 0's is
+ * reported as not met. DROP: the promise holds for real. */
 TEST(budget_search_keeps_promises)
 {
     lc_error err;
     test_rng r = {99};
-    int searched = 0;
+    int searched = 0, lower = 0; /* lower: cases for check_one_se */
     for (int rep = 0; rep < 12; rep++) {
         setup s;
         CHECK_MSG(make_setup(&r, &s, &err), "%s", err.msg);
@@ -154,7 +201,10 @@ TEST(budget_search_keeps_promises)
                 searched++;
                 CHECK_MSG((double)b.params <= sizes[i] * (double)b.params_before,
                           "%zu params over %g x %zu", b.params, sizes[i], b.params_before);
-                CHECK(!b.paper_met || b.score >= b.paper_score);
+                if (b.paper_met && b.method == LC_BUDGET_PER_NODE && b.score < b.paper_score)
+                    check_one_se(&s, &b, o.lt, &lower);
+                if (b.paper_met && b.method == LC_BUDGET_PAPER)
+                    CHECK(b.score >= b.per_node_score - 1.0 / sqrt(NS) - 1e-12);
                 lc_graph *f = NULL;
                 double acc;
                 CHECK_OK(lc_fold(s.g, b.plan, &f, NULL, &err), &err);
@@ -339,4 +389,57 @@ TEST(budget_progress_counts_to_planned)
         free_setup(&s);
     }
     CHECK_MSG(checked >= 8, "only %d searches scored anything", checked);
+}
+
+/* budget_pick (SIZE's final choice): a score difference beyond one
+ * standard error of the paired difference decides; within it, the
+ * candidate that agrees with the original on more rows; then the smaller. */
+TEST(budget_pick_one_standard_error)
+{
+    lc_error err;
+    test_rng r = {4242};
+    int decided = 0;
+    for (int rep = 0; rep < 20; rep++) {
+        setup s;
+        CHECK_MSG(make_setup(&r, &s, &err), "%s", err.msg);
+        lc_layer_threshold lt = {LC_LAYER_COUNT, 0};
+        lc_plan *pa = NULL, *pb = NULL, *p0 = NULL;
+        CHECK_OK(lc_plan_from_stats(s.g, s.st, 0.6, lt, &pa, &err), &err);
+        CHECK_OK(lc_plan_from_stats(s.g, s.st, 0.0, lt, &pb, &err), &err);
+        CHECK_OK(lc_plan_create(s.g, &p0, &err), &err);
+        int32_t *ca = fold_classes(&s, pa), *cb = fold_classes(&s, pb), *c0 = fold_classes(&s, p0);
+        int differ = 0, agree_a = 0, agree_b = 0;
+        for (int i = 0; i < NS; i++) {
+            differ += ca[i] != cb[i];
+            agree_a += ca[i] == c0[i];
+            agree_b += cb[i] == c0[i];
+        }
+        if (differ >= 4 && agree_a != agree_b) {
+            lc_budget_opts o = {.kind = LC_BUDGET_SIZE, .target_size = 1, .lt = lt};
+            budget_search bs = {.g = s.g, .st = s.st, .d = s.d, .o = &o, .n = lc_graph_nodes(s.g)};
+            double se = sqrt(differ) / NS, base = 0.5;
+            /* scores given, not measured (no reconstruction): a within half
+             * a standard error below b, then b two standard errors above */
+            double sa = base, sb = base + 0.5 * se;
+            bool a_wins;
+            CHECK_OK(budget_pick(&bs, pa, 10, &sa, pb, 20, &sb, &a_wins, &err), &err);
+            CHECK_MSG(a_wins == (agree_a > agree_b), "within 1 se: agreement %d vs %d, a wins %d",
+                      agree_a, agree_b, a_wins);
+            sa = base, sb = base + 2 * se;
+            CHECK_OK(budget_pick(&bs, pa, 10, &sa, pb, 20, &sb, &a_wins, &err), &err);
+            CHECK_MSG(!a_wins, "b two standard errors better, a kept");
+            sa = base + 2 * se, sb = base;
+            CHECK_OK(budget_pick(&bs, pa, 10, &sa, pb, 20, &sb, &a_wins, &err), &err);
+            CHECK_MSG(a_wins, "a two standard errors better, b kept");
+            decided++;
+        }
+        free(ca);
+        free(cb);
+        free(c0);
+        lc_plan_free(pa);
+        lc_plan_free(pb);
+        lc_plan_free(p0);
+        free_setup(&s);
+    }
+    CHECK_MSG(decided >= 5, "only %d pairs of plans differed enough", decided);
 }

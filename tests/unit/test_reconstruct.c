@@ -1,8 +1,9 @@
 /* test_reconstruct.c - least-squares reconstruction after a fold: a no-op on
  * exact folds; on random graphs with skip edges every refit node is the
- * ridge least-squares optimum (checked against a plain double solve with its
- * own Gaussian elimination, and by the orthogonality of the residual); and
- * a lossy fold with reconstruction is not worse on the calibration data. */
+ * optimum of least squares with a ridge towards the folded weights (checked
+ * against a plain double solve with its own Gaussian elimination, and by
+ * the residual's optimality condition); and a lossy fold with
+ * reconstruction is not worse on the calibration data. */
 #include "test.h"
 #include "core/internal.h"
 
@@ -171,13 +172,15 @@ TEST(reconstruct_exact_fold_is_noop)
     CHECK_MSG(with_folds >= 10, "only %d of 40 graphs folded anything", with_folds);
 }
 
-/* Every node the reconstruction changed is the ridge least-squares fit of the
- * original's z of its kept neurons on the reconstructed model's own inputs. */
+/* Every node the reconstruction changed is the fit of the original's z of
+ * its kept neurons on the reconstructed model's own inputs that minimises
+ * |X w - y|^2 + lambda |w - w0|^2 (w0: the folded weights, the bias not
+ * penalised), with a weak and a strong ridge (where the prior matters). */
 TEST(reconstruct_is_least_squares_optimum)
 {
-    const double alpha = 1e-6;
     int checked = 0;
     for (unsigned long long seed = 1; seed <= 30; seed++) {
+        const double alpha = seed % 2 ? 1e-6 : 0.3;
         setup s;
         lc_error err;
         if (!setup_make(seed * 104729, 0.7, 400, &s)) {
@@ -219,6 +222,7 @@ TEST(reconstruct_is_least_squares_optimum)
             for (int a = 0; a < d - 1; a++) diag += G[(size_t)a * d + a];
             double lambda = alpha * (d > 1 && diag > 0 ? diag / (d - 1) : 1.0);
             double *A = malloc((size_t)d * d * sizeof(double)), *bb = malloc((size_t)d * sizeof(double));
+            double *w0 = malloc((size_t)d * sizeof(double));
             int t = 0;
             for (int i = 0; i < s.g->nodes[k].width && !fail; i++) {
                 if (k < s.g->n_nodes - 1 && lc_plan_get(s.p, k, i) != LC_KEEP) continue;
@@ -226,8 +230,15 @@ TEST(reconstruct_is_least_squares_optimum)
                 memcpy(A, G, (size_t)d * d * sizeof(double));
                 for (int a = 0; a < d - 1; a++) A[(size_t)a * d + a] += lambda;
                 double ynorm = 0, xnorm = 0, worst_fit = 0, worst_orth = 0, yscale = 0;
+                /* the folded weights of this neuron: the prior */
+                for (int e = 0, off = 0; e < nd->n_in; e++) {
+                    int wj = s.f->nodes[nd->in[e].src].width;
+                    for (int c = 0; c < wj; c++)
+                        w0[off + c] = before->nodes[f].in[e].w[(size_t)t * wj + c];
+                    off += wj;
+                }
                 for (int a = 0; a < d; a++) {
-                    bb[a] = 0;
+                    bb[a] = a < d - 1 ? lambda * w0[a] : 0;
                     for (size_t r = 0; r < s.n; r++) bb[a] += X[r * d + a] * ao.z[k][r * wk + i];
                 }
                 gauss_solve(A, bb, d);
@@ -242,12 +253,12 @@ TEST(reconstruct_is_least_squares_optimum)
                     for (int a = 0; a < d; a++) res[a] += X[r * d + a] * (y - lib);
                 }
                 for (int a = 0; a < d; a++) xnorm += G[(size_t)a * d + a];
-                /* ridge optimum: X^T r = lambda w, except for the unpenalised
+                /* optimum: X^T r = lambda (w - w0), except for the unpenalised
                  * bias (w: the library's weights of this neuron) */
                 for (int e = 0, off = 0; e < nd->n_in; e++) {
                     int wj = s.f->nodes[nd->in[e].src].width;
                     for (int c = 0; c < wj; c++)
-                        res[off + c] -= lambda * nd->in[e].w[(size_t)t * wj + c];
+                        res[off + c] -= lambda * (nd->in[e].w[(size_t)t * wj + c] - w0[off + c]);
                     off += wj;
                 }
                 for (int a = 0; a < d; a++) worst_orth = fmax(worst_orth, fabs(res[a]));
@@ -266,6 +277,7 @@ TEST(reconstruct_is_least_squares_optimum)
             free(G);
             free(A);
             free(bb);
+            free(w0);
         }
         acts_free(&ao);
         acts_free(&af);
