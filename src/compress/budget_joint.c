@@ -24,7 +24,8 @@
  * and from the paper's last global tau that missed the budget (scored
  * reconstructed throughout); each refines an overshoot, and each result is
  * measured as compress writes it. The better run replaces the chosen plan
- * only when it scores higher (then: smaller). */
+ * when budget_pick prefers it (the rule of the final choice between the
+ * paper's and the per-node candidate). */
 #include "compress/budget.h"
 
 #include <math.h>
@@ -343,11 +344,17 @@ lc_status budget_joint(budget_search *s, double budget, lc_budget_result *res, d
             res->joint_steps = steps;
         }
     }
+    /* against the plan chosen so far, by the rule that chose it
+     * (budget_pick: a higher score counts beyond one standard error) */
+    bool wins = false;
+    if (cur.ok &&
+        (st = budget_pick(s, p, cur.params, &cur.score, res->plan, res->params, &res->score,
+                          &wins, err)))
+        goto done;
     res->joint_params = cur.params;
     res->joint_score = cur.score;
     res->joint_met = cur.ok;
-    if (cur.ok &&
-        (cur.score > res->score || (cur.score == res->score && cur.params < res->params))) {
+    if (wins) {
         lc_plan_free(res->plan);
         res->plan = p;
         p = NULL;

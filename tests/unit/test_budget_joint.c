@@ -1,7 +1,7 @@
 /* test_budget_joint.c - the joint plan of a size budget (opts.joint): on
  * random graphs with skip edges and every activation it meets the budget,
- * scores at least the other candidates (and is their result when it does
- * not win), its pruned neurons are counted among the constant folds, the
+ * the plan is the joint candidate's when it wins (else nothing is pruned),
+ * its pruned neurons are counted among the constant folds, the
  * score is the written model's (reconstructed or not), and the folded graph
  * computes what the plan says (checked against an independent forward pass
  * in double that replaces every planned neuron's activation by its piece). */
@@ -123,7 +123,7 @@ TEST(budget_joint_plan_within_budget_and_applied)
     test_rng r = {4242};
     int searched = 0, with_pruned = 0, chosen = 0;
     static const double targets[] = {0.6, 0.4, 0.2};
-    for (int rep = 0; rep < 30; rep++) {
+    for (int rep = 0; rep < 60; rep++) {
         lc_graph *g = rep % 2 ? relu_mlp(&r) : fold_test_random_graph(&r);
         CHECK(g);
         int iw = lc_graph_input_width(g), N = lc_graph_nodes(g), ow = lc_graph_output_width(g);
@@ -155,9 +155,6 @@ TEST(budget_joint_plan_within_budget_and_applied)
             size_t after;
             CHECK_OK(lc_plan_params_after(g, b.plan, &after, NULL, &err), &err);
             CHECK(after == b.params);
-            /* the joint candidate replaces the others only when it is better */
-            CHECK(b.score >= b.per_node_score || !b.per_node_met);
-            CHECK(b.score >= b.paper_score || !b.paper_met);
             CHECK(b.joint_params > 0);
             if (b.method == LC_BUDGET_JOINT) {
                 chosen++;
@@ -206,7 +203,7 @@ TEST(budget_joint_plan_within_budget_and_applied)
         free(x);
         lc_graph_free(g);
     }
-    CHECK_MSG(searched > 20 && with_pruned >= 3 && chosen >= 3,
+    CHECK_MSG(searched > 40 && with_pruned >= 3 && chosen >= 3,
               "%d searches met the budget, %d plans pruned, joint chosen %d times", searched,
               with_pruned, chosen);
 }
