@@ -21,6 +21,9 @@ for ds in diabetes vowel; do
         --epochs 20 --hidden 64,64 --seed 1 --threads 1 --quiet -o "$TMP/$ds.onnx"
 done
 DM="$TMP/diabetes.onnx" DA="$TMP/diabetes_a.csv" DB="$TMP/diabetes_b.csv"
+# the final pick may trail the paper's score by one standard error of a
+# difference (at most 1/sqrt(validation rows), docs/budgets.md)
+SE=$(awk 'END { printf "%.9f", 1 / sqrt(NR - 1) }' "$DB")
 VM="$TMP/vowel.onnx" VA="$TMP/vowel_a.csv" VB="$TMP/vowel_b.csv"
 
 # --target-size meets its size, with --val and (agreement) without
@@ -28,7 +31,7 @@ for R in 0.75 0.5 0.25; do
     if "$LINCOMP" compress "$DM" --data "$DA" --val "$DB" --target-size $R -o "$TMP/t.onnx" --json >"$TMP/t.json" 2>"$TMP/err" &&
         json "$TMP/t.json" "j.params_after <= $R * j.params_before && j.target_size === $R &&
             ['paper', 'per-node'].includes(j.method) && Object.keys(j.thresholds).length === 2 &&
-            j.budget.score === 'val_accuracy' && j.accuracy_after >= j.budget.paper.score - 1e-9" &&
+            j.budget.score === 'val_accuracy' && j.accuracy_after >= j.budget.paper.score - $SE - 1e-9" &&
         "$LINCOMP" info "$TMP/t.onnx" >/dev/null 2>&1; then pass "budget/target-size-$R"
     else fail "budget/target-size-$R" "$(head -c 300 "$TMP/err") $(cat "$TMP/jerr" 2>/dev/null)"; fi
 done
@@ -40,7 +43,7 @@ else fail budget/target-size-agreement "$(head -c 300 "$TMP/err") $(cat "$TMP/je
 # the per-node search beats the paper's global tau on a fixed case
 if "$LINCOMP" compress "$DM" --data "$DA" --val "$DB" --target-size 0.25 -o "$TMP/t.onnx" --json >"$TMP/t.json" 2>"$TMP/err" &&
     json "$TMP/t.json" "j.budget.per_node.met && j.budget.per_node.score >= j.budget.paper.score &&
-        j.accuracy_after >= j.budget.paper.score"; then
+        j.accuracy_after >= j.budget.paper.score - $SE - 1e-9"; then
     pass budget/per-node-vs-paper
     node -e 'const j = JSON.parse(require("fs").readFileSync(process.argv[1])), b = j.budget;
         console.log(`    diabetes at 25%: paper tau ${b.paper.threshold} ${b.paper.params_after} params acc ${b.paper.score.toFixed(4)}; per-node ${b.per_node.params_after} params acc ${b.per_node.score.toFixed(4)}`)' "$TMP/t.json"
