@@ -193,7 +193,75 @@ def md_fmnist(fm):
                        f"({s['test_acc_change_pruning_pp']:+.2f} pp test accuracy); linearity compression "
                        f"then removed another {pct(s['linearity_removed'])} % of the original "
                        f"({s['test_acc_change_linearity_pp']:+.2f} pp), to {pct(s['final_size_ratio'])} % in all.\n")
+    out.extend(md_joint(fm))
     return "\n".join(out)
+
+
+def joint_reading(fm):
+    """Generated: per budget, which wins without training and with it."""
+    parts = []
+    for k in sorted(fm.get("joint") or {}, key=lambda x: -float(x)):
+        j, r = fm["joint"][k], (fm.get("reconstruct") or {}).get(k)
+        free = {"reconstructed fold": r and r["test_acc"], "joint plan": j["test_acc"]}
+        trained = {"reconstructed fold + distillation": r and r["test_acc_finetuned"],
+                   "reconstructed fold + label fine-tuning": r and r.get("test_acc_finetuned_labels"),
+                   "joint plan + distillation": j.get("test_acc_finetuned"),
+                   "two-step (pruning with training, then fold)": (j.get("two_step") or {}).get("test_acc")}
+        free = {a: v for a, v in free.items() if v is not None}
+        trained = {a: v for a, v in trained.items() if v is not None}
+        if not free:
+            continue
+        bf = max(free, key=free.get)
+        other = min(free, key=free.get)
+        if len(free) > 1 and free[bf] == free[other]:
+            s = f"at {float(k) * 100:g} % without training the {' and the '.join(free)} tie ({acc(free[bf])})"
+        else:
+            s = f"at {float(k) * 100:g} % without training the {bf} wins ({acc(free[bf])}"
+            if len(free) > 1:
+                s += f", {100 * (free[bf] - free[other]):+.2f} pp over the {other}"
+            s += ")"
+        if trained:
+            bt = max(trained, key=trained.get)
+            s += f"; with training the {bt} wins ({acc(trained[bt])}, " \
+                 f"{100 * (trained[bt] - fm['test_acc']):+.2f} pp against the original)"
+        parts.append(s)
+    return "Reading (computed from the table): " + "; ".join(parts) + "." if parts else ""
+
+
+def md_joint(fm):
+    rec, jo = fm.get("reconstruct") or {}, fm.get("joint") or {}
+    if not rec and not jo:
+        return []
+    ep = next((v.get("finetune_epochs") for v in rec.values()), fm.get("finetune_epochs"))
+    out = [f"\n### Reconstruction, distillation and the joint plan (issue 13; fine-tuning: {ep} epochs)\n",
+           "Training-free rows: `compress --target-size R` (least-squares reconstruction, the default) "
+           "and `--joint` (pruning by activation rate and folding chosen together). Fine-tuned: "
+           "distillation towards the original (`--finetune-target distill`, the default) against "
+           "label fine-tuning. Two-step: the paper's combination at the same final size, importance "
+           "pruning to 60 % (`lincomp prune`, with training) then `compress --target-size`.\n"]
+    rows = []
+    for k in sorted(set(rec) | set(jo), key=lambda x: -float(x)):
+        r, j = rec.get(k), jo.get(k)
+        d = lambda a: f"{100 * (a - fm['test_acc']):+.2f}" if a is not None else "–"
+        if r:
+            rows.append([f"{float(k) * 100:g} %", "reconstructed fold", pct(r["size_ratio"]) + " %",
+                         acc(r["test_acc"]), d(r["test_acc"]), acc(r["test_acc_finetuned"]),
+                         acc(r.get("test_acc_finetuned_labels")), num(r["seconds"], "{:.0f}")])
+        if j:
+            rows.append([f"{float(k) * 100:g} %", f"joint plan ({j.get('method')}, {j.get('pruned')} pruned)",
+                         pct(j["size_ratio"]) + " %", acc(j["test_acc"]), d(j["test_acc"]),
+                         acc(j.get("test_acc_finetuned")), "–", num(j["seconds"], "{:.0f}")])
+            t = j.get("two_step")
+            if t:
+                rows.append([f"{float(k) * 100:g} %", f"two-step: prune ({t['prune_epochs']} ep.) then fold",
+                             pct(t["size_ratio"]) + " %", acc(t["test_acc"]), d(t["test_acc"]), "–", "–",
+                             num(t["seconds"], "{:.0f}")])
+    out.append(table(["budget", "method", "size", "test accuracy", "change (pp)", "distilled",
+                      "label fine-tuned", "seconds"], rows))
+    rd = joint_reading(fm)
+    if rd:
+        out.append("\n" + rd + "\n")
+    return out
 
 
 NAMES = {"induced": "induced linearity", "paper_finetuned": "the paper's method with fine-tuning",
@@ -272,16 +340,22 @@ def md_tabular(res):
            f"**{s['within_0.5pp_at_25pct_test']} of {s['data_sets']} data sets "
            f"({100 * (s['share_within_0.5pp_at_25pct_test'] or 0):.0f} %) stay within 0.5 pp of the original "
            f"test accuracy at 25 % of the size** (on validation: {s['within_0.5pp_at_25pct_val']}); "
-           f"the median smallest size within 0.5 pp on validation is {pct(s['median_size_ratio_max_drop_0.5pp'])} %.\n",
+           f"the median smallest size within 0.5 pp on validation is {pct(s['median_size_ratio_max_drop_0.5pp'])} %."
+           + (f" At 25 %, the paper's fold (`--no-reconstruct`) stays within 0.5 pp on "
+              f"{s['within_0.5pp_at_25pct_test_no_reconstruct']}, the joint plan (`--joint`) on "
+              f"{s['within_0.5pp_at_25pct_test_joint']}." if "within_0.5pp_at_25pct_test_joint" in s else "")
+           + "\n",
            "![tabular box plot](figures/tabular_boxplot.svg)\n"]
     trs = []
     for r in rows:
         md = r["max_drop_0.5pp"]
         trs.append([r["data"], r["rows"], r["params"], acc(r["test_acc"]), pct(r["exact"]["size_ratio"]) + " %",
                     acc(r["target"]["0.75"]["test_acc"]), acc(r["target"]["0.5"]["test_acc"]),
-                    acc(r["target"]["0.25"]["test_acc"]), pct(md["size_ratio"]) + " %", acc(md["test_acc"])])
+                    acc(r["target"]["0.25"]["test_acc"]),
+                    acc((r.get("target_joint") or {}).get("0.25", {}).get("test_acc")),
+                    pct(md["size_ratio"]) + " %", acc(md["test_acc"])])
     out.append(table(["data", "rows", "params", "test acc", "size at tau 1", "75 %", "50 %", "25 %",
-                      "size within 0.5 pp", "its test acc"], trs))
+                      "25 % joint", "size within 0.5 pp", "its test acc"], trs))
     t = res.get("tabular_vs_torch")
     if t:
         out.append(f"\n### lincomp against PyTorch, same recipe, split and preprocessing\n\n"
@@ -334,6 +408,17 @@ def goals(res):
         out.append([f"Fashion-MNIST induced at <= 25 % within 1 pp of the original (issue 9)",
                     f"{d:+.2f} pp at {pct(fi['size_ratio'])} %",
                     "yes" if d >= -1 and fi["size_ratio"] <= 0.25 else "**no**"])
+    rec = (res.get("fmnist") or {}).get("reconstruct") or {}
+    base = (res.get("fmnist") or {}).get("test_acc")
+    for key, field, lim, what in (("0.25", "test_acc", 1.0, "without training"),
+                                  ("0.25", "test_acc_finetuned", 0.3, "with <= 2 epochs of distillation"),
+                                  ("0.10", "test_acc_finetuned", 1.0, "with <= 2 epochs of distillation")):
+        v = rec.get(key)
+        if v and v.get(field) is not None and base is not None:
+            d = 100 * (v[field] - base)
+            out.append([f"Fashion-MNIST at <= {float(key) * 100:g} % within {lim:g} pp {what} (issue 13)",
+                        f"{d:+.2f} pp at {pct(v['size_ratio'])} %",
+                        "yes" if d >= -lim and v["size_ratio"] <= float(key) else "**no**"])
     tab = [r for r in res.get("tabular", []) if r.get("induced") and r["induced"]["target_size"] == 0.25]
     if tab:
         w = sum(1 for r in tab if 100 * (r["induced"]["test_acc"] - r["test_acc"]) >= -1)

@@ -174,6 +174,7 @@ def combined(base_params, base_acc, search):
                      "test_acc": acc, "seconds": cdt}
         say(f"  then {name}: {crep['params_after'] / base_params:.3f} of the original, test {acc:.4f}")
     final = out["linearity_max_drop_0.5pp"]
+    out["prune"]["model"] = pruned
     out["summary"] = {
         "pruning_removed": 1 - out["prune"]["size_ratio"],
         "linearity_removed": out["prune"]["size_ratio"] - final["size_ratio"],
@@ -181,6 +182,71 @@ def combined(base_params, base_acc, search):
         "test_acc_change_pruning_pp": 100 * (pacc - base_acc),
         "test_acc_change_linearity_pp": 100 * (final["test_acc"] - pacc)}
     return out
+
+
+def finetune_target(model, out, epochs, search, target):
+    """finetune_only with --finetune-target TARGET (distill | labels)."""
+    rep, dt = lc_report("compress", model, "--data", fm("val"), "--val", search, "--threshold", "1",
+                        "--layer-threshold", "1000000", "--finetune", epochs, "--train",
+                        CONFIG["fm_train"], "--finetune-target", target, "-o", out)
+    return lib.accuracy(out, TEST_IMAGES), dt
+
+
+def reconstruct_and_joint(base_params, base_acc, search, pruned):
+    """Issue 13: training-free compression at 25 % and 10 % (least-squares
+    reconstruction in the budget search, the default), then <= 2 epochs of
+    distillation and, for comparison, of label fine-tuning; the joint plan
+    (--joint: pruning and folding chosen together, training-free); and the
+    paper's two-step combination at the same final size: importance pruning
+    to 60 % (lincomp prune, with training) then compress to the budget.
+    Returns (reconstruct, joint) keyed by target."""
+    ep = CONFIG["fm_finetune_epochs"]
+    rec, joint = {}, {}
+    for r in ("0.25", "0.10"):
+        out = os.path.join(OUT, f"fm-recon-{r}.onnx")
+        rep, dt = lc_report("compress", MODEL, "--data", fm("val"), "--val", search,
+                            "--target-size", r, "-o", out)
+        a = lib.accuracy(out, TEST_IMAGES)
+        da, ddt = finetune_target(out, os.path.join(OUT, f"fm-recon-{r}-distill.onnx"), ep, search,
+                                  "distill")
+        la, ldt = finetune_target(out, os.path.join(OUT, f"fm-recon-{r}-labels.onnx"), ep, search,
+                                  "labels")
+        rec[r] = {"params": rep["params_after"], "size_ratio": rep["params_after"] / base_params,
+                  "test_acc": a, "test_acc_finetuned": da, "test_acc_finetuned_labels": la,
+                  "finetune_epochs": ep, "method": rep.get("method"), "seconds": dt,
+                  "finetune_seconds": ddt, "finetune_labels_seconds": ldt}
+        say(f"  reconstruct {r}: size {rec[r]['size_ratio']:.3f}, test {a:.4f}; {ep} epochs distilled "
+            f"{da:.4f}, labels {la:.4f}  ({dt:.0f} s search)")
+        jo = os.path.join(OUT, f"fm-joint-{r}.onnx")
+        jrep, jdt = lc_report("compress", MODEL, "--data", fm("val"), "--val", search,
+                              "--target-size", r, "--joint", "-o", jo)
+        ja = lib.accuracy(jo, TEST_IMAGES)
+        jda, jddt = finetune_target(jo, os.path.join(OUT, f"fm-joint-{r}-distill.onnx"), ep, search,
+                                    "distill")
+        b = jrep.get("budget") or {}
+        joint[r] = {"params": jrep["params_after"], "size_ratio": jrep["params_after"] / base_params,
+                    "test_acc": ja, "test_acc_finetuned": jda, "method": jrep.get("method"),
+                    "pruned": b.get("pruned"), "joint_candidate": b.get("joint"),
+                    "layers": [{k: l.get(k) for k in ("name", "folded_linear", "removed_constant", "pruned")}
+                               for l in jrep.get("layers", [])],
+                    "seconds": jdt, "finetune_seconds": jddt}
+        say(f"  joint {r}: size {joint[r]['size_ratio']:.3f}, method {jrep.get('method')}, pruned "
+            f"{b.get('pruned')}, test {ja:.4f}; distilled {jda:.4f}  ({jdt:.0f} s)")
+        if pruned and os.path.exists(pruned["model"]):
+            # the paper's order: prune (trained), then compress to the same final size
+            rel = float(r) * base_params / pruned["params"]
+            if rel < 1:
+                to = os.path.join(OUT, f"fm-twostep-{r}.onnx")
+                trep, tdt = lc_report("compress", pruned["model"], "--data", fm("val"), "--val", search,
+                                      "--target-size", f"{rel:.6f}", "-o", to)
+                ta = lib.accuracy(to, TEST_IMAGES)
+                joint[r]["two_step"] = {"params": trep["params_after"],
+                                        "size_ratio": trep["params_after"] / base_params,
+                                        "test_acc": ta, "prune_epochs": pruned["epochs"],
+                                        "seconds": tdt + pruned["seconds"]}
+                say(f"  two-step {r} (prune to 60 % then compress): size "
+                    f"{trep['params_after'] / base_params:.3f}, test {ta:.4f}")
+    return rec, joint
 
 
 def run_train():
@@ -209,4 +275,11 @@ def run():
                 res[name] = v
         except lib.Failed as e:
             lib.note("fmnist", f"{name} failed: {e}")
+    try:
+        c = res.get("combined") or {}
+        pr = dict(c["prune"], model=c["prune"]["model"]) if c.get("prune") else None
+        res["reconstruct"], res["joint"] = reconstruct_and_joint(base["params"], base["test_acc"],
+                                                                 search, pr)
+    except lib.Failed as e:
+        lib.note("fmnist", f"reconstruct/joint failed: {e}")
     return res

@@ -62,6 +62,9 @@ def one(name, hidden=lib.TAB_HIDDEN, epochs=None, tag=None):
     # the paper's fold without least-squares reconstruction, for comparison
     r["target_plain"] = {"0.25": compress_eval(model, tr, va, te, os.path.join(TAB, f"{tag}-0.25p.onnx"),
                                                ["--target-size", "0.25", "--no-reconstruct"])}
+    # the joint plan (pruning and folding chosen together), training-free
+    r["target_joint"] = {"0.25": compress_eval(model, tr, va, te, os.path.join(TAB, f"{tag}-0.25j.onnx"),
+                                               ["--target-size", "0.25", "--joint"])}
     r["max_drop_0.5pp"] = compress_eval(model, tr, va, te, os.path.join(TAB, f"{tag}-md.onnx"),
                                         ["--max-drop", "0.5"])
     return r
@@ -117,12 +120,15 @@ def summary(rows):
     ok = [r for r in rows if 100 * (r["test_acc"] - r["target"]["0.25"]["test_acc"]) <= 0.5]
     okp = [r for r in rows if "target_plain" in r
            and 100 * (r["test_acc"] - r["target_plain"]["0.25"]["test_acc"]) <= 0.5]
+    okj = [r for r in rows if "target_joint" in r
+           and 100 * (r["test_acc"] - r["target_joint"]["0.25"]["test_acc"]) <= 0.5]
     okv = [r for r in rows if r["target"]["0.25"]["val_acc"] is not None
            and 100 * (r["val_acc"] - r["target"]["0.25"]["val_acc"]) <= 0.5]
     return {"data_sets": len(rows), "within_0.5pp_at_25pct_test": len(ok),
             "share_within_0.5pp_at_25pct_test": len(ok) / len(rows) if rows else None,
             "within_0.5pp_at_25pct_val": len(okv),
             "within_0.5pp_at_25pct_test_no_reconstruct": len(okp),
+            "within_0.5pp_at_25pct_test_joint": len(okj),
             "max_drop_0.5pp_kept_on_test": sum(1 for r in rows if kept_promise(r)),
             "median_size_ratio_max_drop_0.5pp": sorted(r["max_drop_0.5pp"]["size_ratio"] for r in rows)[
                 len(rows) // 2] if rows else None}

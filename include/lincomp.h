@@ -672,10 +672,11 @@ typedef enum lc_budget_kind {
 
 typedef enum lc_budget_method {
     LC_BUDGET_PAPER = 0,  /* one global tau from 1.0 down in steps of 0.1 */
-    LC_BUDGET_PER_NODE    /* greedy search over a threshold per node */
+    LC_BUDGET_PER_NODE,   /* greedy search over a threshold per node */
+    LC_BUDGET_JOINT       /* per node a threshold and a share pruned (opts.joint) */
 } lc_budget_method;
 
-/* "paper", "per-node". Static. */
+/* "paper", "per-node", "joint". Static. */
 LC_API const char *lc_budget_method_name(lc_budget_method m);
 
 /* What the progress callback of lc_budget_search receives (for a progress
@@ -723,6 +724,11 @@ typedef struct lc_budget_opts {
     const float *recon_x;
     size_t recon_n, recon_search_rows;
     lc_recon_opts recon;
+    /* SIZE only: 1 adds a third candidate, the joint plan: per hidden node a
+       threshold and a share of its neurons removed by importance (lowest
+       activation rate first, output replaced by a constant piece, as pruning
+       does), searched together by a greedy walk (docs/budgets.md) */
+    int joint;
 } lc_budget_opts;
 
 typedef struct lc_budget_result {
@@ -746,6 +752,15 @@ typedef struct lc_budget_result {
     double per_node_score;
     int per_node_met;
     int steps;             /* accepted steps of the per-node search */
+    /* with opts.joint: the joint candidate (size, score, met, its accepted
+     * steps) and, per node (lc_graph_nodes(g) entries, owned; NULL without
+     * opts.joint), the neurons of the chosen plan removed by importance
+     * rather than by the thresholds (all 0 unless method is JOINT); the
+     * plan holds them as constant folds */
+    size_t joint_params;
+    double joint_score;
+    int joint_met, joint_steps;
+    int *pruned;
     int evaluations;       /* plans folded and scored (cached plans not counted) */
     /* with opts.certify: the certificate of the chosen plan. Its
      * disagreements with g on cert_rows rows, and the one-sided upper bound
@@ -1376,6 +1391,8 @@ typedef struct lc_compress_opts {
     double confidence;     /* of the max_drop certificate (default 0.95) */
     int reconstruct;       /* 1 (default): refit the consumers of lossy folds
                               on the calibration data; 0: the paper's fold */
+    int joint;             /* 1: with target_size only, the search adds the
+                              joint plan (lc_budget_opts.joint); default 0 */
     lc_prove_opts prove;   /* fold what is proven on a box (not with a budget) */
     int prove_threshold;   /* with prove: 1 also folds by threshold on top */
     int finetune_epochs;   /* > 0: fine-tune the result (default 0) */

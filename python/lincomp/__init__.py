@@ -424,7 +424,7 @@ class Model:
         others at threshold), target_size, max_drop (percentage points),
         val=(Xv, yv), finetune=EPOCHS, train=(Xt, yt) or Xt, prove=True or a
         method name, and as keywords layer_threshold, confidence,
-        no_reconstruct, bounds, input_range, lp_time, finetune_target
+        no_reconstruct, joint (with target_size), bounds, input_range, lp_time, finetune_target
         ("distill" or "labels"), temperature, distill_alpha, lr, batch,
         optimizer, momentum, seed, threads. induce=True trains neurons to
         become linear (`compress --induce`: target_size, train=(Xt, yt) and
@@ -463,6 +463,10 @@ class Model:
                 raise _invalid("confidence belongs to max_drop")
             o.confidence = float(options.pop("confidence"))
         o.reconstruct = 0 if options.pop("no_reconstruct", False) else 1
+        if options.pop("joint", False):
+            if target_size is None or max_drop is not None:
+                raise _invalid("joint needs target_size (a size budget)")
+            o.joint = 1
         if finetune:
             o.finetune_epochs = int(finetune)
         elif train is not None or any(k in options for k in _FINETUNE_OPTIONS):

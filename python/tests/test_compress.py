@@ -66,6 +66,17 @@ def test_compress_target_size(tmp):
     assert rep["size_ratio"] <= 0.5
 
 
+def test_compress_joint(tmp):
+    m, X, Xv, yv = halves(tmp)
+    _, rep = same_as_cli(tmp, m, X, {"target_size": 0.3, "val": (Xv, yv), "joint": True},
+                         ["--target-size", "0.3", "--joint", "--val", tmp / "Xv.npy", "--labels",
+                          tmp / "yv.npy"])
+    assert rep["size_ratio"] <= 0.3 and rep["budget"]["joint"]["met"]
+    assert all("pruned" in l for l in rep["layers"])
+    with pytest.raises(lincomp.Error):
+        m.compress(X, threshold=0.9, joint=True)
+
+
 def test_compress_max_drop(tmp):
     m, X, Xv, yv = halves(tmp)
     same_as_cli(tmp, m, X, {"max_drop": 5, "val": (Xv, yv)},

@@ -53,6 +53,7 @@ int cmd_compress(int argc, char **argv)
     o.max_drop = a.drop_pp;
     o.confidence = a.confidence;
     o.reconstruct = !a.no_recon;
+    o.joint = a.joint;
     o.prove_threshold = a.tau_set;
     o.finetune_epochs = a.finetune;
     o.finetune = a.topts;

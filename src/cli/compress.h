@@ -29,6 +29,7 @@ typedef struct compress_args {
     double drop_pp;  /* < 0: off */
     int finetune;    /* epochs, 0: off */
     bool no_recon;   /* --no-reconstruct: the paper's fold */
+    bool joint;      /* --joint: the budget search adds the joint plan (prune + fold) */
     lc_train_opts topts;
     cli_distill dist;         /* --finetune-target, --temperature, --distill-alpha */
     cli_prove pr;

@@ -15,7 +15,7 @@
 enum {
     OPT_DATA = OPT_FIRST_OWN, OPT_TAU, OPT_LAYER, OPT_VAL, OPT_REPORT, OPT_TARGET, OPT_DROP,
     OPT_FINETUNE, OPT_TRAIN, OPT_INDUCE, OPT_TEST, OPT_EPOCHS, OPT_FT_EPOCHS, OPT_MIN_STEPS,
-    OPT_GATE_LR, OPT_LAMBDA0, OPT_LFACTOR, OPT_CONFIDENCE, OPT_NO_RECON
+    OPT_GATE_LR, OPT_LAMBDA0, OPT_LFACTOR, OPT_CONFIDENCE, OPT_NO_RECON, OPT_JOINT
 };
 
 /* The table: every option compress knows. Room for plain flags (a
@@ -29,7 +29,8 @@ static const struct option table[] = {
     {"target-size", required_argument, 0, OPT_TARGET},
     {"max-drop", required_argument, 0, OPT_DROP},
     {"confidence", required_argument, 0, OPT_CONFIDENCE},
-    {"no-reconstruct", no_argument, 0, OPT_NO_RECON}, CLI_PROVE_OPTIONS,
+    {"no-reconstruct", no_argument, 0, OPT_NO_RECON}, {"joint", no_argument, 0, OPT_JOINT},
+    CLI_PROVE_OPTIONS,
     {"finetune", required_argument, 0, OPT_FINETUNE}, CLI_OPTIMIZER_OPTIONS, CLI_DISTILL_OPTIONS,
     {"induce", no_argument, 0, OPT_INDUCE}, {"test", required_argument, 0, OPT_TEST},
     {"epochs", required_argument, 0, OPT_EPOCHS},
@@ -64,6 +65,12 @@ static const struct {
     {OPT_FINETUNE, MODE_INDUCE, "--induce fine-tunes the folded model itself "
                                 "(--finetune-epochs N)"},
     {OPT_OPTIMIZER, MODE_INDUCE, "--induce trains with Adam"},
+    {OPT_JOINT, MODE_THRESHOLD, "the joint plan chooses per node a threshold and a share to "
+                                "prune, by a search against --target-size R"},
+    {OPT_JOINT, MODE_PROVE, "a proof folds only what holds on the whole box, and pruning "
+                            "changes the function"},
+    {OPT_JOINT, MODE_INDUCE, "--induce trains neurons to become linear; prune first with "
+                             "`lincomp prune`"},
     {OPT_MOMENTUM, MODE_INDUCE, "--induce trains with Adam (momentum is SGD's)"},
 };
 
@@ -122,7 +129,10 @@ static void usage(FILE *f)
                "  --confidence C           of the --max-drop promise (default %g)\n"
                "  --no-reconstruct         thresholds and budgets: the paper's fold; by\n"
                "                           default the consumers of lossy folds are refit by\n"
-               "                           least squares to the original on --data\n\n"
+               "                           least squares to the original on --data\n"
+               "  --joint                  --target-size: also search one joint plan, per\n"
+               "                           node a threshold and a share of its neurons\n"
+               "                           pruned by activation rate (docs/budgets.md)\n\n"
                "proofs (exact on a whole input box, not only on the data):\n"
                CLI_PROVE_HELP
                "  (compress --prove folds only proven neurons; with --threshold also the\n"
@@ -185,6 +195,7 @@ static int take(int opt, const char *arg, cli_common *c, compress_args *a, char 
     case OPT_TEST: a->test = arg; return 1;
     case OPT_INDUCE: return 1;
     case OPT_NO_RECON: a->no_recon = true; return 1;
+    case OPT_JOINT: a->joint = true; return 1;
     case OPT_TARGET: return cli_parse_target(arg, &a->target) ? -1 : 1;
     case OPT_DROP:
         if (!cli_parse_double(arg, &a->drop_pp) || !(a->drop_pp >= 0 && a->drop_pp <= 100))
@@ -236,6 +247,7 @@ static int check_mode(const compress_args *a, const bool *given)
 {
     const char *mode_flag = a->mode == MODE_INDUCE   ? "--induce"
                             : a->mode == MODE_PROVE  ? "--prove"
+                            : a->mode == MODE_THRESHOLD ? "the threshold mode"
                             : a->target > 0          ? "--target-size"
                                                      : "--max-drop";
     for (int i = 0; i < N_OPTS; i++) {
@@ -271,6 +283,10 @@ int compress_parse(int argc, char **argv, cli_common *c, compress_args *a, const
     if (rc) return rc;
     if (a->target > 0 && a->drop_pp >= 0)
         return cli_usage_error("give either --target-size or --max-drop, not both");
+    if (a->joint && a->drop_pp >= 0)
+        return cli_usage_error("--joint cannot be combined with --max-drop: the joint plan is "
+                               "searched for a size budget (--target-size R); its certified "
+                               "chain covers threshold plans only");
     if (cli_one_positional(argc, argv, model, "MODEL")) return EXIT_USAGE;
     if (a->mode == MODE_INDUCE) {
         if (!(a->target > 0)) return cli_usage_error("--target-size is required with --induce");

@@ -27,11 +27,13 @@ static const char *str(const cJSON *o, const char *key)
 static void print_table(const cJSON *rep, bool proof)
 {
     const cJSON *l;
-    printf("  %-20s %8s %8s %8s %9s%s\n", "node", "before", "after", "linear", "constant",
-           proof ? "   proven" : "");
+    bool pruned = cJSON_IsNumber(get(get(rep, "budget"), "pruned")); /* --joint */
+    printf("  %-20s %8s %8s %8s %9s%s%s\n", "node", "before", "after", "linear", "constant",
+           pruned ? "   pruned" : "", proof ? "   proven" : "");
     cJSON_ArrayForEach(l, get(rep, "layers")) {
         printf("  %-20.20s %8.0f %8.0f %8.0f %9.0f", str(l, "name"), num(l, "width_before"),
                num(l, "width_after"), num(l, "folded_linear"), num(l, "removed_constant"));
+        if (pruned) printf(" %8.0f", num(l, "pruned"));
         if (proof) printf(" %8.0f", num(l, "folded_proven"));
         printf("\n");
     }
@@ -51,10 +53,13 @@ static void print_budget(const compress_args *a, const cJSON *rep)
         else printf(" %s=%g", t->string, t->valuedouble);
     }
     const cJSON *pp = get(b, "paper"), *pn = get(b, "per_node");
-    printf("\n  %s: paper (global tau) %.0f params, %.4f; per-node %.0f params, %.4f\n",
+    const cJSON *jn = get(b, "joint");
+    printf("\n  %s: paper (global tau) %.0f params, %.4f; per-node %.0f params, %.4f",
            !strcmp(str(b, "score"), "calibration_agreement") ? "agreement with the original on --data"
                                                             : "accuracy on --val",
            num(pp, "params_after"), num(pp, "score"), num(pn, "params_after"), num(pn, "score"));
+    if (jn) printf("; joint %.0f params, %.4f", num(jn, "params_after"), num(jn, "score"));
+    printf("\n");
     if (a->drop_pp < 0) return;
     const cJSON *cf = get(b, "certificate");
     double rows = num(cf, "rows"), conf = num(cf, "confidence");

@@ -27,7 +27,7 @@
 
 const char *lc_budget_method_name(lc_budget_method m)
 {
-    return m == LC_BUDGET_PER_NODE ? "per-node" : "paper";
+    return m == LC_BUDGET_JOINT ? "joint" : m == LC_BUDGET_PER_NODE ? "per-node" : "paper";
 }
 
 lc_status lc_data_predicted(const lc_graph *g, const lc_data *d, lc_data **out, lc_error *err)
@@ -62,6 +62,7 @@ void lc_budget_result_clear(lc_budget_result *r)
     free(r->tau);
     lc_graph_free(r->graph);
     free(r->node_map);
+    free(r->pruned);
     memset(r, 0, sizeof *r);
 }
 
@@ -79,6 +80,9 @@ lc_status lc_budget_search(const lc_graph *g, const lc_stats *st_, const lc_data
         return lc_fail(err, LC_ERR_INVALID, "budget: confidence must be in (0, 1) (got %g)",
                        o->confidence);
     if (!lc_data_y(d)) return lc_fail(err, LC_ERR_INVALID, "budget: the scoring data has no labels");
+    if (o->joint && o->kind != LC_BUDGET_SIZE)
+        return lc_fail(err, LC_ERR_INVALID, "budget: a joint plan (pruning and folding) needs a "
+                       "size budget");
     int n = g->n_nodes;
     budget_search s = {g, st_, d, pc, o, n, NULL, 0, 0, 0, {0}, false, false, NULL, NULL, false,
                        {{0}}, 0, {0}, 0};
@@ -241,6 +245,7 @@ lc_status lc_budget_search(const lc_graph *g, const lc_stats *st_, const lc_data
         if ((st = budget_plan_of(&s, tau, &res->plan, &res->params, err))) goto done;
         res->score = per_node ? cur.score : res->paper_score;
         res->met = 1;
+        if (o->joint && (st = budget_joint(&s, budget, res, tau, err))) goto done;
     } else if (o->certify) {
         if ((st = budget_certify_drop(&s, per_node, start, hist, steps, res->paper_tau, res, tau,
                                       err)))

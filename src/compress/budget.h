@@ -141,4 +141,12 @@ lc_status budget_certify_drop(budget_search *s, bool per_node, const int *start,
                               const int *hist, int steps, double paper_tau,
                               lc_budget_result *res, double *tau, lc_error *err);
 
+/* budget_joint.c */
+/* SIZE with opts.joint: the joint candidate (thresholds and removal by
+ * importance per node) into res->joint_*; it replaces res's plan, params,
+ * score, method and tau (n entries) when budget_pick prefers it;
+ * res->pruned (allocated here) counts the removed neurons per node. */
+lc_status budget_joint(budget_search *s, double budget, lc_budget_result *res, double *tau,
+                       lc_error *err);
+
 #endif

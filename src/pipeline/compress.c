@@ -55,6 +55,9 @@ static lc_status check(const lc_graph *g, const lc_data *d, const lc_data *v, co
     if (budget && o->prove.on)
         return lc_fail(err, LC_ERR_INVALID, "a budget chooses thresholds by measured accuracy, "
                        "a proof folds only what holds on the whole box: give one");
+    if (o->joint && !(o->target_size > 0))
+        return lc_fail(err, LC_ERR_INVALID, "joint (pruning and folding in one plan) needs a "
+                       "size budget: target_size");
     if (o->max_drop >= 0 && !v)
         return lc_fail(err, LC_ERR_INVALID, "max_drop needs validation data: rows the search "
                        "never sees, to certify the promise");
@@ -115,7 +118,7 @@ static lc_status budget_plan(pl_compress *r, const lc_data *d, const lc_data *v,
                          .target_size = o->target_size, .max_drop = drop ? o->max_drop / 100.0 : 0,
                          .lt = o->lt, .step_cb = on_step, .cb_ctx = &log,
                          .progress_cb = on_search, .certify = drop ? v : NULL,
-                         .confidence = o->confidence};
+                         .confidence = o->confidence, .joint = o->joint};
     if (o->reconstruct) { /* the search scores what is returned */
         bo.recon_x = lc_data_x(d);
         bo.recon_n = lc_data_rows(d);

@@ -28,7 +28,11 @@ static cJSON *layer_report(const pl_compress *r, const lc_graph *cg)
         cJSON_AddNumberToObject(l, "width_after",
                                 r->map[k] >= 0 ? lc_graph_width(cg, r->map[k]) : 0);
         cJSON_AddNumberToObject(l, "folded_linear", lc_plan_folded_linear(r->plan, k));
-        cJSON_AddNumberToObject(l, "removed_constant", lc_plan_removed_constant(r->plan, k));
+        /* a joint plan holds its pruned neurons as constant folds */
+        int pruned = r->budget && r->b.pruned ? r->b.pruned[k] : 0;
+        cJSON_AddNumberToObject(l, "removed_constant",
+                                lc_plan_removed_constant(r->plan, k) - pruned);
+        if (r->budget && r->b.pruned) cJSON_AddNumberToObject(l, "pruned", pruned);
         if (r->pf) cJSON_AddNumberToObject(l, "folded_proven", folded_proven(r->plan, r->pf, g, k));
     }
     return layers;
@@ -63,6 +67,17 @@ static cJSON *budget_json(const pl_compress *r)
     cJSON_AddBoolToObject(pn, "met", b->per_node_met);
     cJSON_AddNumberToObject(pn, "steps", b->steps);
     cJSON_AddItemToObject(j, "per_node", pn);
+    if (b->pruned) { /* joint */
+        cJSON *jn = cJSON_CreateObject();
+        int total = 0;
+        for (int k = 0; k < lc_graph_nodes(r->g); k++) total += b->pruned[k];
+        cJSON_AddNumberToObject(jn, "params_after", (double)b->joint_params);
+        cJSON_AddNumberToObject(jn, "score", b->joint_score);
+        cJSON_AddBoolToObject(jn, "met", b->joint_met);
+        cJSON_AddNumberToObject(jn, "steps", b->joint_steps);
+        cJSON_AddItemToObject(j, "joint", jn);
+        cJSON_AddNumberToObject(j, "pruned", total); /* in the plan returned */
+    }
     cJSON_AddNumberToObject(j, "evaluations", b->evaluations);
     if (r->o->max_drop >= 0) {
         cJSON *cf = cJSON_CreateObject();
@@ -130,7 +145,7 @@ cJSON *pl_compress_report(const pl_compress *r, const lc_graph *cg)
                             (double)lc_graph_params(cg) / (double)lc_graph_params(g));
     cJSON_AddNumberToObject(rep, "flops_before", (double)lc_graph_flops(g));
     cJSON_AddNumberToObject(rep, "flops_after", (double)lc_graph_flops(cg));
-    if (r->budget && r->b.method == LC_BUDGET_PER_NODE) cJSON_AddNullToObject(rep, "threshold");
+    if (r->budget && r->b.method != LC_BUDGET_PAPER) cJSON_AddNullToObject(rep, "threshold");
     else if (r->budget) cJSON_AddNumberToObject(rep, "threshold", r->b.paper_tau);
     else if ((o->prove.on && !o->prove_threshold) || o->node_thresholds)
         cJSON_AddNullToObject(rep, "threshold");
