@@ -65,4 +65,9 @@ double test_uniform(test_rng *r);           /* [0, 1) */
 double test_normal(test_rng *r);
 int test_randint(test_rng *r, int lo, int hi); /* [lo, hi] */
 
+/* 1 when a and b are the same graph (names, activations, edges), weights
+ * bit for bit (test_onnx.c). */
+struct lc_graph;
+int test_same_graph(struct lc_graph *a, struct lc_graph *b);
+
 #endif

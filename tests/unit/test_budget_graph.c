@@ -13,27 +13,6 @@ void fold_test_random_input(test_rng *r, float *x, size_t n); /* test_fold.c */
 
 #define NR 240
 
-/* 1 when a and b have the same nodes, edges and values, bit for bit. */
-static int same_values(lc_graph *a, lc_graph *b)
-{
-    if (lc_graph_nodes(a) != lc_graph_nodes(b)) return 0;
-    for (int k = 0; k < lc_graph_nodes(a); k++) {
-        int w = lc_graph_width(a, k);
-        if (w != lc_graph_width(b, k)) return 0;
-        if (k == 0) continue;
-        if (lc_graph_n_in(a, k) != lc_graph_n_in(b, k)) return 0;
-        for (int e = 0; e < lc_graph_n_in(a, k); e++) {
-            int s = lc_graph_src(a, k, e);
-            if (s != lc_graph_src(b, k, e) ||
-                memcmp(lc_graph_weight(a, k, e), lc_graph_weight(b, k, e),
-                       (size_t)w * (size_t)lc_graph_width(a, s) * sizeof(float)))
-                return 0;
-        }
-        if (memcmp(lc_graph_bias(a, k), lc_graph_bias(b, k), (size_t)w * sizeof(float))) return 0;
-    }
-    return 1;
-}
-
 TEST(budget_graph_is_fold_and_reconstruct_of_plan)
 {
     lc_error err = {0};
@@ -90,7 +69,7 @@ TEST(budget_graph_is_fold_and_reconstruct_of_plan)
             CHECK_OK(lc_fold(g, b.plan, &f, map, &err), &err);
             if (recon)
                 CHECK_OK(lc_reconstruct(g, b.plan, map, f, x, NR, NULL, &nrefit, &err), &err);
-            CHECK_MSG(same_values(f, b.graph), "variant %d: the search's model differs", v);
+            CHECK_MSG(test_same_graph(f, b.graph), "variant %d: the search's model differs", v);
             CHECK(!memcmp(map, b.node_map, (size_t)n * sizeof *map));
             CHECK(nrefit == b.recon_refit);
             CHECK(lc_graph_params(b.graph) == b.params);

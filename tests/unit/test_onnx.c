@@ -51,8 +51,8 @@ static lc_graph *random_graph(int n, const int *width, const lc_act *act, const 
     return named_graph(n, NULL, width, act, n_in, src, seed);
 }
 
-/* 1 when a and b are the same graph, weights bit for bit. */
-static int same_graph(lc_graph *a, lc_graph *b)
+/* test.h */
+int test_same_graph(lc_graph *a, lc_graph *b)
 {
     if (lc_graph_nodes(a) != lc_graph_nodes(b)) return 0;
     for (int k = 0; k < lc_graph_nodes(a); k++) {
@@ -91,7 +91,7 @@ static int roundtrip(lc_graph *g, const char *tag)
     if (!ok) printf("    save: %s\n", err.msg);
     if (ok && !(ok = lc_onnx_load(path, &h, &err) == LC_OK)) printf("    load: %s\n", err.msg);
     unlink(path);
-    if (ok && !(ok = same_graph(g, h))) printf("    %s: graph differs after round trip\n", tag);
+    if (ok && !(ok = test_same_graph(g, h))) printf("    %s: graph differs after round trip\n", tag);
     if (ok) {
         enum { N = 7 };
         int in_w = lc_graph_input_width(g), out_w = lc_graph_output_width(g);

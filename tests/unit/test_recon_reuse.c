@@ -13,24 +13,6 @@ void fold_test_random_input(test_rng *r, float *x, size_t n); /* test_fold.c */
 
 #define NR 200
 
-static int same_values(lc_graph *a, lc_graph *b)
-{
-    if (lc_graph_nodes(a) != lc_graph_nodes(b)) return 0;
-    for (int k = 1; k < lc_graph_nodes(a); k++) {
-        int w = lc_graph_width(a, k);
-        if (w != lc_graph_width(b, k) || lc_graph_n_in(a, k) != lc_graph_n_in(b, k)) return 0;
-        for (int e = 0; e < lc_graph_n_in(a, k); e++) {
-            int s = lc_graph_src(a, k, e);
-            if (s != lc_graph_src(b, k, e) ||
-                memcmp(lc_graph_weight(a, k, e), lc_graph_weight(b, k, e),
-                       (size_t)w * (size_t)lc_graph_width(a, s) * sizeof(float)))
-                return 0;
-        }
-        if (memcmp(lc_graph_bias(a, k), lc_graph_bias(b, k), (size_t)w * sizeof(float))) return 0;
-    }
-    return 1;
-}
-
 /* Folds and reconstructs p (from, save as lc_reconstruct_reuse takes them). */
 static lc_status build(const lc_graph *g, const lc_plan *p, const float *x, float **zc,
                        const lc_recon_state *from, lc_recon_state **save, lc_graph **f,
@@ -81,7 +63,7 @@ TEST(recon_reuse_equals_reconstructing_from_scratch)
             int ra = -1, rs = -2;
             CHECK_OK(build(g, p, x, zc, state, NULL, &fa, &ra, &err), &err);
             CHECK_OK(build(g, p, x, zc, NULL, NULL, &fs, &rs, &err), &err);
-            CHECK_MSG(same_values(fa, fs), "graph %d, plans differing from node %d: the reused "
+            CHECK_MSG(test_same_graph(fa, fs), "graph %d, plans differing from node %d: the reused "
                       "reconstruction differs", rep, kd);
             CHECK(ra == rs);
             reused += kd > 1;
@@ -93,7 +75,7 @@ TEST(recon_reuse_equals_reconstructing_from_scratch)
         lc_graph *fa = NULL;
         int ra = -1;
         CHECK_OK(build(g, base, x, zc, state, NULL, &fa, &ra, &err), &err);
-        CHECK(same_values(fa, fb) && ra == rb);
+        CHECK(test_same_graph(fa, fb) && ra == rb);
         lc_graph_free(fa);
         lc_graph_free(fb);
         lc_recon_state_free(state);
