@@ -1396,7 +1396,9 @@ typedef struct lc_compress_opts {
     lc_prove_opts prove;   /* fold what is proven on a box (not with a budget) */
     int prove_threshold;   /* with prove: 1 also folds by threshold on top */
     int finetune_epochs;   /* > 0: fine-tune the result (default 0) */
-    lc_train_opts finetune; /* its optimizer, lr (0: the optimizer's default),
+    lc_train_opts finetune; /* its optimizer, lr (0: the optimizer's default,
+                              with val backed off once to a tenth when the
+                              run does not beat the folded model),
                               batch, momentum, seed, temperature and alpha;
                               epochs, patience, monitor, the callbacks and the
                               teacher are set by lc_compress */

@@ -323,8 +323,7 @@ int compress_parse(int argc, char **argv, cli_common *c, compress_args *a, const
         return cli_usage_error("--train, --lr, --batch, --optimizer, --momentum, --seed and the "
                                "distillation options need --finetune (or --induce)");
     if (cli_distill_check(&a->dist)) return EXIT_USAGE;
-    if (!a->topts.lr)
-        a->topts.lr = a->topts.optimizer == LC_OPT_SGD ? FINETUNE_LR_SGD : FINETUNE_LR_ADAM;
+    /* lr 0: lc_compress resolves the optimizer's default (and may back off) */
     a->topts.epochs = a->finetune ? a->finetune : 1;
     return -1;
 }

@@ -209,7 +209,13 @@ static void on_batch(void *ctx, int epoch, size_t done, size_t n)
 }
 
 /* Fine-tunes *cgp; with val keeps the best epoch, and the folded model
- * itself when no epoch beats it on val. */
+ * itself when no epoch beats it on val. With the default learning rate and
+ * val, a run that does not beat the folded model (a tie included) is
+ * repeated once from the
+ * folded model at a tenth of the rate (a learning-rate backoff): a model
+ * that reconstruction already brought close to the original can sit in a
+ * minimum that the default step size, set for training from scratch, jumps
+ * out of (docs/training.md has the measurements). */
 static lc_status finetune(pl_compress *r, lc_graph **cgp, const lc_data *tr, const lc_data *v,
                           const pl_sink *s, lc_error *err)
 {
@@ -217,7 +223,6 @@ static lc_status finetune(pl_compress *r, lc_graph **cgp, const lc_data *tr, con
     lc_train_opts t = o->finetune;
     tune_log log = {s, 0, 0};
     t.epochs = o->finetune_epochs;
-    t.lr = r->lr;
     t.epoch_cb = on_epoch;
     t.batch_cb = on_batch;
     t.cb_ctx = &log;
@@ -228,24 +233,43 @@ static lc_status finetune(pl_compress *r, lc_graph **cgp, const lc_data *tr, con
         t.monitor = LC_MONITOR_VAL_ACC;
     }
     t.teacher = o->finetune_labels ? NULL : r->g; /* the original is the teacher */
+    int runs = v && !(o->finetune.lr > 0) ? 2 : 1;
     lc_graph *keep = NULL;
     lc_status st = lc_graph_clone(*cgp, &keep, err);
     if (st) return st;
-    pl_say(s, LC_PROGRESS_STAGE, "fine-tuning", 0, "fine-tuning for %d epochs on %zu samples (%s)",
-           t.epochs, lc_data_rows(tr), o->finetune_labels ? "labels" : "distillation");
-    if ((st = lc_finetune(*cgp, tr, v, &t, err))) goto done;
-    r->tuned_kept = true;
-    r->tuned_train_acc = log.train_acc;
-    r->tuned_seconds = log.seconds;
-    if (v) {
-        if ((st = lc_evaluate(*cgp, v, &r->tuned, err))) goto done;
-        if (r->tuned.accuracy < r->after.accuracy) { /* back to the folded model */
+    r->tuned_kept = false;
+    for (int run = 0; run < runs && !r->tuned_kept; run++) {
+        t.lr = run ? r->lr / 10 : r->lr;
+        if (run) {
             lc_graph_free(*cgp);
-            *cgp = keep;
-            keep = NULL;
-            r->tuned = r->after;
-            r->tuned_kept = false;
+            *cgp = NULL;
+            if ((st = lc_graph_clone(keep, cgp, err))) goto done;
+            pl_say(s, LC_PROGRESS_STAGE, "fine-tuning", 0, "no epoch beat the folded model on "
+                   "the validation data: fine-tuning again at lr %g", t.lr);
+        } else {
+            pl_say(s, LC_PROGRESS_STAGE, "fine-tuning", 0,
+                   "fine-tuning for %d epochs on %zu samples (%s)", t.epochs, lc_data_rows(tr),
+                   o->finetune_labels ? "labels" : "distillation");
         }
+        if ((st = lc_finetune(*cgp, tr, v, &t, err))) goto done;
+        r->lr = t.lr;
+        r->lr_runs = run + 1;
+        r->tuned_kept = true;
+        r->tuned_train_acc = log.train_acc;
+        if (v) {
+            if ((st = lc_evaluate(*cgp, v, &r->tuned, err))) goto done;
+            /* a run that only ties the folded model backs off; the last run
+             * is kept on a tie */
+            r->tuned_kept = r->tuned.accuracy > r->after.accuracy ||
+                            (run == runs - 1 && r->tuned.accuracy == r->after.accuracy);
+        }
+    }
+    r->tuned_seconds = log.seconds; /* both runs */
+    if (!r->tuned_kept) { /* back to the folded model */
+        lc_graph_free(*cgp);
+        *cgp = keep;
+        keep = NULL;
+        r->tuned = r->after;
     }
 done:
     lc_graph_free(keep);

@@ -22,7 +22,8 @@ typedef struct pl_compress {
     lc_eval_result before, after, tuned;
     bool tuned_kept;
     double tuned_train_acc, tuned_seconds;
-    double lr;                  /* fine-tuning's, resolved */
+    double lr;                  /* fine-tuning's, resolved (the kept run's) */
+    int lr_runs;                /* fine-tuning runs: 2 when the default lr backed off */
     bool train_given;
     int recon_nodes;            /* -1: not run */
     double recon_seconds;

@@ -124,6 +124,7 @@ static cJSON *finetune_json(const pl_compress *r)
     }
     cJSON_AddStringToObject(f, "optimizer", o->finetune.optimizer == LC_OPT_SGD ? "sgd" : "adam");
     cJSON_AddNumberToObject(f, "lr", r->lr);
+    cJSON_AddNumberToObject(f, "runs", r->lr_runs);
     cJSON_AddNumberToObject(f, "batch", o->finetune.batch);
     cJSON_AddNumberToObject(f, "seed", (double)o->finetune.seed);
     cJSON_AddBoolToObject(f, "kept", r->tuned_kept);

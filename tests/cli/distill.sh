@@ -65,6 +65,20 @@ for T in distill labels; do
             console.log(`    ${j.finetune.target}: val accuracy ${j.accuracy_before.toFixed(4)} -> folded ${j.accuracy_after.toFixed(4)} -> fine-tuned ${j.accuracy_after_finetune.toFixed(4)}`)' "$TMP/g.json"
     else fail "distill/labelled-$T" "$(head -c 300 "$TMP/err") $(cat "$TMP/jerr" 2>/dev/null)"; fi
 done
+# learning-rate backoff: a fine-tuning run at the default rate that no epoch
+# of beats the folded model on --val is repeated once at a tenth of the
+# rate; a rate given with --lr is used as given. One label for every row
+# (training towards it can only lose validation accuracy) makes the first
+# run fail for sure.
+awk -F, 'NR == 1 { print; next } NR == 2 { c = $NF } { sub(/[^,]*$/, c); print }' "$TMP/a.csv" >"$TMP/r.csv"
+if "$LINCOMP" compress "$M" --data "$TMP/a.csv" --val "$TMP/b.csv" --threshold 0.6 --finetune 10 \
+        --train "$TMP/r.csv" --finetune-target labels -o "$TMP/r1.onnx" --json >"$TMP/r1.json" 2>"$TMP/err" &&
+    json "$TMP/r1.json" "j.finetune.runs === 2 && j.finetune.lr === 1e-4" &&
+    "$LINCOMP" compress "$M" --data "$TMP/a.csv" --val "$TMP/b.csv" --threshold 0.6 --finetune 10 \
+        --train "$TMP/r.csv" --finetune-target labels --lr 1e-3 -o "$TMP/r2.onnx" --json >"$TMP/r2.json" 2>"$TMP/err" &&
+    json "$TMP/r2.json" "j.finetune.runs === 1 && j.finetune.lr === 1e-3 && !j.finetune.kept"; then
+    pass distill/lr-backoff
+else fail distill/lr-backoff "$(head -c 300 "$TMP/err") $(cat "$TMP/jerr" 2>/dev/null)"; fi
 check distill/options "$LINCOMP" compress "$M" --data "$U" --threshold 0.6 --finetune 1 --temperature 4 \
     --distill-alpha 0.5 -o "$TMP/h.onnx" --report "$TMP/h.json"
 json "$TMP/h.json" "j.finetune.temperature === 4 && j.finetune.alpha === 0.5" &&
