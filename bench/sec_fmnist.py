@@ -189,7 +189,15 @@ def finetune_target(model, out, epochs, search, target):
     rep, dt = lc_report("compress", model, "--data", fm("val"), "--val", search, "--threshold", "1",
                         "--layer-threshold", "1000000", "--finetune", epochs, "--train",
                         CONFIG["fm_train"], "--finetune-target", target, "-o", out)
+    f = rep.get("finetune") or {}
+    FT_RUNS[out] = {"runs": f.get("runs", 1), "lr": f.get("lr")}
     return lib.accuracy(out, TEST_IMAGES), dt
+
+
+# fine-tuning runs and learning rate of each finetune_target output: with
+# --val, compress backs off once to a tenth of the default rate when a run
+# does not beat the folded model (docs/budgets.md)
+FT_RUNS = {}
 
 
 def reconstruct_and_joint(base_params, base_acc, search, pruned):
@@ -214,7 +222,9 @@ def reconstruct_and_joint(base_params, base_acc, search, pruned):
         rec[r] = {"params": rep["params_after"], "size_ratio": rep["params_after"] / base_params,
                   "test_acc": a, "test_acc_finetuned": da, "test_acc_finetuned_labels": la,
                   "finetune_epochs": ep, "method": rep.get("method"), "seconds": dt,
-                  "finetune_seconds": ddt, "finetune_labels_seconds": ldt}
+                  "finetune_seconds": ddt, "finetune_labels_seconds": ldt,
+                  "finetune_runs": FT_RUNS[os.path.join(OUT, f"fm-recon-{r}-distill.onnx")]["runs"],
+                  "finetune_lr": FT_RUNS[os.path.join(OUT, f"fm-recon-{r}-distill.onnx")]["lr"]}
         say(f"  reconstruct {r}: size {rec[r]['size_ratio']:.3f}, test {a:.4f}; {ep} epochs distilled "
             f"{da:.4f}, labels {la:.4f}  ({dt:.0f} s search)")
         jo = os.path.join(OUT, f"fm-joint-{r}.onnx")
