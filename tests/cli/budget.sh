@@ -5,11 +5,6 @@
 # in ONNX Runtime on random points of the box, and the bad-input catalogue.
 . "${ROOT:-$PWD}/tests/cli/lib.sh"
 
-# json FILE EXPR: EXPR (JavaScript over j) must be true
-json() {
-    node -e 'const j = JSON.parse(require("fs").readFileSync(process.argv[1]));
-        if (!(eval(process.argv[2]))) { console.error(JSON.stringify(j).slice(0, 400)); process.exit(1); }' "$1" "$2" 2>"$TMP/jerr"
-}
 # acc FILE: the accuracy of an `eval --json` output (6 decimals)
 acc() { node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).accuracy)' "$1"; }
 

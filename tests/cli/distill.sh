@@ -4,11 +4,6 @@
 # mode as before, and the bad-input catalogue of the distillation options.
 . "${ROOT:-$PWD}/tests/cli/lib.sh"
 
-# json FILE EXPR: EXPR (JavaScript over j) must be true
-json() {
-    node -e 'const j = JSON.parse(require("fs").readFileSync(process.argv[1]));
-        if (!(eval(process.argv[2]))) { console.error(JSON.stringify(j).slice(0, 400)); process.exit(1); }' "$1" "$2" 2>"$TMP/jerr"
-}
 # disagree A.csv B.csv: the fraction of rows whose largest output differs
 disagree() {
     node -e 'const fs = require("fs");

@@ -8,12 +8,6 @@
 # cannot use --joint say why.
 . "${ROOT:-$PWD}/tests/cli/lib.sh"
 
-json() {
-    node -e 'const j = JSON.parse(require("fs").readFileSync(process.argv[1]));
-        if (!(eval(process.argv[2]))) { console.error(JSON.stringify(j).slice(0, 400)); process.exit(1); }' "$1" "$2" 2>"$TMP/jerr"
-}
-acc() { "$LINCOMP" eval "$1" --data "$2" --json 2>/dev/null |
-        node -e 'console.log(JSON.parse(require("fs").readFileSync(0)).accuracy)'; }
 
 ds=vowel
 awk 'NR == 1 || NR % 2 == 0' "$DATA/$ds.csv" >"$TMP/a.csv"
@@ -28,7 +22,7 @@ for R in 0.25 0.1; do
             --json >"$TMP/j.json" 2>"$TMP/err" &&
         "$LINCOMP" compress "$M" --data "$A" --val "$B" --target-size $R -o "$TMP/n.onnx" \
             --json >"$TMP/n.json" 2>>"$TMP/err"; then
-        aj=$(acc "$TMP/j.onnx" "$B") an=$(acc "$TMP/n.onnx" "$B")
+        aj=$(model_acc "$TMP/j.onnx" "$B") an=$(model_acc "$TMP/n.onnx" "$B")
         # within the budget; the score is the written model's accuracy on
         # --val; every node's removed neurons are linear + constant + pruned
         if json "$TMP/j.json" "j.params_after <= $R * j.params_before &&

@@ -47,3 +47,13 @@ check_chart() {
     if r=$(node "$ROOT/tests/tools/chart_ticks.js" "$svgf" "$@" 2>&1); then pass "$name/ticks"
     else fail "$name/ticks" "$r"; fi
 }
+
+# json FILE EXPR: EXPR (JavaScript over the parsed file, j) must be true;
+# on failure the file's start is in $TMP/jerr
+json() {
+    node -e 'const j = JSON.parse(require("fs").readFileSync(process.argv[1]));
+        if (!(eval(process.argv[2]))) { console.error(JSON.stringify(j).slice(0, 400)); process.exit(1); }' "$1" "$2" 2>"$TMP/jerr"
+}
+# model_acc MODEL DATA: the accuracy `lincomp eval --json` prints (6 decimals)
+model_acc() { "$LINCOMP" eval "$1" --data "$2" --json 2>/dev/null |
+        node -e 'console.log(JSON.parse(require("fs").readFileSync(0)).accuracy)'; }

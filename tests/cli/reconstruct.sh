@@ -6,14 +6,6 @@
 # agreeing with lincomp on every reconstructed model.
 . "${ROOT:-$PWD}/tests/cli/lib.sh"
 
-# json FILE EXPR: EXPR (JavaScript over j) must be true
-json() {
-    node -e 'const j = JSON.parse(require("fs").readFileSync(process.argv[1]));
-        if (!(eval(process.argv[2]))) { console.error(JSON.stringify(j).slice(0, 400)); process.exit(1); }' "$1" "$2" 2>"$TMP/jerr"
-}
-# acc MODEL DATA: accuracy as `eval --json` prints it (6 decimals)
-acc() { "$LINCOMP" eval "$1" --data "$2" --json 2>/dev/null |
-        node -e 'console.log(JSON.parse(require("fs").readFileSync(0)).accuracy)'; }
 # ge A B: A >= B (floats)
 ge() { node -e 'process.exit(+process.argv[1] >= +process.argv[2] ? 0 : 1)' "$1" "$2"; }
 
@@ -43,7 +35,7 @@ for T in 0.8 0.6; do
         if json "$TMP/r.json" "j.reconstruct && j.reconstruct.nodes_refit >= 1" &&
             json "$TMP/p.json" "j.reconstruct === null"; then pass "reconstruct/report-$T"
         else fail "reconstruct/report-$T" "$(cat "$TMP/jerr")"; fi
-        ar=$(acc "$TMP/r.onnx" "$A") ap=$(acc "$TMP/p.onnx" "$A")
+        ar=$(model_acc "$TMP/r.onnx" "$A") ap=$(model_acc "$TMP/p.onnx" "$A")
         if ge "$ar" "$ap"; then pass "reconstruct/not-worse-$T"
         else fail "reconstruct/not-worse-$T" "calibration accuracy $ar with, $ap without"; fi
         ort "reconstruct/ort-$T" "$TMP/r.onnx" "$B"
@@ -74,7 +66,7 @@ if "$LINCOMP" compress "$M" --data "$A" --val "$B" --target-size $R -o "$TMP/t.o
         >"$TMP/t.json" 2>"$TMP/err" &&
     "$LINCOMP" compress "$M" --data "$A" --val "$B" --target-size $R --no-reconstruct \
         -o "$TMP/t0.onnx" --json >"$TMP/t0.json" 2>>"$TMP/err"; then
-    at=$(acc "$TMP/t.onnx" "$B") a0=$(acc "$TMP/t0.onnx" "$B")
+    at=$(model_acc "$TMP/t.onnx" "$B") a0=$(model_acc "$TMP/t0.onnx" "$B")
     if json "$TMP/t.json" "j.params_after <= $R * j.params_before && j.reconstruct.nodes_refit >= 1 &&
             Math.abs(j.budget.score_after - $at) < 1e-5"; then pass reconstruct/budget-size
     else fail reconstruct/budget-size "accuracy $at; $(cat "$TMP/jerr")"; fi
