@@ -66,6 +66,22 @@ int test_randint(test_rng *r, int lo, int hi)
     return lo + (int)(test_uniform(r) * (hi - lo + 1));
 }
 
+lc_data *test_random_data(test_rng *r, size_t n, int cols, int classes)
+{
+    float *x = malloc(n * (size_t)cols * sizeof *x);
+    int32_t *y = malloc(n * sizeof *y);
+    lc_data *d = NULL;
+    if (x && y) {
+        for (size_t i = 0; i < n * (size_t)cols; i++) x[i] = (float)test_normal(r);
+        for (size_t i = 0; i < n; i++) y[i] = test_randint(r, 0, classes - 1);
+        lc_error err = {0};
+        if (lc_data_from_arrays(n, cols, x, y, classes, &d, &err)) d = NULL;
+    }
+    free(x);
+    free(y);
+    return d;
+}
+
 int main(int argc, char **argv)
 {
     int passed = 0, failed = 0;

@@ -64,6 +64,10 @@ typedef struct { unsigned long long s; } test_rng;
 double test_uniform(test_rng *r);           /* [0, 1) */
 double test_normal(test_rng *r);
 int test_randint(test_rng *r, int lo, int hi); /* [lo, hi] */
+/* n rows of standard normal features and uniform labels in [0, classes);
+ * NULL when out of memory (lc_data_free). */
+struct lc_data;
+struct lc_data *test_random_data(test_rng *r, size_t n, int cols, int classes);
 
 /* 1 when a and b are the same graph (names, activations, edges), weights
  * bit for bit (test_onnx.c). */

@@ -33,12 +33,8 @@ TEST(budget_incr_matches_fold_and_evaluate)
         CHECK_OK(lc_graph_mlp(in, hidden, 3, classes, acts[trial % 3], (uint64_t)trial + 9, &g, &err),
                  &err);
         size_t n = 400;
-        float *x = malloc(n * (size_t)in * sizeof *x);
-        int32_t *y = malloc(n * sizeof *y);
-        for (size_t i = 0; i < n * (size_t)in; i++) x[i] = (float)test_normal(&r);
-        for (size_t i = 0; i < n; i++) y[i] = test_randint(&r, 0, classes - 1);
-        lc_data *d;
-        CHECK_OK(lc_data_from_arrays(n, in, x, y, classes, &d, &err), &err);
+        lc_data *d = test_random_data(&r, n, in, classes);
+        CHECK(d != NULL);
         budget_incr *bi, *fresh;
         CHECK_OK(budget_incr_init(g, d, &bi, &err), &err);
         CHECK(bi != NULL);
@@ -78,8 +74,6 @@ TEST(budget_incr_matches_fold_and_evaluate)
         lc_plan_free(p);
         budget_incr_free(bi);
         lc_data_free(d);
-        free(x);
-        free(y);
         lc_graph_free(g);
     }
     CHECK_MSG(off_by_rounding * 50 <= scored, "%d of %d scores off by a row", off_by_rounding,

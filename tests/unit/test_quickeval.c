@@ -15,12 +15,8 @@ TEST(quickeval_matches_full_evaluation)
         lc_graph *g;
         CHECK_OK(lc_graph_mlp(in, hidden, 3, classes, acts[trial % 3], (uint64_t)trial, &g, &err), &err);
         size_t n = 300;
-        float *x = malloc(n * (size_t)in * sizeof *x);
-        int32_t *y = malloc(n * sizeof *y);
-        for (size_t i = 0; i < n * (size_t)in; i++) x[i] = (float)test_normal(&r);
-        for (size_t i = 0; i < n; i++) y[i] = test_randint(&r, 0, classes - 1);
-        lc_data *d;
-        CHECK_OK(lc_data_from_arrays(n, in, x, y, classes, &d, &err), &err);
+        lc_data *d = test_random_data(&r, n, in, classes);
+        CHECK(d != NULL);
         lc_pieces *pc;
         CHECK_OK(lc_pieces_compute(g, d, &pc, &err), &err);
         for (int t = 0; t < 5; t++) {
@@ -46,8 +42,6 @@ TEST(quickeval_matches_full_evaluation)
         }
         lc_pieces_free(pc);
         lc_data_free(d);
-        free(x);
-        free(y);
         lc_graph_free(g);
     }
 }
