@@ -36,6 +36,25 @@ typedef struct {
     size_t correct;
 } base;
 
+/* A buffer kept across candidates: the search scores hundreds of them, and
+ * fresh allocations of a few MB each cost page faults (measured: 5 % of a
+ * search's time). */
+typedef struct {
+    float *p;
+    size_t cap; /* floats */
+} scratch;
+
+static float *scratch_get(scratch *b, size_t floats)
+{
+    if (floats > b->cap) {
+        float *q = realloc(b->p, floats * sizeof *q);
+        if (!q) return NULL;
+        b->p = q;
+        b->cap = floats;
+    }
+    return b->p;
+}
+
 struct budget_incr {
     const lc_graph *g;
     const lc_data *d;
@@ -43,6 +62,8 @@ struct budget_incr {
     size_t *off;        /* hidden node k's neurons start at off[k] */
     base orig, cur;
     bool cur_set;
+    scratch *zn;        /* per node: its z on a candidate's rows */
+    scratch hb, xb, dh, wd;
 };
 
 /* The piece of z value v under activation act, as the statistics and the
@@ -92,6 +113,12 @@ void budget_incr_free(budget_incr *bi)
     if (!bi) return;
     base_free(&bi->orig, bi->g->n_nodes);
     base_free(&bi->cur, bi->g->n_nodes);
+    for (int k = 0; bi->zn && k < bi->g->n_nodes; k++) free(bi->zn[k].p);
+    free(bi->zn);
+    free(bi->hb.p);
+    free(bi->xb.p);
+    free(bi->dh.p);
+    free(bi->wd.p);
     free(bi->off);
     free(bi);
 }
@@ -108,8 +135,9 @@ lc_status budget_incr_init(const lc_graph *g, const lc_data *d, budget_incr **ou
     bi->d = d;
     bi->n = lc_data_rows(d);
     bi->off = calloc((size_t)N + 1, sizeof *bi->off);
+    bi->zn = calloc((size_t)N, sizeof *bi->zn);
     lc_status st = LC_OK;
-    if (!bi->off) st = lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
+    if (!bi->off || !bi->zn) st = lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
     for (int k = 1; !st && k <= N; k++)
         bi->off[k] = bi->off[k - 1] + (k - 1 >= 1 && k - 1 < N - 1 ? (size_t)g->nodes[k - 1].width : 0);
     if (!st) bi->neurons = bi->off[N];
@@ -249,7 +277,7 @@ static bool cand_make(const budget_incr *bi, const base *b, const lc_plan *p, ca
  * changed whose z did not (the consumers of the walk's one changed node):
  * the base's z plus W[:, D] times the change of those neurons' activations,
  * a product of rank |D| instead of the node's whole fan-in. */
-static bool delta_z(const budget_incr *bi, const base *b, const cand *c, int k, float *z)
+static bool delta_z(budget_incr *bi, const base *b, const cand *c, int k, float *z)
 {
     const lc_graph *g = bi->g;
     const struct lc_node *nd = &g->nodes[k];
@@ -261,12 +289,8 @@ static bool delta_z(const budget_incr *bi, const base *b, const cand *c, int k, 
         int j = nd->in[e].src, wj = g->nodes[j].width;
         size_t d0 = j > 0 ? c->ds[j] : 0, nd_ = j > 0 ? c->ds[j + 1] - d0 : 0;
         if (!nd_) continue;
-        float *dh = malloc(m * nd_ * sizeof *dh), *wd = malloc((size_t)w * nd_ * sizeof *wd);
-        if (!dh || !wd) {
-            free(dh);
-            free(wd);
-            return false;
-        }
+        float *dh = scratch_get(&bi->dh, m * nd_), *wd = scratch_get(&bi->wd, (size_t)w * nd_);
+        if (!dh || !wd) return false;
         const struct lc_node *src = &g->nodes[j];
         for (size_t r = 0; r < m; r++)
             for (size_t t = 0; t < nd_; t++) {
@@ -279,8 +303,6 @@ static bool delta_z(const budget_incr *bi, const base *b, const cand *c, int k, 
             for (size_t t = 0; t < nd_; t++)
                 wd[(size_t)o * nd_ + t] = nd->in[e].w[(size_t)o * wj + c->dn[d0 + t].i];
         lc_sgemm(false, true, (int)m, w, (int)nd_, 1.0f, dh, (int)nd_, wd, (int)nd_, 1.0f, z, w);
-        free(dh);
-        free(wd);
     }
     return true;
 }
@@ -293,6 +315,7 @@ static lc_status run(budget_incr *bi, base *b, const lc_plan *p, bool commit, do
     const lc_graph *g = bi->g;
     int N = g->n_nodes;
     cand c;
+    /* zn[k] set: node k's z changed on the rows (re-run); buffers: bi's */
     float **zn = calloc((size_t)N, sizeof *zn), *hb = NULL, *xb = NULL;
     lc_status st = LC_OK;
     if (!cand_make(bi, b, p, &c) || !zn) {
@@ -303,14 +326,13 @@ static lc_status run(budget_incr *bi, base *b, const lc_plan *p, bool commit, do
     if (m) {
         int maxw = 1;
         for (int k = 0; k < N; k++) maxw = g->nodes[k].width > maxw ? g->nodes[k].width : maxw;
-        hb = malloc(m * (size_t)maxw * sizeof *hb);
-        xb = malloc(m * (size_t)maxw * sizeof *xb);
+        hb = scratch_get(&bi->hb, m * (size_t)maxw);
+        xb = scratch_get(&bi->xb, m * (size_t)maxw);
         if (!hb || !xb) {
             st = lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
             goto done;
         }
         const float *x = lc_data_x(bi->d);
-        /* zn[k] set: node k's z changed on the rows (re-run) */
         for (int k = c.kmin + 1; k < N; k++) {
             const struct lc_node *nd = &g->nodes[k];
             int w = nd->width;
@@ -321,7 +343,7 @@ static lc_status run(budget_incr *bi, base *b, const lc_plan *p, bool commit, do
                 hin |= j > 0 && c.ds[j + 1] > c.ds[j];
             }
             if (!zin && !hin) continue;
-            if (!(zn[k] = malloc(m * (size_t)w * sizeof(float)))) {
+            if (!(zn[k] = scratch_get(&bi->zn[k], m * (size_t)w))) {
                 st = lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
                 goto done;
             }
@@ -378,11 +400,7 @@ static lc_status run(budget_incr *bi, base *b, const lc_plan *p, bool commit, do
     }
     *score = bi->n ? (double)correct / (double)bi->n : 0;
 done:
-    if (zn)
-        for (int k = 0; k < N; k++) free(zn[k]);
     free(zn);
-    free(hb);
-    free(xb);
     cand_free(&c);
     return st;
 }
