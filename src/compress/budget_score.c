@@ -261,6 +261,11 @@ lc_status budget_score_of(budget_search *s, const lc_plan *p, size_t params, dou
     return LC_OK;
 }
 
+void budget_keep_scored(budget_search *s)
+{
+    if (s->incr && !(s->o->recon_x && !s->plain)) budget_incr_keep(s->incr);
+}
+
 /* Switches between scoring the plain fold and the reconstructed one; the
  * cache holds one kind of score at a time. */
 void budget_set_plain(budget_search *s, bool plain)
