@@ -18,7 +18,6 @@
  * lose no precision; then (G + lambda P) W = B + lambda P W0 by Cholesky in
  * double (P: the identity but for the bias). */
 #include "compress/compress.h"
-#include "core/work.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -394,65 +393,6 @@ static bool fold_lossy(const lc_graph *g, const lc_plan *p, int k, const float *
         }
     }
     return false;
-}
-
-void lc_recon_zcache_free(float **z, int n_nodes)
-{
-    if (!z) return;
-    for (int k = 0; k < n_nodes; k++) free(z[k]);
-    free(z);
-}
-
-typedef struct {
-    float **z;
-    size_t row0;
-    const lc_graph *g;
-} zc_ctx;
-
-static void zc_hook(void *vctx, int k, const float *z, size_t rows)
-{
-    zc_ctx *c = vctx;
-    int w = c->g->nodes[k].width;
-    memcpy(c->z[k] + c->row0 * (size_t)w, z, rows * (size_t)w * sizeof(float));
-}
-
-float **lc_recon_zcache_alloc(const lc_graph *g, size_t n)
-{
-    float **z = calloc((size_t)g->n_nodes, sizeof *z);
-    for (int k = 1; z && k < g->n_nodes; k++)
-        if (!(z[k] = malloc((n ? n : 1) * (size_t)g->nodes[k].width * sizeof(float)))) {
-            lc_recon_zcache_free(z, g->n_nodes);
-            return NULL;
-        }
-    return z;
-}
-
-bool lc_recon_zcache_fits(const lc_graph *g, size_t n)
-{
-    size_t w = 0, cells;
-    for (int k = 1; k < g->n_nodes; k++) w += (size_t)g->nodes[k].width;
-    return lc_mul_ok(n, w, &cells) && cells <= LC_ZCACHE_MAX_FLOATS;
-}
-
-lc_status lc_recon_zcache(const lc_graph *g, const float *x, size_t n, float ***out,
-                          lc_error *err)
-{
-    *out = NULL;
-    float **z = lc_recon_zcache_alloc(g, n);
-    lc_work w = {0};
-    size_t batch = n < LC_BATCH ? n : LC_BATCH;
-    lc_status st = z ? LC_OK : lc_fail(err, LC_ERR_NOMEM, "reconstruct: out of memory");
-    if (!st && batch) st = lc_work_init(&w, g, batch, err);
-    zc_ctx c = {z, 0, g};
-    for (size_t r = 0; !st && r < n; r += batch) {
-        size_t m = n - r < batch ? n - r : batch;
-        c.row0 = r;
-        lc_forward_batch(g, &w, x + r * (size_t)g->nodes[0].width, m, zc_hook, &c);
-    }
-    if (batch) lc_work_free(&w);
-    if (st) lc_recon_zcache_free(z, g->n_nodes);
-    else *out = z;
-    return st;
 }
 
 lc_status lc_reconstruct(const lc_graph *g, const lc_plan *p, const int *node_map,
