@@ -204,14 +204,17 @@ struct rows {
     float *xb, *yb, *gf, *bf;
 };
 
-/* Adds X^T X and X^T Y over the blocks of fold `fold` (block b is in fold
- * b % FOLDS; -1: every block) to g and b, then mirrors g: one SSYRK and one
- * SGEMM per block in float, summed in double. */
-static void accumulate(const struct rows *rw, int fold, double *g, double *b)
+/* Adds X^T X and X^T Y over every block to g and b (unless g is NULL), and
+ * over the blocks of fold `hold` (block b is in fold b % FOLDS) to gk and
+ * bk (unless gk is NULL), then mirrors them: one SSYRK and one SGEMM per
+ * block in float, summed in double. */
+static void accumulate(const struct rows *rw, double *g, double *b, int hold, double *gk,
+                       double *bk)
 {
     int d = rw->d, w = rw->w;
     for (size_t blk = 0; blk < rw->nblocks; blk++) {
-        if (fold >= 0 && blk % FOLDS != (size_t)fold) continue;
+        bool in_k = gk && blk % FOLDS == (size_t)hold;
+        if (!g && !in_k) continue;
         size_t r0 = blk * rw->br, m = rw->n - r0 < rw->br ? rw->n - r0 : rw->br;
         for (size_t r = 0; r < m; r++) {
             float *xr = rw->xb + r * (size_t)d;
@@ -226,12 +229,21 @@ static void accumulate(const struct rows *rw, int fold, double *g, double *b)
         }
         lc_ssyrk_t(d, (int)m, 1.0f, rw->xb, d, 0.0f, rw->gf, d);
         lc_sgemm(true, false, d, w, (int)m, 1.0f, rw->xb, d, rw->yb, w, 0.0f, rw->bf, w);
-        for (int i = 0; i < d; i++)
-            for (int j = i; j < d; j++) g[(size_t)i * d + j] += rw->gf[(size_t)i * d + j];
-        for (size_t i = 0; i < (size_t)d * w; i++) b[i] += rw->bf[i];
+        for (int t = 0; t < 2; t++) {
+            double *gg = t ? gk : g, *bb = t ? bk : b;
+            if (!gg || (t && !in_k)) continue;
+            for (int i = 0; i < d; i++)
+                for (int j = i; j < d; j++) gg[(size_t)i * d + j] += rw->gf[(size_t)i * d + j];
+            for (size_t i = 0; i < (size_t)d * w; i++) bb[i] += rw->bf[i];
+        }
     }
-    symmetrize(g, d);
+    if (g) symmetrize(g, d);
+    if (gk) symmetrize(gk, d);
 }
+
+/* Whether choose_alpha holds out one fold only (the last): one fold has as
+ * many rows as unknowns per output, which suffices. */
+static bool one_fold(const struct rows *rw) { return rw->n / FOLDS >= (size_t)rw->d; }
 
 /* Held-out error of grid entry a (a == N_ALPHA: no refit) on the fold in
  * (gk, bk), summed into err[a]. */
@@ -257,16 +269,17 @@ static void fold_error(struct normal *ne, int a, double *err)
 static double choose_alpha(struct normal *ne, const struct rows *rw)
 {
     int d = ne->d;
-    /* one fold has as many rows as unknowns per output: it suffices */
-    bool one = rw->n / FOLDS >= (size_t)d;
+    bool one = one_fold(rw); /* then gk, bk hold the last fold already (refit_node) */
     double err[N_ALPHA + 1] = {0}; /* the last: no refit */
     bool done[N_ALPHA] = {false};
     int start = 0;
     while (start < N_ALPHA - 1 && alpha_grid[start] < LC_RECON_ALPHA_DEFAULT) start++;
     for (int k = one ? FOLDS - 1 : 0; k < FOLDS; k++) {
-        memset(ne->gk, 0, (size_t)d * d * sizeof(double));
-        memset(ne->bk, 0, (size_t)d * ne->w * sizeof(double));
-        accumulate(rw, k, ne->gk, ne->bk);
+        if (!one) {
+            memset(ne->gk, 0, (size_t)d * d * sizeof(double));
+            memset(ne->bk, 0, (size_t)d * ne->w * sizeof(double));
+            accumulate(rw, NULL, NULL, k, ne->gk, ne->bk);
+        }
         fold_error(ne, N_ALPHA, err);
         if (!one) {
             for (int a = 0; a < N_ALPHA; a++) fold_error(ne, a, err);
@@ -341,9 +354,11 @@ static lc_status refit_node(struct side *fs, int f, const float *z, int zw, cons
         }
         ne.w0[(size_t)(d - 1) * w + i] = nd->bias[i];
     }
-    accumulate(&rw, -1, ne.g, ne.b);
-    double alpha = alpha_opt > 0 ? alpha_opt : rw.nblocks >= FOLDS ? choose_alpha(&ne, &rw)
-                                                                     : LC_RECON_ALPHA_DEFAULT;
+    bool choose = !(alpha_opt > 0) && rw.nblocks >= FOLDS;
+    /* the held-out fold's sums come from the same pass (normal_init zeroes them) */
+    accumulate(&rw, ne.g, ne.b, FOLDS - 1, choose && one_fold(&rw) ? ne.gk : NULL, ne.bk);
+    double alpha = alpha_opt > 0 ? alpha_opt : choose ? choose_alpha(&ne, &rw)
+                                                      : LC_RECON_ALPHA_DEFAULT;
     double lam;
     if (alpha > 0 && ridge_solve(&ne, NULL, NULL, alpha, &lam) &&
         sq_error(&ne, ne.g, ne.b, ne.x) < sq_error(&ne, ne.g, ne.b, ne.w0)) {
