@@ -107,18 +107,14 @@ static void count_hook(void *ctx, int k, const float *z, size_t rows)
 /* count_hook, and a copy of every z into the cache (lc_stats_compute_z). */
 typedef struct {
     lc_stats *s;
-    float **zc;
-    size_t row0;
-    const lc_graph *g;
+    lc_zcache_fill fill;
 } keep_ctx;
 
 static void keep_hook(void *vctx, int k, const float *z, size_t rows)
 {
     keep_ctx *c = vctx;
     count_hook(c->s, k, z, rows);
-    if (k == 0) return;
-    size_t w = (size_t)c->g->nodes[k].width;
-    memcpy(c->zc[k] + c->row0 * w, z, rows * w * sizeof(float));
+    lc_zcache_hook(&c->fill, k, z, rows);
 }
 
 lc_status lc_stats_compute(const lc_graph *g, const float *x, size_t n, int cols,
@@ -160,8 +156,8 @@ lc_status lc_stats_compute_z(const lc_graph *g, const float *x, size_t n, int co
             nd->zmax[i] = -INFINITY;
         }
     }
-    keep_ctx kc = {s, NULL, 0, g};
-    if (zc && !(kc.zc = lc_recon_zcache_alloc(g, n))) {
+    keep_ctx kc = {s, {NULL, 0, g}};
+    if (zc && !(kc.fill.z = lc_recon_zcache_alloc(g, n))) {
         lc_stats_free(s);
         return lc_fail(err, LC_ERR_NOMEM, "statistics: out of memory for the activations");
     }
@@ -170,19 +166,19 @@ lc_status lc_stats_compute_z(const lc_graph *g, const float *x, size_t n, int co
         lc_work w;
         lc_status st = lc_work_init(&w, g, batch, err);
         if (st) {
-            lc_recon_zcache_free(kc.zc, g->n_nodes);
+            lc_recon_zcache_free(kc.fill.z, g->n_nodes);
             lc_stats_free(s);
             return st;
         }
         for (size_t r = 0; r < n; r += batch) {
             size_t m = n - r < batch ? n - r : batch;
-            kc.row0 = r;
+            kc.fill.row0 = r;
             if (zc) lc_forward_batch(g, &w, x + r * (size_t)cols, m, keep_hook, &kc);
             else lc_forward_batch(g, &w, x + r * (size_t)cols, m, count_hook, s);
         }
         lc_work_free(&w);
     }
-    if (zc) *zc = kc.zc;
+    if (zc) *zc = kc.fill.z;
     *out = s;
     return LC_OK;
 }

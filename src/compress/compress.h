@@ -40,6 +40,14 @@ struct lc_plan {
 lc_status lc_recon_zcache(const lc_graph *g, const float *x, size_t n, float ***out,
                           lc_error *err);
 void lc_recon_zcache_free(float **z, int n_nodes);
+/* A forward pass's hook (lc_forward_batch) that copies each node's z into
+ * rows row0.. of the cache z. */
+typedef struct {
+    float **z;
+    size_t row0;
+    const lc_graph *g;
+} lc_zcache_fill;
+void lc_zcache_hook(void *ctx, int k, const float *z, size_t rows);
 /* Its buffers, uninitialised (NULL: out of memory). */
 float **lc_recon_zcache_alloc(const lc_graph *g, size_t n);
 /* Whether a cache of n rows stays within LC_ZCACHE_MAX_FLOATS: the memory a

@@ -106,15 +106,9 @@ void lc_recon_zcache_free(float **z, int n_nodes)
     free(z);
 }
 
-typedef struct {
-    float **z;
-    size_t row0;
-    const lc_graph *g;
-} zc_ctx;
-
-static void zc_hook(void *vctx, int k, const float *z, size_t rows)
+void lc_zcache_hook(void *vctx, int k, const float *z, size_t rows)
 {
-    zc_ctx *c = vctx;
+    lc_zcache_fill *c = vctx;
     int w = c->g->nodes[k].width;
     memcpy(c->z[k] + c->row0 * (size_t)w, z, rows * (size_t)w * sizeof(float));
 }
@@ -146,11 +140,11 @@ lc_status lc_recon_zcache(const lc_graph *g, const float *x, size_t n, float ***
     size_t batch = n < LC_BATCH ? n : LC_BATCH;
     lc_status st = z ? LC_OK : lc_fail(err, LC_ERR_NOMEM, "reconstruct: out of memory");
     if (!st && batch) st = lc_work_init(&w, g, batch, err);
-    zc_ctx c = {z, 0, g};
+    lc_zcache_fill c = {z, 0, g};
     for (size_t r = 0; !st && r < n; r += batch) {
         size_t m = n - r < batch ? n - r : batch;
         c.row0 = r;
-        lc_forward_batch(g, &w, x + r * (size_t)g->nodes[0].width, m, zc_hook, &c);
+        lc_forward_batch(g, &w, x + r * (size_t)g->nodes[0].width, m, lc_zcache_hook, &c);
     }
     if (batch) lc_work_free(&w);
     if (st) lc_recon_zcache_free(z, g->n_nodes);
