@@ -162,6 +162,23 @@ def compressed_models():
     return [(n, p) for n, p in out if os.path.exists(p)]
 
 
+def call_model():
+    """A model that does almost nothing (one 784 -> 10 Gemm): its batch-1 time
+    in ONNX Runtime is the cost of one call (the node binding, session.run),
+    which every model pays whatever its size."""
+    import numpy as np
+    import onnx
+    from onnx import helper, numpy_helper, TensorProto
+    path = os.path.join(OUT, "ort-call.onnx")
+    w = np.zeros((10, 784), np.float32)
+    g = helper.make_graph([helper.make_node("Gemm", ["input", "W"], ["out"], transB=1)], "call",
+                          [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 784])],
+                          [helper.make_tensor_value_info("out", TensorProto.FLOAT, ["N", 10])],
+                          [numpy_helper.from_array(w, "W")])
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), path)
+    return path
+
+
 def compressed(res):
     """Throughput (batch 10,000) and latency (batch 1) of each compressed
     model against the original, in lincomp and in ONNX Runtime."""
@@ -175,6 +192,8 @@ def compressed(res):
     paths = [p for _, p in models]
     best = {p: {} for p in paths}
     params = {}
+    call = call_model() if lib.have_node_ort() else None
+    call_row = None
     for _ in range(ROUNDS):
         out, _, _ = lib.run_full([FORWARD, "--models", 3, *paths], env=blas_env(res.get("cli_kernels", "detected")))
         for p, kv in parse_models(out).items():
@@ -182,7 +201,10 @@ def compressed(res):
             keep_best(best[p], "lincomp_batch", kv["batch_seconds"])
             keep_best(best[p], "lincomp_row", kv["row_seconds"])
         if lib.have_node_ort():
-            for p, kv in ort_times(paths, 3, LATENCY_ROWS).items():
+            for p, kv in ort_times(paths + [call], 3, LATENCY_ROWS).items():
+                if p == call:
+                    call_row = kv["row_seconds"] if call_row is None else min(call_row, kv["row_seconds"])
+                    continue
                 keep_best(best[p], "ort_batch", kv["batch_seconds"])
                 keep_best(best[p], "ort_row", kv["row_seconds"])
     base = best[MODEL]
@@ -213,6 +235,15 @@ def compressed(res):
             res["compressed_speedup_ort"] = min(q["speedup_ort_batch"], q["speedup_ort_row"])
             say(f"  25 % model in ONNX Runtime: {res['compressed_speedup_ort']:.2f}x faster than the original at "
                 "the slower of batch 1 and batch 10,000 (goal >= 3)")
+            if call_row is not None and q["ort_row_seconds"] > call_row:
+                # what a batch-1 call costs whatever the model (the binding's
+                # overhead): the speed-up of the models' own work, for reading
+                # the goal's figure, not instead of it
+                net = (base["ort_row"] - call_row) / (q["ort_row_seconds"] - call_row)
+                res["ort_call_seconds"] = call_row
+                res["compressed_speedup_ort_row_net_of_call"] = net
+                say(f"  one ORT call of a model that does almost nothing: {1e6 * call_row:.1f} us; net of it the "
+                    f"25 % model is {net:.2f}x faster at batch 1")
 
 
 def sweep(res):
