@@ -25,8 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Floats of one base (two are kept): beyond this the search folds and
- * evaluates each candidate as before rather than hold the activations. */
+/* Floats of one base (two are kept, and two candidates' runs of at most as
+ * many): beyond this the search folds and evaluates each candidate as
+ * before rather than hold the activations. */
 #define BUDGET_INCR_MAX_FLOATS ((size_t)1 << 26)
 
 typedef struct {
