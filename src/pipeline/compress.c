@@ -219,13 +219,13 @@ static void on_batch(void *ctx, int epoch, size_t done, size_t n)
 }
 
 /* Fine-tunes *cgp; with val keeps the best epoch, and the folded model
- * itself when no epoch beats it on val. With the default learning rate and
+ * itself when no epoch beats it on val. The rate is annealed as
+ * o->finetune.anneal says (lc_train). With the default learning rate and
  * val, a run that does not beat the folded model (a tie included) is
- * repeated once from the
- * folded model at a tenth of the rate (a learning-rate backoff): a model
- * that reconstruction already brought close to the original can sit in a
- * minimum that the default step size, set for training from scratch, jumps
- * out of (docs/training.md has the measurements). */
+ * repeated once from the folded model at a tenth of the rate (a
+ * learning-rate backoff): a safety net for a model that the default step
+ * size, set for training from scratch, moves away from a good minimum
+ * (docs/budgets.md, "Fine-tuning", has the measurements). */
 static lc_status finetune(pl_compress *r, lc_graph **cgp, const lc_data *tr, const lc_data *v,
                           const pl_sink *s, lc_error *err)
 {
