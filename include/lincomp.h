@@ -724,6 +724,11 @@ typedef struct lc_budget_opts {
     const float *recon_x;
     size_t recon_n, recon_search_rows;
     lc_recon_opts recon;
+    /* optional with recon_x: the original model's pre-activations on those
+       recon_n rows, per node k >= 1 (recon_n x its width, row-major; entry 0
+       unused), so that the search does not run the original on them again;
+       NULL: computed where needed */
+    float *const *recon_z;
     /* SIZE only: 1 adds a third candidate, the joint plan: per hidden node a
        threshold and a share of its neurons removed by importance (lowest
        activation rate first, output replaced by a constant piece, as pruning

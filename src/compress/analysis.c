@@ -104,10 +104,30 @@ static void count_hook(void *ctx, int k, const float *z, size_t rows)
     }
 }
 
+/* count_hook, and a copy of every z into the cache (lc_stats_compute_z). */
+typedef struct {
+    lc_stats *s;
+    lc_zcache_fill fill;
+} keep_ctx;
+
+static void keep_hook(void *vctx, int k, const float *z, size_t rows)
+{
+    keep_ctx *c = vctx;
+    count_hook(c->s, k, z, rows);
+    lc_zcache_hook(&c->fill, k, z, rows);
+}
+
 lc_status lc_stats_compute(const lc_graph *g, const float *x, size_t n, int cols,
                            lc_stats **out, lc_error *err)
 {
+    return lc_stats_compute_z(g, x, n, cols, out, NULL, err);
+}
+
+lc_status lc_stats_compute_z(const lc_graph *g, const float *x, size_t n, int cols,
+                             lc_stats **out, float ***zc, lc_error *err)
+{
     *out = NULL;
+    if (zc) *zc = NULL;
     if (cols != g->nodes[0].width)
         return lc_fail(err, LC_ERR_SHAPE, "statistics: data has %d columns, the model's input "
                        "'%s' expects %d", cols, g->nodes[0].name, g->nodes[0].width);
@@ -136,20 +156,29 @@ lc_status lc_stats_compute(const lc_graph *g, const float *x, size_t n, int cols
             nd->zmax[i] = -INFINITY;
         }
     }
+    keep_ctx kc = {s, {NULL, 0, g}};
+    if (zc && !(kc.fill.z = lc_recon_zcache_alloc(g, n))) {
+        lc_stats_free(s);
+        return lc_fail(err, LC_ERR_NOMEM, "statistics: out of memory for the activations");
+    }
     size_t batch = n < LC_BATCH ? n : LC_BATCH;
     if (batch > 0) {
         lc_work w;
         lc_status st = lc_work_init(&w, g, batch, err);
         if (st) {
+            lc_recon_zcache_free(kc.fill.z, g->n_nodes);
             lc_stats_free(s);
             return st;
         }
         for (size_t r = 0; r < n; r += batch) {
             size_t m = n - r < batch ? n - r : batch;
-            lc_forward_batch(g, &w, x + r * (size_t)cols, m, count_hook, s);
+            kc.fill.row0 = r;
+            if (zc) lc_forward_batch(g, &w, x + r * (size_t)cols, m, keep_hook, &kc);
+            else lc_forward_batch(g, &w, x + r * (size_t)cols, m, count_hook, s);
         }
         lc_work_free(&w);
     }
+    if (zc) *zc = kc.fill.z;
     *out = s;
     return LC_OK;
 }

@@ -107,6 +107,9 @@ lc_status budget_eval_idx(budget_search *s, const int *idx, double *tau, bool sc
 /* The greedy walk moved to thresholds idx: plain scores from now on start
  * from that plan's activations. */
 lc_status budget_rebase(budget_search *s, const int *idx, lc_error *err);
+/* The candidate just scored is the walk's best move so far: its plain run
+ * is kept for the rebase (budget_incr_keep). */
+void budget_keep_scored(budget_search *s);
 
 /* budget_incr.c */
 /* The original model's z and predictions on d (all rows); *out NULL when
@@ -117,6 +120,9 @@ void budget_incr_free(budget_incr *bi);
 lc_status budget_incr_score(budget_incr *bi, const lc_plan *p, double *score, lc_error *err);
 /* Later scores start from p's activations. */
 lc_status budget_incr_rebase(budget_incr *bi, const lc_plan *p, lc_error *err);
+/* Keeps the latest scored candidate's run, so that a rebase to it needs no
+ * second run (the walk's best move so far). */
+void budget_incr_keep(budget_incr *bi);
 
 /* budget_greedy.c */
 /* The greedy per-node search from `start` (grid indices); hist (steps x n

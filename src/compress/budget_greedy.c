@@ -104,6 +104,7 @@ lc_status budget_greedy(budget_search *s, const int *start, double budget, doubl
             if ((st = budget_eval_idx(s, try_idx, tau, true, &cand, err))) goto done;
             if (s->o->kind == LC_BUDGET_DROP && cand.score < floor_) continue;
             if (better_move(s->o, budget, floor_, cur, &cand, &best)) {
+                budget_keep_scored(s);
                 memcpy(best.idx, try_idx, (size_t)n * sizeof(int));
                 best.params = cand.params;
                 best.score = cand.score;
@@ -182,6 +183,7 @@ lc_status budget_refine(budget_search *s, double budget, budget_state *cur, int 
             if ((double)cand.params > budget) continue;
             if ((st = budget_eval_idx(s, try_idx, tau, true, &cand, err))) goto done;
             if (cand.score > b.score) {
+                budget_keep_scored(s);
                 memcpy(best, try_idx, (size_t)n * sizeof(int));
                 b.params = cand.params;
                 b.score = cand.score;

@@ -36,6 +36,40 @@ typedef struct {
     size_t correct;
 } base;
 
+/* A buffer kept across candidates: the search scores hundreds of them, and
+ * fresh allocations of a few MB each cost page faults (measured: 5 % of a
+ * search's time). */
+typedef struct {
+    float *p;
+    size_t cap; /* floats */
+} scratch;
+
+static float *scratch_get(scratch *b, size_t floats)
+{
+    if (floats > b->cap) {
+        float *q = realloc(b->p, floats * sizeof *q);
+        if (!q) return NULL;
+        b->p = q;
+        b->cap = floats;
+    }
+    return b->p;
+}
+
+/* A scored candidate against the base of generation gen: its plan entries,
+ * the rows it re-ran, their new z (zn[k] where node k changed) and their
+ * verdicts; what a rebase to it needs without running it again. */
+typedef struct {
+    bool set;
+    unsigned gen;
+    signed char *piece; /* (neurons) */
+    size_t m, cap_m, correct;
+    size_t *redo;
+    unsigned char *ok;  /* (m) */
+    scratch *zn;        /* per node, its buffer */
+    bool *chg;          /* per node: zn[k] holds new z */
+    int kmin;
+} result;
+
 struct budget_incr {
     const lc_graph *g;
     const lc_data *d;
@@ -43,7 +77,29 @@ struct budget_incr {
     size_t *off;        /* hidden node k's neurons start at off[k] */
     base orig, cur;
     bool cur_set;
+    unsigned gen;       /* commits so far: the base a result belongs to */
+    result last, kept;  /* the latest scored candidate; one kept by budget_incr_keep */
+    scratch hb, xb, dh, wd;
 };
+
+static void result_free(result *r, int n_nodes)
+{
+    for (int k = 0; r->zn && k < n_nodes; k++) free(r->zn[k].p);
+    free(r->zn);
+    free(r->chg);
+    free(r->piece);
+    free(r->redo);
+    free(r->ok);
+}
+
+static bool result_init(result *r, int n_nodes, size_t neurons)
+{
+    *r = (result){0};
+    r->zn = calloc((size_t)n_nodes, sizeof *r->zn);
+    r->chg = calloc((size_t)n_nodes, sizeof *r->chg);
+    r->piece = malloc(neurons ? neurons : 1);
+    return r->zn && r->chg && r->piece;
+}
 
 /* The piece of z value v under activation act, as the statistics and the
  * piece table count it (NaN: none, 255). */
@@ -92,6 +148,12 @@ void budget_incr_free(budget_incr *bi)
     if (!bi) return;
     base_free(&bi->orig, bi->g->n_nodes);
     base_free(&bi->cur, bi->g->n_nodes);
+    result_free(&bi->last, bi->g->n_nodes);
+    result_free(&bi->kept, bi->g->n_nodes);
+    free(bi->hb.p);
+    free(bi->xb.p);
+    free(bi->dh.p);
+    free(bi->wd.p);
     free(bi->off);
     free(bi);
 }
@@ -113,6 +175,8 @@ lc_status budget_incr_init(const lc_graph *g, const lc_data *d, budget_incr **ou
     for (int k = 1; !st && k <= N; k++)
         bi->off[k] = bi->off[k - 1] + (k - 1 >= 1 && k - 1 < N - 1 ? (size_t)g->nodes[k - 1].width : 0);
     if (!st) bi->neurons = bi->off[N];
+    if (!st && (!result_init(&bi->last, N, bi->neurons) || !result_init(&bi->kept, N, bi->neurons)))
+        st = lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
     size_t zs = 0, cells;
     for (int k = 1; k < N; k++) zs += (size_t)g->nodes[k].width;
     if (!st && (!lc_mul_ok(bi->n, zs, &cells) || cells > BUDGET_INCR_MAX_FLOATS)) {
@@ -249,7 +313,7 @@ static bool cand_make(const budget_incr *bi, const base *b, const lc_plan *p, ca
  * changed whose z did not (the consumers of the walk's one changed node):
  * the base's z plus W[:, D] times the change of those neurons' activations,
  * a product of rank |D| instead of the node's whole fan-in. */
-static bool delta_z(const budget_incr *bi, const base *b, const cand *c, int k, float *z)
+static bool delta_z(budget_incr *bi, const base *b, const cand *c, int k, float *z)
 {
     const lc_graph *g = bi->g;
     const struct lc_node *nd = &g->nodes[k];
@@ -261,12 +325,8 @@ static bool delta_z(const budget_incr *bi, const base *b, const cand *c, int k, 
         int j = nd->in[e].src, wj = g->nodes[j].width;
         size_t d0 = j > 0 ? c->ds[j] : 0, nd_ = j > 0 ? c->ds[j + 1] - d0 : 0;
         if (!nd_) continue;
-        float *dh = malloc(m * nd_ * sizeof *dh), *wd = malloc((size_t)w * nd_ * sizeof *wd);
-        if (!dh || !wd) {
-            free(dh);
-            free(wd);
-            return false;
-        }
+        float *dh = scratch_get(&bi->dh, m * nd_), *wd = scratch_get(&bi->wd, (size_t)w * nd_);
+        if (!dh || !wd) return false;
         const struct lc_node *src = &g->nodes[j];
         for (size_t r = 0; r < m; r++)
             for (size_t t = 0; t < nd_; t++) {
@@ -279,38 +339,48 @@ static bool delta_z(const budget_incr *bi, const base *b, const cand *c, int k, 
             for (size_t t = 0; t < nd_; t++)
                 wd[(size_t)o * nd_ + t] = nd->in[e].w[(size_t)o * wj + c->dn[d0 + t].i];
         lc_sgemm(false, true, (int)m, w, (int)nd_, 1.0f, dh, (int)nd_, wd, (int)nd_, 1.0f, z, w);
-        free(dh);
-        free(wd);
     }
     return true;
 }
 
-/* Scores plan p against base b (any plan: the base holds the z of folded
- * neurons too). commit: b becomes p's base. */
-static lc_status run(budget_incr *bi, base *b, const lc_plan *p, bool commit, double *score,
+/* Runs plan p against base b (any plan: the base holds the z of folded
+ * neurons too) into res: b's rows that change, their z and verdicts. */
+static lc_status run(budget_incr *bi, const base *b, const lc_plan *p, result *res,
                      lc_error *err)
 {
     const lc_graph *g = bi->g;
     int N = g->n_nodes;
     cand c;
+    /* zn[k] set: node k's z changed on the rows (re-run); buffers: res's */
     float **zn = calloc((size_t)N, sizeof *zn), *hb = NULL, *xb = NULL;
     lc_status st = LC_OK;
+    res->set = false;
     if (!cand_make(bi, b, p, &c) || !zn) {
         st = lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
         goto done;
     }
     size_t m = c.m, correct = b->correct;
+    if (m > res->cap_m) {
+        size_t *rd = realloc(res->redo, m * sizeof *rd);
+        if (rd) res->redo = rd;
+        unsigned char *ok = realloc(res->ok, m);
+        if (ok) res->ok = ok;
+        if (!rd || !ok) {
+            st = lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
+            goto done;
+        }
+        res->cap_m = m;
+    }
     if (m) {
         int maxw = 1;
         for (int k = 0; k < N; k++) maxw = g->nodes[k].width > maxw ? g->nodes[k].width : maxw;
-        hb = malloc(m * (size_t)maxw * sizeof *hb);
-        xb = malloc(m * (size_t)maxw * sizeof *xb);
+        hb = scratch_get(&bi->hb, m * (size_t)maxw);
+        xb = scratch_get(&bi->xb, m * (size_t)maxw);
         if (!hb || !xb) {
             st = lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
             goto done;
         }
         const float *x = lc_data_x(bi->d);
-        /* zn[k] set: node k's z changed on the rows (re-run) */
         for (int k = c.kmin + 1; k < N; k++) {
             const struct lc_node *nd = &g->nodes[k];
             int w = nd->width;
@@ -321,7 +391,7 @@ static lc_status run(budget_incr *bi, base *b, const lc_plan *p, bool commit, do
                 hin |= j > 0 && c.ds[j + 1] > c.ds[j];
             }
             if (!zin && !hin) continue;
-            if (!(zn[k] = malloc(m * (size_t)w * sizeof(float)))) {
+            if (!(zn[k] = scratch_get(&res->zn[k], m * (size_t)w))) {
                 st = lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
                 goto done;
             }
@@ -362,34 +432,67 @@ static lc_status run(budget_incr *bi, base *b, const lc_plan *p, bool commit, do
         for (size_t r = 0; r < m; r++) {
             bool ok = lc_row_class(on->act.kind, hb + r * (size_t)ow, ow) == y[c.redo[r]];
             correct = correct - b->ok[c.redo[r]] + ok;
-            if (commit) b->ok[c.redo[r]] = ok;
+            res->ok[r] = ok;
         }
-        if (commit)
-            for (int k = c.kmin + 1; k < N; k++) {
-                int w = g->nodes[k].width;
-                for (size_t r = 0; r < m && zn[k]; r++)
-                    memcpy(b->z[k] + c.redo[r] * (size_t)w, zn[k] + r * (size_t)w, (size_t)w * sizeof(float));
-            }
     }
-    if (commit) {
-        b->correct = correct;
-        for (size_t t = 0; t < c.ds[N]; t++)
-            b->piece[bi->off[c.dn[t].k] + (size_t)c.dn[t].i] = (signed char)c.dn[t].pp;
-    }
-    *score = bi->n ? (double)correct / (double)bi->n : 0;
+    memcpy(res->piece, b->piece, bi->neurons ? bi->neurons : 1);
+    for (size_t t = 0; t < c.ds[N]; t++)
+        res->piece[bi->off[c.dn[t].k] + (size_t)c.dn[t].i] = (signed char)c.dn[t].pp;
+    if (m) memcpy(res->redo, c.redo, m * sizeof *c.redo);
+    for (int k = 0; k < N; k++) res->chg[k] = zn[k] != NULL;
+    res->m = m;
+    res->kmin = c.kmin;
+    res->correct = correct;
+    res->gen = bi->gen;
+    res->set = true;
 done:
-    if (zn)
-        for (int k = 0; k < N; k++) free(zn[k]);
     free(zn);
-    free(hb);
-    free(xb);
     cand_free(&c);
     return st;
 }
 
+/* Makes b the base of res's candidate (res was run against b). */
+static void commit(budget_incr *bi, base *b, const result *res)
+{
+    const lc_graph *g = bi->g;
+    for (size_t r = 0; r < res->m; r++) b->ok[res->redo[r]] = res->ok[r];
+    for (int k = res->kmin + 1; k < g->n_nodes; k++) {
+        if (!res->chg[k]) continue;
+        size_t w = (size_t)g->nodes[k].width;
+        for (size_t r = 0; r < res->m; r++)
+            memcpy(b->z[k] + res->redo[r] * w, res->zn[k].p + r * w, w * sizeof(float));
+    }
+    b->correct = res->correct;
+    memcpy(b->piece, res->piece, bi->neurons ? bi->neurons : 1);
+    bi->gen++;
+}
+
+/* Whether res holds plan p's run against the current base. */
+static bool result_is(const budget_incr *bi, const result *res, const lc_plan *p)
+{
+    if (!res->set || res->gen != bi->gen) return false;
+    const lc_graph *g = bi->g;
+    for (int k = 1; k < g->n_nodes - 1; k++)
+        for (int i = 0; i < g->nodes[k].width; i++)
+            if (res->piece[bi->off[k] + (size_t)i] != lc_plan_get(p, k, i)) return false;
+    return true;
+}
+
+
+
 lc_status budget_incr_score(budget_incr *bi, const lc_plan *p, double *score, lc_error *err)
 {
-    return run(bi, bi->cur_set ? &bi->cur : &bi->orig, p, false, score, err);
+    lc_status st = run(bi, bi->cur_set ? &bi->cur : &bi->orig, p, &bi->last, err);
+    if (!st) *score = bi->n ? (double)bi->last.correct / (double)bi->n : 0;
+    return st;
+}
+
+void budget_incr_keep(budget_incr *bi)
+{
+    result t = bi->kept;
+    bi->kept = bi->last;
+    bi->last = t;
+    bi->last.set = false;
 }
 
 lc_status budget_incr_rebase(budget_incr *bi, const lc_plan *p, lc_error *err)
@@ -399,9 +502,17 @@ lc_status budget_incr_rebase(budget_incr *bi, const lc_plan *p, lc_error *err)
             base_free(&bi->cur, bi->g->n_nodes);
             return lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
         }
-        base_copy(bi, &bi->cur, &bi->orig);
+        base_copy(bi, &bi->cur, &bi->orig); /* the same base: results stay valid */
         bi->cur_set = true;
     }
-    double score;
-    return run(bi, &bi->cur, p, true, &score, err);
+    /* the walk's step was scored against this base and kept: no second run */
+    const result *r = result_is(bi, &bi->kept, p) ? &bi->kept
+                    : result_is(bi, &bi->last, p) ? &bi->last : NULL;
+    if (!r) {
+        lc_status st = run(bi, &bi->cur, p, &bi->last, err);
+        if (st) return st;
+        r = &bi->last;
+    }
+    commit(bi, &bi->cur, r);
+    return LC_OK;
 }

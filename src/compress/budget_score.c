@@ -103,8 +103,11 @@ lc_status budget_score_reconstructed(budget_search *s, const lc_plan *p, double 
     }
     size_t rows = ro.max_rows && ro.max_rows < o->recon_n ? ro.max_rows : o->recon_n;
     lc_status st = LC_OK;
-    if (!s->final && !s->zc && (st = lc_recon_zcache(s->g, o->recon_x, rows, &s->zc, err)))
+    /* the search's rows are the first ones: a prefix of o->recon_z */
+    float *const *zc = o->recon_z ? o->recon_z : s->zc;
+    if (!s->final && !zc && (st = lc_recon_zcache(s->g, o->recon_x, rows, &s->zc, err)))
         return st;
+    if (!zc) zc = s->zc;
     int *map = malloc((size_t)s->n * sizeof *map), refit = 0;
     if (!map) return lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
     lc_graph *f = NULL;
@@ -112,9 +115,9 @@ lc_status budget_score_reconstructed(budget_search *s, const lc_plan *p, double 
     st = lc_fold(s->g, p, &f, map, err);
     lc_recon_state *keep = NULL;
     if (!st && s->final)
-        st = lc_reconstruct_z(s->g, p, map, f, o->recon_x, rows, &ro, NULL, &refit, err);
+        st = lc_reconstruct_z(s->g, p, map, f, o->recon_x, rows, &ro, o->recon_z, &refit, err);
     else if (!st)
-        st = lc_reconstruct_reuse(s->g, p, map, f, o->recon_x, rows, &ro, s->zc,
+        st = lc_reconstruct_reuse(s->g, p, map, f, o->recon_x, rows, &ro, zc,
                                   rstate_nearest(s, p), rstate_room(s, rows) ? &keep : NULL,
                                   &refit, err);
     if (keep) rstate_push(s, keep);
@@ -182,8 +185,8 @@ lc_status budget_final_take(budget_search *s, lc_budget_result *res, lc_error *e
         return lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
     lc_status st = lc_fold(s->g, res->plan, &res->graph, res->node_map, err);
     if (!st && o->recon_x)
-        st = lc_reconstruct(s->g, res->plan, res->node_map, res->graph, o->recon_x, o->recon_n,
-                            &o->recon, &res->recon_refit, err);
+        st = lc_reconstruct_z(s->g, res->plan, res->node_map, res->graph, o->recon_x, o->recon_n,
+                              &o->recon, o->recon_z, &res->recon_refit, err);
     return st;
 }
 
@@ -258,6 +261,11 @@ lc_status budget_score_of(budget_search *s, const lc_plan *p, size_t params, dou
     return LC_OK;
 }
 
+void budget_keep_scored(budget_search *s)
+{
+    if (s->incr && !(s->o->recon_x && !s->plain)) budget_incr_keep(s->incr);
+}
+
 /* Switches between scoring the plain fold and the reconstructed one; the
  * cache holds one kind of score at a time. */
 void budget_set_plain(budget_search *s, bool plain)
@@ -298,7 +306,8 @@ static lc_status candidate_classes(budget_search *s, const lc_plan *p, int32_t *
     int refit = -1;
     lc_status st = lc_fold(s->g, p, &f, map, err);
     if (!st && o->recon_x)
-        st = lc_reconstruct(s->g, p, map, f, o->recon_x, o->recon_n, &o->recon, &refit, err);
+        st = lc_reconstruct_z(s->g, p, map, f, o->recon_x, o->recon_n, &o->recon, o->recon_z,
+                              &refit, err);
     if (!st) st = lc_data_predicted(f, s->d, &pd, err);
     /* kept for lc_budget_result.graph: the chosen one is not built again */
     if (!st && keep_final(s, p, &f, &map, refit)) f = NULL, map = NULL;

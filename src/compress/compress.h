@@ -40,6 +40,24 @@ struct lc_plan {
 lc_status lc_recon_zcache(const lc_graph *g, const float *x, size_t n, float ***out,
                           lc_error *err);
 void lc_recon_zcache_free(float **z, int n_nodes);
+/* A forward pass's hook (lc_forward_batch) that copies each node's z into
+ * rows row0.. of the cache z. */
+typedef struct {
+    float **z;
+    size_t row0;
+    const lc_graph *g;
+} lc_zcache_fill;
+void lc_zcache_hook(void *ctx, int k, const float *z, size_t rows);
+/* Its buffers, uninitialised (NULL: out of memory). */
+float **lc_recon_zcache_alloc(const lc_graph *g, size_t n);
+/* Whether a cache of n rows stays within LC_ZCACHE_MAX_FLOATS: the memory a
+ * caller may spend to run the original once instead of once per use. */
+#define LC_ZCACHE_MAX_FLOATS ((size_t)1 << 26)
+bool lc_recon_zcache_fits(const lc_graph *g, size_t n);
+/* lc_stats_compute that also keeps the original's z on the rows as
+ * lc_recon_zcache gives them (*zc; zc NULL: not kept), from the same pass. */
+lc_status lc_stats_compute_z(const lc_graph *g, const float *x, size_t n, int cols,
+                             lc_stats **out, float ***zc, lc_error *err);
 /* lc_reconstruct with the original's z from lc_recon_zcache(g, x, n) (or
  * NULL: computed here). */
 lc_status lc_reconstruct_z(const lc_graph *g, const lc_plan *p, const int *node_map,

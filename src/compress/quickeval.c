@@ -158,12 +158,9 @@ lc_status lc_plan_accuracy(const lc_graph *g, const lc_plan *p, const lc_graph *
     free(want);
     st = LC_OK;
     if (n_redo) {
-        lc_data *sub = NULL;
-        lc_eval_result r;
-        st = lc_data_subset(d, redo, n_redo, &sub, err);
-        if (!st) st = lc_evaluate(folded, sub, &r, err);
-        if (!st) correct += (size_t)(r.accuracy * (double)n_redo + 0.5);
-        lc_data_free(sub);
+        size_t right = 0;
+        st = lc_correct_rows(folded, d, redo, n_redo, &right, err);
+        correct += right;
     }
     free(redo);
     if (st) return st;

@@ -5,8 +5,13 @@
  * state or with each other. The refits of the nodes before the first node
  * whose plan differs depend on nothing after it, so they (weights,
  * activations on the rows, which nodes stay inexact) are taken as they are
- * rather than computed again: the same model, bit for bit. */
+ * rather than computed again: the same model, bit for bit.
+ *
+ * Also the original model's pre-activations on the calibration rows
+ * (lc_recon_zcache), which every reconstruction of one model on those rows
+ * shares. */
 #include "compress/compress.h"
+#include "core/work.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -94,3 +99,55 @@ lc_recon_state *lc_recon_state_keep(const lc_graph *g, const lc_plan *p, const i
     return s;
 }
 
+void lc_recon_zcache_free(float **z, int n_nodes)
+{
+    if (!z) return;
+    for (int k = 0; k < n_nodes; k++) free(z[k]);
+    free(z);
+}
+
+void lc_zcache_hook(void *vctx, int k, const float *z, size_t rows)
+{
+    lc_zcache_fill *c = vctx;
+    int w = c->g->nodes[k].width;
+    memcpy(c->z[k] + c->row0 * (size_t)w, z, rows * (size_t)w * sizeof(float));
+}
+
+float **lc_recon_zcache_alloc(const lc_graph *g, size_t n)
+{
+    float **z = calloc((size_t)g->n_nodes, sizeof *z);
+    for (int k = 1; z && k < g->n_nodes; k++)
+        if (!(z[k] = malloc((n ? n : 1) * (size_t)g->nodes[k].width * sizeof(float)))) {
+            lc_recon_zcache_free(z, g->n_nodes);
+            return NULL;
+        }
+    return z;
+}
+
+bool lc_recon_zcache_fits(const lc_graph *g, size_t n)
+{
+    size_t w = 0, cells;
+    for (int k = 1; k < g->n_nodes; k++) w += (size_t)g->nodes[k].width;
+    return lc_mul_ok(n, w, &cells) && cells <= LC_ZCACHE_MAX_FLOATS;
+}
+
+lc_status lc_recon_zcache(const lc_graph *g, const float *x, size_t n, float ***out,
+                          lc_error *err)
+{
+    *out = NULL;
+    float **z = lc_recon_zcache_alloc(g, n);
+    lc_work w = {0};
+    size_t batch = n < LC_BATCH ? n : LC_BATCH;
+    lc_status st = z ? LC_OK : lc_fail(err, LC_ERR_NOMEM, "reconstruct: out of memory");
+    if (!st && batch) st = lc_work_init(&w, g, batch, err);
+    lc_zcache_fill c = {z, 0, g};
+    for (size_t r = 0; !st && r < n; r += batch) {
+        size_t m = n - r < batch ? n - r : batch;
+        c.row0 = r;
+        lc_forward_batch(g, &w, x + r * (size_t)g->nodes[0].width, m, lc_zcache_hook, &c);
+    }
+    if (batch) lc_work_free(&w);
+    if (st) lc_recon_zcache_free(z, g->n_nodes);
+    else *out = z;
+    return st;
+}

@@ -18,7 +18,6 @@
  * lose no precision; then (G + lambda P) W = B + lambda P W0 by Cholesky in
  * double (P: the identity but for the bias). */
 #include "compress/compress.h"
-#include "core/work.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -205,14 +204,17 @@ struct rows {
     float *xb, *yb, *gf, *bf;
 };
 
-/* Adds X^T X and X^T Y over the blocks of fold `fold` (block b is in fold
- * b % FOLDS; -1: every block) to g and b, then mirrors g: one SSYRK and one
- * SGEMM per block in float, summed in double. */
-static void accumulate(const struct rows *rw, int fold, double *g, double *b)
+/* Adds X^T X and X^T Y over every block to g and b (unless g is NULL), and
+ * over the blocks of fold `hold` (block b is in fold b % FOLDS) to gk and
+ * bk (unless gk is NULL), then mirrors them: one SSYRK and one SGEMM per
+ * block in float, summed in double. */
+static void accumulate(const struct rows *rw, double *g, double *b, int hold, double *gk,
+                       double *bk)
 {
     int d = rw->d, w = rw->w;
     for (size_t blk = 0; blk < rw->nblocks; blk++) {
-        if (fold >= 0 && blk % FOLDS != (size_t)fold) continue;
+        bool in_k = gk && blk % FOLDS == (size_t)hold;
+        if (!g && !in_k) continue;
         size_t r0 = blk * rw->br, m = rw->n - r0 < rw->br ? rw->n - r0 : rw->br;
         for (size_t r = 0; r < m; r++) {
             float *xr = rw->xb + r * (size_t)d;
@@ -227,35 +229,91 @@ static void accumulate(const struct rows *rw, int fold, double *g, double *b)
         }
         lc_ssyrk_t(d, (int)m, 1.0f, rw->xb, d, 0.0f, rw->gf, d);
         lc_sgemm(true, false, d, w, (int)m, 1.0f, rw->xb, d, rw->yb, w, 0.0f, rw->bf, w);
-        for (int i = 0; i < d; i++)
-            for (int j = i; j < d; j++) g[(size_t)i * d + j] += rw->gf[(size_t)i * d + j];
-        for (size_t i = 0; i < (size_t)d * w; i++) b[i] += rw->bf[i];
+        for (int t = 0; t < 2; t++) {
+            double *gg = t ? gk : g, *bb = t ? bk : b;
+            if (!gg || (t && !in_k)) continue;
+            for (int i = 0; i < d; i++)
+                for (int j = i; j < d; j++) gg[(size_t)i * d + j] += rw->gf[(size_t)i * d + j];
+            for (size_t i = 0; i < (size_t)d * w; i++) bb[i] += rw->bf[i];
+        }
     }
-    symmetrize(g, d);
+    if (g) symmetrize(g, d);
+    if (gk) symmetrize(gk, d);
+}
+
+/* Whether choose_alpha holds out one fold only (the last): one fold has as
+ * many rows as unknowns per output, which suffices. */
+static bool one_fold(const struct rows *rw) { return rw->n / FOLDS >= (size_t)rw->d; }
+
+/* Held-out error of grid entry a (a == N_ALPHA: no refit) on the fold in
+ * (gk, bk), summed into err[a]. */
+static void fold_error(struct normal *ne, int a, double *err)
+{
+    double lam;
+    if (a == N_ALPHA) err[a] += sq_error(ne, ne->gk, ne->bk, ne->w0);
+    else
+        err[a] += ridge_solve(ne, ne->gk, ne->bk, alpha_grid[a], &lam)
+                      ? sq_error(ne, ne->gk, ne->bk, ne->x) : INFINITY;
 }
 
 /* The alpha of the grid with the least squared error on held-out folds, or
- * 0 when the weights before the refit (ne->w0) do at least as well there. */
+ * 0 when the weights before the refit (ne->w0) do at least as well there.
+ * With every fold in turn (few rows) the whole grid is scored. With one
+ * held-out fold, a descent from LC_RECON_ALPHA_DEFAULT's grid entry to the
+ * neighbour with the smaller error while there is one, and a second from
+ * the largest alpha when that one does better than where the first ended:
+ * the least error of the grid when the error has one valley in log alpha,
+ * or two of which the second reaches the largest alpha (measured in
+ * docs/method.md), at 3 to 5 solves instead of 9; each solve factorises
+ * the d x d system (Cholesky). */
 static double choose_alpha(struct normal *ne, const struct rows *rw)
 {
     int d = ne->d;
-    /* one fold has as many rows as unknowns per output: it suffices */
-    int first = rw->n / FOLDS >= (size_t)d ? FOLDS - 1 : 0;
+    bool one = one_fold(rw); /* then gk, bk hold the last fold already (refit_node) */
     double err[N_ALPHA + 1] = {0}; /* the last: no refit */
-    for (int k = first; k < FOLDS; k++) {
-        memset(ne->gk, 0, (size_t)d * d * sizeof(double));
-        memset(ne->bk, 0, (size_t)d * ne->w * sizeof(double));
-        accumulate(rw, k, ne->gk, ne->bk);
-        for (int a = 0; a < N_ALPHA; a++) {
-            double lam;
-            err[a] += ridge_solve(ne, ne->gk, ne->bk, alpha_grid[a], &lam)
-                          ? sq_error(ne, ne->gk, ne->bk, ne->x) : INFINITY;
+    bool done[N_ALPHA] = {false};
+    int start = 0;
+    while (start < N_ALPHA - 1 && alpha_grid[start] < LC_RECON_ALPHA_DEFAULT) start++;
+    for (int k = one ? FOLDS - 1 : 0; k < FOLDS; k++) {
+        if (!one) {
+            memset(ne->gk, 0, (size_t)d * d * sizeof(double));
+            memset(ne->bk, 0, (size_t)d * ne->w * sizeof(double));
+            accumulate(rw, NULL, NULL, k, ne->gk, ne->bk);
         }
-        err[N_ALPHA] += sq_error(ne, ne->gk, ne->bk, ne->w0);
+        fold_error(ne, N_ALPHA, err);
+        if (!one) {
+            for (int a = 0; a < N_ALPHA; a++) fold_error(ne, a, err);
+            for (int a = 0; a < N_ALPHA; a++) done[a] = true;
+            continue;
+        }
+        /* the second descent only when the largest alpha beats the first's end */
+        int starts[2] = {start, N_ALPHA - 1}, end = start;
+        for (int t0 = 0; t0 < 2; t0++) {
+            if (t0) {
+                if (!done[N_ALPHA - 1]) fold_error(ne, N_ALPHA - 1, err), done[N_ALPHA - 1] = true;
+                if (!(err[N_ALPHA - 1] < err[end])) break;
+            }
+            for (int a = starts[t0], step = 0;;) {
+                if (!done[a]) fold_error(ne, a, err), done[a] = true;
+                int nb[2] = {a - 1, a + 1}, next = -1;
+                for (int t = 0; t < 2; t++) {
+                    int b = nb[t];
+                    if (b < 0 || b >= N_ALPHA || (step && b != a + step)) continue;
+                    if (!done[b]) fold_error(ne, b, err), done[b] = true;
+                    if (err[b] < err[a] && (next < 0 || err[b] < err[next])) next = b;
+                }
+                if (next < 0) {
+                    end = a;
+                    break;
+                }
+                step = next - a;
+                a = next;
+            }
+        }
     }
     double alpha = 0, best = err[N_ALPHA];
     for (int a = 0; a < N_ALPHA; a++)
-        if (err[a] < best) {
+        if (done[a] && err[a] < best) {
             best = err[a];
             alpha = alpha_grid[a];
         }
@@ -296,9 +354,11 @@ static lc_status refit_node(struct side *fs, int f, const float *z, int zw, cons
         }
         ne.w0[(size_t)(d - 1) * w + i] = nd->bias[i];
     }
-    accumulate(&rw, -1, ne.g, ne.b);
-    double alpha = alpha_opt > 0 ? alpha_opt : rw.nblocks >= FOLDS ? choose_alpha(&ne, &rw)
-                                                                     : LC_RECON_ALPHA_DEFAULT;
+    bool choose = !(alpha_opt > 0) && rw.nblocks >= FOLDS;
+    /* the held-out fold's sums come from the same pass (normal_init zeroes them) */
+    accumulate(&rw, ne.g, ne.b, FOLDS - 1, choose && one_fold(&rw) ? ne.gk : NULL, ne.bk);
+    double alpha = alpha_opt > 0 ? alpha_opt : choose ? choose_alpha(&ne, &rw)
+                                                      : LC_RECON_ALPHA_DEFAULT;
     double lam;
     if (alpha > 0 && ridge_solve(&ne, NULL, NULL, alpha, &lam) &&
         sq_error(&ne, ne.g, ne.b, ne.x) < sq_error(&ne, ne.g, ne.b, ne.w0)) {
@@ -348,50 +408,6 @@ static bool fold_lossy(const lc_graph *g, const lc_plan *p, int k, const float *
         }
     }
     return false;
-}
-
-void lc_recon_zcache_free(float **z, int n_nodes)
-{
-    if (!z) return;
-    for (int k = 0; k < n_nodes; k++) free(z[k]);
-    free(z);
-}
-
-typedef struct {
-    float **z;
-    size_t row0;
-    const lc_graph *g;
-} zc_ctx;
-
-static void zc_hook(void *vctx, int k, const float *z, size_t rows)
-{
-    zc_ctx *c = vctx;
-    int w = c->g->nodes[k].width;
-    memcpy(c->z[k] + c->row0 * (size_t)w, z, rows * (size_t)w * sizeof(float));
-}
-
-lc_status lc_recon_zcache(const lc_graph *g, const float *x, size_t n, float ***out,
-                          lc_error *err)
-{
-    *out = NULL;
-    float **z = calloc((size_t)g->n_nodes, sizeof *z);
-    lc_work w = {0};
-    size_t batch = n < LC_BATCH ? n : LC_BATCH;
-    lc_status st = z ? LC_OK : lc_fail(err, LC_ERR_NOMEM, "reconstruct: out of memory");
-    for (int k = 1; !st && k < g->n_nodes; k++)
-        if (!(z[k] = malloc((n ? n : 1) * (size_t)g->nodes[k].width * sizeof(float))))
-            st = lc_fail(err, LC_ERR_NOMEM, "reconstruct: out of memory for node %d", k);
-    if (!st && batch) st = lc_work_init(&w, g, batch, err);
-    zc_ctx c = {z, 0, g};
-    for (size_t r = 0; !st && r < n; r += batch) {
-        size_t m = n - r < batch ? n - r : batch;
-        c.row0 = r;
-        lc_forward_batch(g, &w, x + r * (size_t)g->nodes[0].width, m, zc_hook, &c);
-    }
-    if (batch) lc_work_free(&w);
-    if (st) lc_recon_zcache_free(z, g->n_nodes);
-    else *out = z;
-    return st;
 }
 
 lc_status lc_reconstruct(const lc_graph *g, const lc_plan *p, const int *node_map,

@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Probability-space loss for one row, by the output activation: what a user
  * trained with. Identity outputs are logits (softmax cross-entropy). */
@@ -74,5 +75,38 @@ lc_status lc_evaluate(const lc_graph *g, const lc_data *d, lc_eval_result *res, 
     res->samples = n;
     res->accuracy = n ? (double)correct / (double)n : 0;
     res->loss = n ? loss / (double)n : 0;
+    return LC_OK;
+}
+
+lc_status lc_correct_rows(const lc_graph *g, const lc_data *d, const size_t *rows, size_t n,
+                          size_t *correct, lc_error *err)
+{
+    *correct = 0;
+    int cols = lc_data_cols(d), w = lc_graph_output_width(g);
+    const int32_t *y = lc_data_y(d);
+    if (!y) return lc_fail(err, LC_ERR_INVALID, "evaluation needs labelled data");
+    size_t batch = n < LC_BATCH ? n : LC_BATCH;
+    if (!batch) return LC_OK;
+    lc_work wk;
+    float *xb = malloc(batch * (size_t)cols * sizeof *xb);
+    lc_status st = xb ? lc_work_init(&wk, g, batch, err)
+                      : lc_fail(err, LC_ERR_NOMEM, "out of memory for a batch");
+    if (st) {
+        free(xb);
+        return st;
+    }
+    lc_act_kind kind = g->nodes[g->n_nodes - 1].act.kind;
+    for (size_t r = 0; r < n; r += batch) {
+        size_t m = n - r < batch ? n - r : batch;
+        for (size_t i = 0; i < m; i++)
+            memcpy(xb + i * (size_t)cols, lc_data_x(d) + rows[r + i] * (size_t)cols,
+                   (size_t)cols * sizeof *xb);
+        lc_forward_batch(g, &wk, xb, m, NULL, NULL);
+        const float *out = wk.h[g->n_nodes - 1];
+        for (size_t i = 0; i < m; i++)
+            *correct += lc_row_class(kind, out + i * (size_t)w, w) == y[rows[r + i]];
+    }
+    lc_work_free(&wk);
+    free(xb);
     return LC_OK;
 }

@@ -66,6 +66,10 @@ bool lc_act_is_output(lc_act_kind k);
 /* The class a model's output row predicts (argmax; one unit: > 0.5 for a
  * sigmoid, > 0 for a logit). Shared by every evaluation. */
 int lc_row_class(lc_act_kind kind, const float *o, int w);
+/* Rows of d among rows[0..n) that g classifies right (*correct), without
+ * copying them into a data set of their own (lc_plan_accuracy's re-runs). */
+lc_status lc_correct_rows(const lc_graph *g, const lc_data *d, const size_t *rows, size_t n,
+                          size_t *correct, lc_error *err);
 
 
 #endif

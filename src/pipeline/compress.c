@@ -5,6 +5,7 @@
  * fine-tuning. The command and the Python binding call this one function,
  * so they give the same numbers and the same report. */
 #include "compress.h"
+#include "compress/compress.h" /* the z cache of the original (lc_stats_compute_z) */
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -132,6 +133,7 @@ static lc_status budget_plan(pl_compress *r, const lc_data *d, const lc_data *v,
     if (o->reconstruct) { /* the search scores what is returned */
         bo.recon_x = lc_data_x(d);
         bo.recon_n = lc_data_rows(d);
+        bo.recon_z = r->zc;
     }
     r->budget = true;
     /* max_drop proposes on the calibration data and certifies on val,
@@ -288,15 +290,21 @@ done:
 }
 
 /* NaN shows (not lost in fmax). */
-lc_status pl_max_abs_diff(const lc_graph *a, const lc_graph *b, const lc_data *d, double *out,
-                              lc_error *err)
+lc_status pl_max_abs_diff(const lc_graph *a, float *const *za, const lc_graph *b,
+                          const lc_data *d, double *out, lc_error *err)
 {
     size_t n = lc_data_rows(d), cnt;
     if (!lc_mul_ok(n, (size_t)lc_graph_output_width(a), &cnt))
         return lc_fail(err, LC_ERR_NOMEM, "out of memory");
     float *ya = malloc((cnt ? cnt : 1) * sizeof(float)), *yb = malloc((cnt ? cnt : 1) * sizeof(float));
     lc_status st = !ya || !yb ? lc_fail(err, LC_ERR_NOMEM, "out of memory") : LC_OK;
-    if (!st) st = lc_forward(a, lc_data_x(d), n, ya, err);
+    if (!st && za) { /* the output node's activation of its cached z */
+        const struct lc_node *on = &a->nodes[a->n_nodes - 1];
+        memcpy(ya, za[a->n_nodes - 1], cnt * sizeof(float));
+        lc_act_apply(on->act, on->slope, ya, n, on->width);
+    } else if (!st) {
+        st = lc_forward(a, lc_data_x(d), n, ya, err);
+    }
     if (!st) st = lc_forward(b, lc_data_x(d), n, yb, err);
     double m = 0;
     for (size_t i = 0; !st && i < cnt; i++) {
@@ -331,7 +339,12 @@ lc_status lc_compress(const lc_graph *g, const lc_data *d, const lc_data *v, con
     lc_stats *stats = NULL;
     lc_graph *cg = NULL;
     pl_say(&s, LC_PROGRESS_STAGE, "statistics", 0, "statistics over %zu samples", r.rows);
-    if ((st = lc_stats_compute(g, lc_data_x(d), r.rows, lc_data_cols(d), &stats, err))) goto done;
+    /* the original's z on the calibration rows, kept from the statistics'
+     * pass: reconstruction, the budget's final candidates and the check
+     * below then do not run the original again (only when it fits) */
+    if ((st = lc_stats_compute_z(g, lc_data_x(d), r.rows, lc_data_cols(d), &stats,
+                                 lc_recon_zcache_fits(g, r.rows) ? &r.zc : NULL, err)))
+        goto done;
     if (o->target_size != 0 || o->max_drop >= 0) st = budget_plan(&r, d, v, stats, &s, err);
     else if (o->prove.on) st = proof_plan(&r, d, stats, &s, err);
     else if (o->node_thresholds)
@@ -361,14 +374,14 @@ lc_status lc_compress(const lc_graph *g, const lc_data *d, const lc_data *v, con
     if (recon) {
         pl_say(&s, LC_PROGRESS_STAGE, "reconstruction", 0, "reconstruction on %zu samples", r.rows);
         double t0 = pl_now();
-        if ((st = lc_reconstruct(g, r.plan, r.map, cg, lc_data_x(d), r.rows, NULL, &r.recon_nodes,
-                                 err)))
+        if ((st = lc_reconstruct_z(g, r.plan, r.map, cg, lc_data_x(d), r.rows, NULL, r.zc,
+                                   &r.recon_nodes, err)))
             goto done;
         r.recon_seconds = pl_now() - t0;
     }
     pl_say(&s, LC_PROGRESS_STAGE, "checking", 0,
            "checking the folded model on the %zu calibration samples", r.rows);
-    if ((st = pl_max_abs_diff(g, cg, d, &r.diff, err))) goto done;
+    if ((st = pl_max_abs_diff(g, r.zc, cg, d, &r.diff, err))) goto done;
     if (v) {
         pl_say(&s, LC_PROGRESS_STAGE, "evaluating", 0,
                "accuracy before and after on %zu validation samples", lc_data_rows(v));
@@ -389,5 +402,6 @@ done:
     lc_proof_free(r.pf);
     lc_plan_free(r.plan);
     lc_stats_free(stats);
+    lc_recon_zcache_free(r.zc, lc_graph_nodes(g));
     return st;
 }

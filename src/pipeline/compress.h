@@ -28,6 +28,7 @@ typedef struct pl_compress {
     int recon_nodes;            /* -1: not run */
     double recon_seconds;
     bool recon_in_search;       /* the budget search reconstructed it (no seconds of its own) */
+    float **zc;                 /* the original's z on the calibration rows (NULL: too big) */
 } pl_compress;
 
 /* The JSON report of a finished run; cg the result. NULL when out of memory. */
@@ -36,8 +37,9 @@ struct cJSON *pl_compress_report(const pl_compress *r, const lc_graph *cg);
 /* lc_compress with o->induce (induce.c); d may be NULL. */
 lc_status pl_induce(const lc_graph *g, const lc_data *d, const lc_data *tr, const lc_data *va,
                     const lc_compress_opts *o, lc_graph **out, char **report, lc_error *err);
-/* Largest |a(x) - b(x)| over the rows of d (NaN shows). */
-lc_status pl_max_abs_diff(const lc_graph *a, const lc_graph *b, const lc_data *d, double *out,
-                          lc_error *err);
+/* Largest |a(x) - b(x)| over the rows of d (NaN shows); za, when not
+ * NULL, a's z on those rows (lc_recon_zcache), so that a is not run. */
+lc_status pl_max_abs_diff(const lc_graph *a, float *const *za, const lc_graph *b,
+                          const lc_data *d, double *out, lc_error *err);
 
 #endif

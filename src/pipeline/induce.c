@@ -173,7 +173,7 @@ static lc_status calibration_fold(const lc_graph *f, const lc_data *d, const lc_
     }
     if (!e) {
         cal->params_after = lc_graph_params(cf);
-        e = pl_max_abs_diff(f, cf, d, &cal->max_abs_diff, err);
+        e = pl_max_abs_diff(f, NULL, cf, d, &cal->max_abs_diff, err);
     }
     if (!e && !(e = lc_evaluate(cf, va, &ev, err))) cal->val_acc = ev.accuracy;
     if (!e && te && !(e = lc_evaluate(cf, te, &ev, err))) cal->test_acc = ev.accuracy;

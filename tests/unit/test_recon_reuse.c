@@ -5,6 +5,7 @@
 #include "test.h"
 #include "compress/compress.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,4 +87,79 @@ TEST(recon_reuse_equals_reconstructing_from_scratch)
         free(x);
     }
     CHECK_MSG(reused >= 10, "only %d plans shared a prefix", reused);
+}
+
+/* The statistics pass that also keeps the original's z (the compress
+ * pipeline's one pass) gives the statistics of lc_stats_compute and the z of
+ * lc_recon_zcache, bit for bit; a reconstruction that takes that z from it
+ * equals one that runs the original itself (within float rounding: its own
+ * pass sums each node's products in another order). */
+TEST(stats_pass_keeps_the_z_of_the_cache)
+{
+    lc_error err = {0};
+    test_rng r = {2718};
+    for (int rep = 0; rep < 6; rep++) {
+        lc_graph *g = fold_test_random_graph(&r);
+        CHECK(g);
+        int iw = lc_graph_input_width(g), n = lc_graph_nodes(g);
+        size_t rows = rep % 2 ? 1500 : NR; /* one batch and several */
+        float *x = malloc(sizeof(float) * rows * (size_t)iw), **za = NULL, **zb = NULL;
+        CHECK(x);
+        fold_test_random_input(&r, x, rows * (size_t)iw);
+        lc_stats *sa = NULL, *sb = NULL;
+        CHECK_OK(lc_stats_compute(g, x, rows, iw, &sa, &err), &err);
+        CHECK_OK(lc_stats_compute_z(g, x, rows, iw, &sb, &zb, &err), &err);
+        CHECK_OK(lc_recon_zcache(g, x, rows, &za, &err), &err);
+        CHECK(zb);
+        for (int k = 1; k < n; k++) {
+            size_t w = (size_t)lc_graph_width(g, k);
+            CHECK_MSG(!memcmp(za[k], zb[k], rows * w * sizeof(float)), "rep %d node %d: z differs",
+                      rep, k);
+            for (int i = 0; k < n - 1 && i < (int)w; i++)
+                for (int pc = 0; pc < lc_stats_pieces(sa, k); pc++)
+                    CHECK_MSG(lc_stats_count(sa, k, i, pc) == lc_stats_count(sb, k, i, pc) &&
+                                  lc_stats_zmax(sa, k, i) == lc_stats_zmax(sb, k, i),
+                              "rep %d node %d neuron %d: statistics differ", rep, k, i);
+        }
+        /* reconstruction with the kept z against computing it */
+        double tau[16];
+        for (int k = 0; k < n; k++) tau[k] = 0.6 + 0.3 * test_uniform(&r);
+        lc_layer_threshold every = {LC_LAYER_COUNT, 0};
+        lc_plan *p = NULL;
+        CHECK_OK(lc_plan_from_stats_per_node(g, sa, tau, every, &p, &err), &err);
+        int *map = malloc((size_t)n * sizeof *map);
+        lc_graph *f1 = NULL, *f2 = NULL;
+        CHECK(map);
+        CHECK_OK(lc_fold(g, p, &f1, map, &err), &err);
+        CHECK_OK(lc_fold(g, p, &f2, map, &err), &err);
+        lc_recon_opts o = {LC_RECON_ALPHA_DEFAULT, 0};
+        int r1 = 0, r2 = 0;
+        CHECK_OK(lc_reconstruct_z(g, p, map, f1, x, rows, &o, zb, &r1, &err), &err);
+        CHECK_OK(lc_reconstruct(g, p, map, f2, x, rows, &o, &r2, &err), &err);
+        CHECK_MSG(r1 == r2, "rep %d: %d against %d nodes refit", rep, r1, r2);
+        float *y1 = malloc(sizeof(float) * rows * (size_t)lc_graph_output_width(g));
+        float *y2 = malloc(sizeof(float) * rows * (size_t)lc_graph_output_width(g));
+        CHECK(y1 && y2);
+        CHECK_OK(lc_forward(f1, x, rows, y1, &err), &err);
+        CHECK_OK(lc_forward(f2, x, rows, y2, &err), &err);
+        double worst = 0, scale = 0;
+        for (size_t i = 0; i < rows * (size_t)lc_graph_output_width(g); i++) {
+            worst = fmax(worst, fabs((double)y1[i] - y2[i]));
+            scale = fmax(scale, fabs((double)y2[i]));
+        }
+        CHECK_MSG(worst <= 1e-3 * fmax(scale, 1.0), "rep %d: outputs differ by %g (scale %g)",
+                  rep, worst, scale);
+        free(y1);
+        free(y2);
+        free(map);
+        lc_graph_free(f1);
+        lc_graph_free(f2);
+        lc_plan_free(p);
+        lc_recon_zcache_free(za, n);
+        lc_recon_zcache_free(zb, n);
+        lc_stats_free(sa);
+        lc_stats_free(sb);
+        free(x);
+        lc_graph_free(g);
+    }
 }
