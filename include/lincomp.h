@@ -1029,8 +1029,8 @@ typedef struct lc_train_opts {
  * (temperature LC_DISTILL_T, alpha LC_DISTILL_ALPHA for when one is set;
  * docs/training.md has the measurements behind them). */
 #define LC_DISTILL_T 2.0
-#define LC_FINETUNE_ANNEAL 0.5  /* lc_compress_opts_default's finetune.anneal */
 #define LC_DISTILL_ALPHA 0.5
+#define LC_FINETUNE_ANNEAL 0.5  /* lc_compress_opts_default's finetune.anneal */
 LC_API void lc_train_opts_default(lc_train_opts *o);
 
 /* Trains every weight, bias and PReLU slope of g (skip edges included) with

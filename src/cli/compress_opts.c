@@ -156,7 +156,8 @@ static void usage(FILE *f)
                "  --momentum M             SGD momentum (default %g)\n"
                "  --seed N                 shuffling (default %llu)\n\n",
             d.tau, d.confidence, d.topts.optimizer == LC_OPT_SGD ? "sgd" : "adam", FINETUNE_LR_ADAM,
-            FINETUNE_LR_SGD, d.topts.anneal, d.topts.batch, d.topts.momentum, (unsigned long long)d.topts.seed);
+            FINETUNE_LR_SGD, d.topts.anneal, d.topts.batch, d.topts.momentum,
+            (unsigned long long)d.topts.seed);
     fprintf(f, "induced linearity (--induce; docs/induce.md): every hidden ReLU neuron gets\n"
                "a gate g in [0, 1] (relu(z) + g min(z, 0)); weights and gates train with a\n"
                "penalty that pushes gates to 1 where folding saves the most, annealed until\n"
@@ -337,8 +338,9 @@ int compress_parse(int argc, char **argv, cli_common *c, compress_args *a, const
                                table[i].val == OPT_DISTILL_ALPHA || table[i].val == OPT_TEACHER ||
                                table[i].val == OPT_ANNEAL);
     if (!a->finetune && ft_opt)
-        return cli_usage_error("--train, --lr, --anneal, --batch, --optimizer, --momentum, --seed, "
-                               "--teacher and the distillation options need --finetune (or --induce)");
+        return cli_usage_error("--train, --lr, --anneal, --batch, --optimizer, --momentum, "
+                               "--seed, --teacher and the distillation options need --finetune "
+                               "(or --induce)");
     if (cli_distill_check(&a->dist)) return EXIT_USAGE;
     if (a->teacher && a->dist.labels)
         return cli_usage_error("--teacher needs --finetune-target distill");
