@@ -716,7 +716,7 @@ typedef struct lc_budget_opts {
     /* reconstruction (lc_reconstruct) of the candidates before they are
        scored (with lc_evaluate on d), on these calibration rows; NULL: off
        (the paper's fold). Estimates during the search: a fixed ridge on the
-       first recon_search_rows rows (0: 2048), and the walk from tau 1 is
+       first recon_search_rows rows (0: 2048), and the greedy walks are
        guided by the plain fold's score; the final choice between the
        candidates (and DROP's verification) is measured on the model
        reconstructed with all rows and `recon`, as the caller should then

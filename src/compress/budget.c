@@ -135,9 +135,9 @@ lc_status lc_budget_search(const lc_graph *g, const lc_stats *st_, const lc_data
             for (int k = 1; k < n - 1; k++) start[k] = -1;
     }
     if ((st = budget_paper(&s, budget, floor_, &res->paper_tau, &pap, err))) goto done;
-    /* with reconstruction, the long walk from tau 1 is guided by the plain
-     * fold's score (cheap; reconstruction only raises it), and its result is
-     * then scored reconstructed like everything else */
+    /* with reconstruction, the walks are guided by the plain fold's score
+     * (cheap; reconstruction only raises it), and their results are then
+     * scored reconstructed like everything else */
     budget_set_plain(&s, o->recon_x != NULL);
     if ((st = budget_greedy(&s, start, budget, floor_, &cur, &hist, &steps, err))) goto done;
     if (o->kind == LC_BUDGET_SIZE && (st = budget_refine(&s, budget, &cur, &steps, err))) goto done;
@@ -151,10 +151,17 @@ lc_status lc_budget_search(const lc_graph *g, const lc_stats *st_, const lc_data
     double t2 = o->kind == LC_BUDGET_SIZE ? res->paper_tau + 0.1 : res->paper_tau;
     if (pap.ok && t2 <= 1.0 + 1e-9 && budget_grid_index(t2) >= 0) {
         for (int k = 1; k < n - 1; k++) start2[k] = budget_grid_index(t2);
+        /* guided by the plain fold too (see above), its end then scored
+         * reconstructed: measured in docs/budgets.md */
+        budget_set_plain(&s, o->recon_x != NULL);
         if ((st = budget_greedy(&s, start2, budget, floor_, &cur2, &hist2, &steps2, err)))
             goto done;
         if (o->kind == LC_BUDGET_SIZE && (st = budget_refine(&s, budget, &cur2, &steps2, err)))
             goto done;
+        if (s.plain) {
+            budget_set_plain(&s, false);
+            if ((st = budget_eval_idx(&s, cur2.idx, tau, true, &cur2, err))) goto done;
+        }
         bool second;
         if (o->kind == LC_BUDGET_SIZE)
             second = (double)cur2.params <= budget &&
