@@ -97,15 +97,18 @@ def sweep():
     return rows, dt
 
 
-def finetune_only(model, out, epochs, calib, val, train, threads=None):
+def finetune_only(model, out, epochs, calib, val, train, threads=None, teacher=MODEL):
     """Fine-tunes MODEL without folding anything more: compress at tau 1 with
     a layer threshold no node can pass, calibrated on the data MODEL was
     compressed with. (Neurons dead on all of CALIB still go, as removing
     them always shrinks the model; after a compression on the same data
-    there are none.) Returns the report and the seconds."""
+    there are none.) MODEL was compressed from TEACHER (by default the
+    Fashion-MNIST original): --teacher makes that the teacher of the
+    distillation (without it MODEL would be its own). Returns the report and
+    the seconds."""
     rep, dt = lc_report("compress", model, "--data", calib, "--val", val, "--threshold", "1",
                         "--layer-threshold", "1000000", "--finetune", epochs, "--train", train,
-                        "-o", out, threads=threads)
+                        "--teacher", teacher, "-o", out, threads=threads)
     if rep["params_after"] != rep["params_before"]:
         lib.note("fmnist", f"fine-tuning {os.path.basename(model)} also removed "
                            f"{rep['params_before'] - rep['params_after']} parameters of dead neurons")
@@ -185,10 +188,12 @@ def combined(base_params, base_acc, search):
 
 
 def finetune_target(model, out, epochs, search, target):
-    """finetune_only with --finetune-target TARGET (distill | labels)."""
+    """finetune_only with --finetune-target TARGET (distill | labels); distill
+    is towards the original (--teacher)."""
+    teacher = ["--teacher", MODEL] if target == "distill" else []
     rep, dt = lc_report("compress", model, "--data", fm("val"), "--val", search, "--threshold", "1",
                         "--layer-threshold", "1000000", "--finetune", epochs, "--train",
-                        CONFIG["fm_train"], "--finetune-target", target, "-o", out)
+                        CONFIG["fm_train"], "--finetune-target", target, *teacher, "-o", out)
     f = rep.get("finetune") or {}
     FT_RUNS[out] = {"runs": f.get("runs", 1), "lr": f.get("lr")}
     return lib.accuracy(out, TEST_IMAGES), dt
@@ -196,7 +201,8 @@ def finetune_target(model, out, epochs, search, target):
 
 # fine-tuning runs and learning rate of each finetune_target output: with
 # --val, compress backs off once to a tenth of the default rate when a run
-# does not beat the folded model (docs/budgets.md)
+# does not beat the folded model (docs/budgets.md); the rate is annealed
+# over the second half of the steps (--anneal, default 0.5)
 FT_RUNS = {}
 
 

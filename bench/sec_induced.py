@@ -47,7 +47,7 @@ def paper_ft(model, r, calib, val, train, test, out, epochs, threads=None):
     rep, _ = lib.lc_report("compress", model, "--data", calib, "--val", val, "--target-size", r,
                            "-o", out, threads=threads)
     ft = out.replace(".onnx", "-ft.onnx")
-    sec_fmnist.finetune_only(out, ft, epochs, calib, val, train, threads=threads)
+    sec_fmnist.finetune_only(out, ft, epochs, calib, val, train, threads=threads, teacher=model)
     return {"size_ratio": rep["size_ratio"], "params": rep["params_after"],
             "test_acc": lib.accuracy(out, test, threads=threads),
             "test_acc_finetuned": lib.accuracy(ft, test, threads=threads), "epochs": epochs}

@@ -998,6 +998,9 @@ typedef struct lc_train_opts {
     double beta1, beta2;     /* Adam, in [0, 1) */
     double eps;              /* Adam, > 0 */
     double weight_decay;     /* >= 0, L2 added to the gradient (PyTorch) */
+    double anneal;           /* in [0, 1]: the learning rate falls linearly
+                                to 0 over this last fraction of the run's
+                                steps (epochs x batches); 0: constant */
     uint64_t seed;           /* the shuffle of every epoch */
     int patience;            /* with val: stop after this many epochs without
                                 improvement and restore the best epoch's
@@ -1020,12 +1023,14 @@ typedef struct lc_train_opts {
 } lc_train_opts;
 
 /* Fills o with the defaults: 10 epochs, batch 32, Adam (lr 0 = default,
- * betas 0.9/0.999, eps 1e-8), SGD momentum 0.9, no weight decay, seed 0,
+ * betas 0.9/0.999, eps 1e-8), SGD momentum 0.9, no weight decay, constant
+ * rate (anneal 0), seed 0,
  * no early stopping, monitor the validation loss, no callback, no teacher
  * (temperature LC_DISTILL_T, alpha LC_DISTILL_ALPHA for when one is set;
  * docs/training.md has the measurements behind them). */
 #define LC_DISTILL_T 2.0
 #define LC_DISTILL_ALPHA 0.5
+#define LC_FINETUNE_ANNEAL 0.5  /* lc_compress_opts_default's finetune.anneal */
 LC_API void lc_train_opts_default(lc_train_opts *o);
 
 /* Trains every weight, bias and PReLU slope of g (skip edges included) with
@@ -1403,10 +1408,14 @@ typedef struct lc_compress_opts {
     int finetune_epochs;   /* > 0: fine-tune the result (default 0) */
     lc_train_opts finetune; /* its optimizer, lr (0: the optimizer's default,
                               with val backed off once to a tenth when the
-                              run does not beat the folded model),
-                              batch, momentum, seed, temperature and alpha;
-                              epochs, patience, monitor, the callbacks and the
-                              teacher are set by lc_compress */
+                              run does not beat the folded model), anneal
+                              (default LC_FINETUNE_ANNEAL: the second half
+                              of the steps falls linearly to 0),
+                              batch, momentum, seed, temperature, alpha and
+                              teacher (NULL: g; set it to distil towards
+                              another model, e.g. the original that g was
+                              compressed from); epochs, patience, monitor and
+                              the callbacks are set by lc_compress */
     int finetune_labels;   /* 1: fine-tune on the labels alone; 0 (default):
                               distil from g (soft targets) */
     int threads;           /* >= 1: lc_set_threads(threads) first; 0: leave */
@@ -1414,7 +1423,7 @@ typedef struct lc_compress_opts {
     void *progress_ctx;
     /* names for the report ("model", "output", finetune "train"; the
        calibration data's name is used when train is NULL); NULL: null */
-    const char *model_name, *output_name, *data_name, *train_name;
+    const char *model_name, *output_name, *data_name, *train_name, *teacher_name;
     /* induced linearity (docs/induce.md) instead of a plan: lc_induce
        towards target_size (needed) on train (labelled, needed) with val
        (needed), the schedule from induce_opts (its target_size is ignored);

@@ -263,7 +263,7 @@ def _prove_opts(po, g, prove, options, keep):
 
 
 _FINETUNE_OPTIONS = ("lr", "batch", "optimizer", "momentum", "seed", "finetune_target",
-                     "temperature", "distill_alpha")
+                     "temperature", "distill_alpha", "anneal", "teacher")
 
 
 # -------------------------------------------------------------- the model
@@ -425,7 +425,8 @@ class Model:
         val=(Xv, yv), finetune=EPOCHS, train=(Xt, yt) or Xt, prove=True or a
         method name, and as keywords layer_threshold, confidence,
         no_reconstruct, joint (with target_size), bounds, input_range, lp_time, finetune_target
-        ("distill" or "labels"), temperature, distill_alpha, lr, batch,
+        ("distill" or "labels"), temperature, distill_alpha, teacher (a Model
+        to distil towards instead of this one), anneal, lr, batch,
         optimizer, momentum, seed, threads. induce=True trains neurons to
         become linear (`compress --induce`: target_size, train=(Xt, yt) and
         val=(Xv, yv) needed, X may be None, test=(Xte, yte), epochs,
@@ -576,6 +577,17 @@ class Model:
                 if o.finetune_labels:
                     raise _invalid("temperature and distill_alpha need finetune_target distill")
                 setattr(t, field, float(options.pop(key)))
+        teacher = options.pop("teacher", None)
+        if teacher is not None:
+            if o.finetune_labels:
+                raise _invalid("teacher needs finetune_target distill")
+            if not isinstance(teacher, Model):
+                raise _invalid("teacher wants a Model")
+            t.teacher = teacher._ptr  # the caller keeps it alive during compress()
+        if "anneal" in options:
+            t.anneal = float(options.pop("anneal"))
+            if not 0 <= t.anneal <= 1:
+                raise _invalid("anneal wants a fraction of the steps in [0, 1], got %g" % t.anneal)
         _train_opts(t, options)
 
 

@@ -40,7 +40,8 @@ class lc_train_opts(ctypes.Structure):
     _fields_ = [("epochs", ctypes.c_int), ("batch", ctypes.c_int), ("lr", ctypes.c_double),
                 ("optimizer", ctypes.c_int), ("momentum", ctypes.c_double),
                 ("beta1", ctypes.c_double), ("beta2", ctypes.c_double), ("eps", ctypes.c_double),
-                ("weight_decay", ctypes.c_double), ("seed", ctypes.c_uint64),
+                ("weight_decay", ctypes.c_double), ("anneal", ctypes.c_double),
+                ("seed", ctypes.c_uint64),
                 ("patience", ctypes.c_int), ("monitor", ctypes.c_int),
                 ("epoch_cb", epoch_fn), ("batch_cb", batch_fn), ("cb_ctx", ctypes.c_void_p),
                 ("teacher", ctypes.c_void_p), ("temperature", ctypes.c_double),
@@ -85,7 +86,8 @@ class lc_compress_opts(ctypes.Structure):
                 ("threads", ctypes.c_int), ("progress", progress_fn),
                 ("progress_ctx", ctypes.c_void_p), ("model_name", ctypes.c_char_p),
                 ("output_name", ctypes.c_char_p), ("data_name", ctypes.c_char_p),
-                ("train_name", ctypes.c_char_p), ("induce", ctypes.c_int),
+                ("train_name", ctypes.c_char_p), ("teacher_name", ctypes.c_char_p),
+                ("induce", ctypes.c_int),
                 ("induce_opts", lc_induce_opts), ("induce_test", ctypes.c_void_p)]
 
 

@@ -45,7 +45,7 @@ def strip(rep):
     """The report without what names files or measures time."""
     if isinstance(rep, dict):
         return {k: strip(v) for k, v in rep.items()
-                if k not in ("model", "output", "data", "val", "train")
+                if k not in ("model", "output", "data", "val", "train", "teacher")
                 and "seconds" not in k and not k.endswith("_secs")}
     if isinstance(rep, list):
         return [strip(v) for v in rep]

@@ -97,6 +97,21 @@ def test_compress_finetune(tmp):
                 ["--threshold", "0.8", "--finetune", "2", "--train", tmp / "X.npy", "--seed", "3"])
 
 
+def test_compress_finetune_teacher_anneal(tmp):
+    m, X, _, _ = halves(tmp)
+    t, _ = m.compress(X, threshold=0.8)  # another model of the same widths
+    t.save(tmp / "t.onnx")
+    _, rep = same_as_cli(tmp, m, X, {"threshold": 0.8, "finetune": 2, "train": X, "teacher": t,
+                                     "anneal": 0.25},
+                         ["--threshold", "0.8", "--finetune", "2", "--train", tmp / "X.npy",
+                          "--teacher", tmp / "t.onnx", "--anneal", "0.25"])
+    assert rep["finetune"]["anneal"] == 0.25 and rep["finetune"]["teacher"] is None  # unnamed
+    with pytest.raises(lincomp.Error, match="anneal"):
+        m.compress(X, finetune=1, anneal=2)
+    with pytest.raises(lincomp.Error, match="teacher"):
+        m.compress(X, finetune=1, teacher=t, finetune_target="labels")
+
+
 def test_compress_progress_callback(tmp):
     m, X, Xv, yv = halves(tmp)
     lines = []

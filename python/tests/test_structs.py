@@ -20,10 +20,11 @@ def test_compress_opts_layout():
     t = o.finetune
     assert (t.epochs, t.batch, t.lr, t.optimizer, t.momentum) == (10, 32, 0, 0, 0.9)
     assert (t.beta1, t.beta2, t.eps, t.weight_decay, t.seed) == (0.9, 0.999, 1e-8, 0, 0)
+    assert t.anneal == 0.5
     assert (t.patience, t.monitor, t.temperature, t.alpha) == (0, 0, 2.0, 0.5)
     assert not t.teacher and not t.cb_ctx
     assert o.finetune_labels == 0 and o.threads == 0 and not o.progress_ctx
-    assert (o.model_name, o.output_name, o.data_name, o.train_name) == (None,) * 4
+    assert (o.model_name, o.output_name, o.data_name, o.train_name, o.teacher_name) == (None,) * 5
     i = o.induce_opts
     assert o.induce == 0 and not o.induce_test
     assert (i.target_size, i.epochs, i.min_steps, i.finetune_epochs, i.batch) == (1, 10, 2000, 3, 32)

@@ -25,7 +25,7 @@ int cmd_compress(int argc, char **argv)
     if (lc_layer_threshold_parse(a.layer, &o.lt, &err)) return cli_usage_error("%s", err.msg);
     if (cli_check_output(a.out) || (a.report && cli_check_output(a.report))) return 1;
 
-    lc_graph *g = NULL, *cg = NULL;
+    lc_graph *g = NULL, *cg = NULL, *teacher = NULL;
     lc_data *d = NULL, *v = NULL, *tr = NULL;
     lc_box *box = NULL;
     char *text = NULL;
@@ -34,6 +34,11 @@ int cmd_compress(int argc, char **argv)
     if (cli_load_model(model_path, &g)) goto done;
     if (lc_graph_check_finite(g, &err)) {
         cli_error(1, "%s: %s", model_path, err.msg);
+        goto done;
+    }
+    if (a.teacher && cli_load_model(a.teacher, &teacher)) goto done;
+    if (teacher && lc_graph_check_finite(teacher, &err)) {
+        cli_error(1, "%s: %s", a.teacher, err.msg);
         goto done;
     }
     if (cli_load_data(&c, a.data, g, false, &d)) goto done;
@@ -60,6 +65,8 @@ int cmd_compress(int argc, char **argv)
     o.finetune_labels = a.dist.labels;
     o.finetune.temperature = a.dist.temp;
     o.finetune.alpha = a.dist.alpha;
+    o.finetune.teacher = teacher;
+    o.teacher_name = a.teacher;
     o.model_name = model_path;
     o.output_name = a.out;
     o.data_name = a.data;
@@ -96,6 +103,7 @@ done:
     lc_box_free(box);
     lc_graph_free(cg);
     lc_graph_free(g);
+    lc_graph_free(teacher);
     lc_data_free(tr);
     lc_data_free(v);
     lc_data_free(d);

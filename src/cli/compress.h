@@ -21,6 +21,7 @@ enum {
 typedef struct compress_args {
     int mode;                 /* one MODE_ */
     const char *data, *out, *val, *report, *train;
+    const char *teacher;      /* --teacher: distil towards this model, not MODEL */
     const char *test;         /* --induce: test data for the report */
     double tau, confidence;
     bool tau_set;

@@ -15,7 +15,8 @@
 enum {
     OPT_DATA = OPT_FIRST_OWN, OPT_TAU, OPT_LAYER, OPT_VAL, OPT_REPORT, OPT_TARGET, OPT_DROP,
     OPT_FINETUNE, OPT_TRAIN, OPT_INDUCE, OPT_TEST, OPT_EPOCHS, OPT_FT_EPOCHS, OPT_MIN_STEPS,
-    OPT_GATE_LR, OPT_LAMBDA0, OPT_LFACTOR, OPT_CONFIDENCE, OPT_NO_RECON, OPT_JOINT
+    OPT_GATE_LR, OPT_LAMBDA0, OPT_LFACTOR, OPT_CONFIDENCE, OPT_NO_RECON, OPT_JOINT, OPT_TEACHER,
+    OPT_ANNEAL
 };
 
 /* The table: every option compress knows. Room for plain flags (a
@@ -32,6 +33,7 @@ static const struct option table[] = {
     {"no-reconstruct", no_argument, 0, OPT_NO_RECON}, {"joint", no_argument, 0, OPT_JOINT},
     CLI_PROVE_OPTIONS,
     {"finetune", required_argument, 0, OPT_FINETUNE}, CLI_OPTIMIZER_OPTIONS, CLI_DISTILL_OPTIONS,
+    {"teacher", required_argument, 0, OPT_TEACHER}, {"anneal", required_argument, 0, OPT_ANNEAL},
     {"induce", no_argument, 0, OPT_INDUCE}, {"test", required_argument, 0, OPT_TEST},
     {"epochs", required_argument, 0, OPT_EPOCHS},
     {"finetune-epochs", required_argument, 0, OPT_FT_EPOCHS},
@@ -65,6 +67,8 @@ static const struct {
     {OPT_FINETUNE, MODE_INDUCE, "--induce fine-tunes the folded model itself "
                                 "(--finetune-epochs N)"},
     {OPT_OPTIMIZER, MODE_INDUCE, "--induce trains with Adam"},
+    {OPT_TEACHER, MODE_INDUCE, "--induce distils from the model it is given"},
+    {OPT_ANNEAL, MODE_INDUCE, "--induce has its own schedule (--lambda0, --lambda-factor)"},
     {OPT_JOINT, MODE_THRESHOLD, "the joint plan chooses per node a threshold and a share to "
                                 "prune, by a search against --target-size R"},
     {OPT_JOINT, MODE_PROVE, "a proof folds only what holds on the whole box, and pruning "
@@ -87,6 +91,7 @@ void compress_defaults(compress_args *a)
     a->confidence = 0.95;
     lc_train_opts_default(&a->topts);
     a->topts.lr = 0; /* the optimizer's default, chosen after parsing */
+    a->topts.anneal = LC_FINETUNE_ANNEAL;
     lc_induce_opts_default(&a->io);
     cli_distill_init(&a->dist);
 }
@@ -141,13 +146,18 @@ static void usage(FILE *f)
                "  --finetune EPOCHS        train the compressed graph for EPOCHS epochs\n"
                "                           (on --train, else on --data's rows)\n"
                CLI_DISTILL_HELP("distill")
+               "  --teacher FILE           distill towards this model (default MODEL; give\n"
+               "                           the original when MODEL is already compressed)\n"
                "  --optimizer adam|sgd     (default %s)\n"
                "  --lr X                   (default %g for adam, %g for sgd)\n"
+               "  --anneal F               the rate falls linearly to 0 over the last F of\n"
+               "                           the steps, 0..1 (default %g; 0: constant)\n"
                "  --batch N                (default %d)\n"
                "  --momentum M             SGD momentum (default %g)\n"
                "  --seed N                 shuffling (default %llu)\n\n",
             d.tau, d.confidence, d.topts.optimizer == LC_OPT_SGD ? "sgd" : "adam", FINETUNE_LR_ADAM,
-            FINETUNE_LR_SGD, d.topts.batch, d.topts.momentum, (unsigned long long)d.topts.seed);
+            FINETUNE_LR_SGD, d.topts.anneal, d.topts.batch, d.topts.momentum,
+            (unsigned long long)d.topts.seed);
     fprintf(f, "induced linearity (--induce; docs/induce.md): every hidden ReLU neuron gets\n"
                "a gate g in [0, 1] (relu(z) + g min(z, 0)); weights and gates train with a\n"
                "penalty that pushes gates to 1 where folding saves the most, annealed until\n"
@@ -192,6 +202,13 @@ static int take(int opt, const char *arg, cli_common *c, compress_args *a, char 
     case OPT_VAL: a->val = arg; return 1;
     case OPT_REPORT: a->report = arg; return 1;
     case OPT_TRAIN: a->train = arg; return 1;
+    case OPT_TEACHER: a->teacher = arg; return 1;
+    case OPT_ANNEAL:
+        if (!cli_parse_double(arg, &x) || !(x >= 0 && x <= 1))
+            return cli_usage_error("--anneal wants a fraction of the steps in [0, 1], got "
+                                   "'%s'", arg), -1;
+        a->topts.anneal = x;
+        return 1;
     case OPT_TEST: a->test = arg; return 1;
     case OPT_INDUCE: return 1;
     case OPT_NO_RECON: a->no_recon = true; return 1;
@@ -318,11 +335,15 @@ int compress_parse(int argc, char **argv, cli_common *c, compress_args *a, const
                                table[i].val == OPT_BATCH || table[i].val == OPT_OPTIMIZER ||
                                table[i].val == OPT_SEED || table[i].val == OPT_MOMENTUM ||
                                table[i].val == OPT_FT_TARGET || table[i].val == OPT_TEMPERATURE ||
-                               table[i].val == OPT_DISTILL_ALPHA);
+                               table[i].val == OPT_DISTILL_ALPHA || table[i].val == OPT_TEACHER ||
+                               table[i].val == OPT_ANNEAL);
     if (!a->finetune && ft_opt)
-        return cli_usage_error("--train, --lr, --batch, --optimizer, --momentum, --seed and the "
-                               "distillation options need --finetune (or --induce)");
+        return cli_usage_error("--train, --lr, --anneal, --batch, --optimizer, --momentum, "
+                               "--seed, --teacher and the distillation options need --finetune "
+                               "(or --induce)");
     if (cli_distill_check(&a->dist)) return EXIT_USAGE;
+    if (a->teacher && a->dist.labels)
+        return cli_usage_error("--teacher needs --finetune-target distill");
     /* lr 0: lc_compress resolves the optimizer's default (and may back off) */
     a->topts.epochs = a->finetune ? a->finetune : 1;
     return -1;

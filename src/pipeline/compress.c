@@ -27,6 +27,7 @@ void lc_compress_opts_default(lc_compress_opts *o)
     o->prove.method = LC_PROVE_SYMBOLIC;
     lc_train_opts_default(&o->finetune);
     o->finetune.lr = 0; /* the optimizer's default, resolved at the run */
+    o->finetune.anneal = LC_FINETUNE_ANNEAL;
     lc_induce_opts_default(&o->induce_opts);
 }
 
@@ -65,8 +66,17 @@ static lc_status check(const lc_graph *g, const lc_data *d, const lc_data *v, co
     if (o->finetune_epochs < 0)
         return lc_fail(err, LC_ERR_INVALID, "finetune_epochs wants a number >= 0, got %d",
                        o->finetune_epochs);
-    if (o->finetune_epochs && (o->finetune.batch < 1 || !(o->finetune.lr >= 0)))
-        return lc_fail(err, LC_ERR_INVALID, "fine-tuning wants batch >= 1 and lr >= 0");
+    if (o->finetune_epochs && (o->finetune.batch < 1 || !(o->finetune.lr >= 0) ||
+                               !(o->finetune.anneal >= 0 && o->finetune.anneal <= 1)))
+        return lc_fail(err, LC_ERR_INVALID, "fine-tuning wants batch >= 1, lr >= 0 and anneal "
+                       "in [0, 1]");
+    const lc_graph *t = o->finetune.teacher;
+    if (o->finetune_epochs && !o->finetune_labels && t &&
+        (lc_graph_input_width(t) != lc_graph_input_width(g) ||
+         lc_graph_output_width(t) != lc_graph_output_width(g)))
+        return lc_fail(err, LC_ERR_SHAPE, "the teacher maps %d features to %d outputs, the model "
+                       "%d to %d", lc_graph_input_width(t), lc_graph_output_width(t),
+                       lc_graph_input_width(g), lc_graph_output_width(g));
     if ((st = pl_prove_check(g, &o->prove, err))) return st;
     if ((st = lc_graph_check_finite(g, err))) return st;
     if ((st = pl_check_data(g, d, o->data_name ? o->data_name : "calibration data", err)))
@@ -211,13 +221,13 @@ static void on_batch(void *ctx, int epoch, size_t done, size_t n)
 }
 
 /* Fine-tunes *cgp; with val keeps the best epoch, and the folded model
- * itself when no epoch beats it on val. With the default learning rate and
+ * itself when no epoch beats it on val. The rate is annealed as
+ * o->finetune.anneal says (lc_train). With the default learning rate and
  * val, a run that does not beat the folded model (a tie included) is
- * repeated once from the
- * folded model at a tenth of the rate (a learning-rate backoff): a model
- * that reconstruction already brought close to the original can sit in a
- * minimum that the default step size, set for training from scratch, jumps
- * out of (docs/training.md has the measurements). */
+ * repeated once from the folded model at a tenth of the rate (a
+ * learning-rate backoff): a safety net for a model that the default step
+ * size, set for training from scratch, moves away from a good minimum
+ * (docs/budgets.md, "Fine-tuning", has the measurements). */
 static lc_status finetune(pl_compress *r, lc_graph **cgp, const lc_data *tr, const lc_data *v,
                           const pl_sink *s, lc_error *err)
 {
@@ -234,7 +244,8 @@ static lc_status finetune(pl_compress *r, lc_graph **cgp, const lc_data *tr, con
         t.patience = t.epochs + 1; /* never stops; restores the best */
         t.monitor = LC_MONITOR_VAL_ACC;
     }
-    t.teacher = o->finetune_labels ? NULL : r->g; /* the original is the teacher */
+    /* the teacher: the model given (by default the one compressed here) */
+    t.teacher = o->finetune_labels ? NULL : o->finetune.teacher ? o->finetune.teacher : r->g;
     int runs = v && !(o->finetune.lr > 0) ? 2 : 1;
     lc_graph *keep = NULL;
     lc_status st = lc_graph_clone(*cgp, &keep, err);

@@ -116,14 +116,17 @@ static cJSON *finetune_json(const pl_compress *r)
     add_name(f, "train", r->train_given ? o->train_name : o->data_name);
     cJSON_AddStringToObject(f, "target", o->finetune_labels ? "labels" : "distill");
     if (o->finetune_labels) {
+        cJSON_AddNullToObject(f, "teacher");
         cJSON_AddNullToObject(f, "temperature");
         cJSON_AddNullToObject(f, "alpha");
     } else {
+        add_name(f, "teacher", o->finetune.teacher ? o->teacher_name : o->model_name);
         cJSON_AddNumberToObject(f, "temperature", o->finetune.temperature);
         cJSON_AddNumberToObject(f, "alpha", o->finetune.alpha);
     }
     cJSON_AddStringToObject(f, "optimizer", o->finetune.optimizer == LC_OPT_SGD ? "sgd" : "adam");
     cJSON_AddNumberToObject(f, "lr", r->lr);
+    cJSON_AddNumberToObject(f, "anneal", o->finetune.anneal);
     cJSON_AddNumberToObject(f, "runs", r->lr_runs);
     cJSON_AddNumberToObject(f, "batch", o->finetune.batch);
     cJSON_AddNumberToObject(f, "seed", (double)o->finetune.seed);

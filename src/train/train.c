@@ -220,6 +220,7 @@ static lc_status check_opts(const lc_train_opts *o, bool distill, lc_error *err)
                       : !(o->weight_decay >= 0 && isfinite(o->weight_decay))
                           ? "weight decay must be >= 0"
                       : o->patience < 0                           ? "patience must be >= 0"
+                      : !(o->anneal >= 0 && o->anneal <= 1)       ? "anneal must be in [0, 1]"
                       : o->optimizer != LC_OPT_ADAM && o->optimizer != LC_OPT_SGD
                           ? "unknown optimizer"
                       : o->monitor != LC_MONITOR_VAL_LOSS && o->monitor != LC_MONITOR_VAL_ACC
@@ -346,6 +347,10 @@ lc_status lc_train_soft(lc_graph *g, const lc_data *train, const lc_data *val,
                  .wd = (float)o->weight_decay, .mom = (float)o->momentum,
                  .b1 = (float)o->beta1, .b2 = (float)o->beta2, .eps = (float)o->eps};
     uint64_t rng = o->seed;
+    /* the annealing: the rate falls linearly to 0 over the last o->anneal
+     * of the run's steps (docs/training.md, "Learning-rate annealing") */
+    double base_lr = opt.lr, steps = (double)o->epochs * (double)((n + batch - 1) / batch);
+    double hold = steps * (1 - o->anneal), step_no = 0;
     const float *x = lc_data_x(train);
     const int32_t *y = lc_data_y(train);
     double best_score = INFINITY;
@@ -372,6 +377,9 @@ lc_status lc_train_soft(lc_graph *g, const lc_data *train, const lc_data *val,
                     memcpy(r.tb + i * (size_t)out_w, soft + row * (size_t)out_w,
                            (size_t)out_w * sizeof(float));
             }
+            if (step_no >= hold && o->anneal > 0)
+                opt.lr = (float)(base_lr * (steps - step_no) / (steps - hold));
+            step_no++;
             optim_begin_step(&opt);
             double bl = lc_batch_grad(&r.tw, r.xb, y ? r.yb : NULL, m, (float)(1.0 / (double)m), r.grad,
                                       false, &correct, optim_slice, &opt);

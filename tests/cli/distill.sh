@@ -48,6 +48,27 @@ if "$LINCOMP" compress "$M" --data "$U" --threshold 0.6 --no-reconstruct -o "$TM
     else fail distill/unlabelled-npy "disagreement $d0 -> $d1"; fi
 else fail distill/unlabelled-npy "$(head -c 300 "$TMP/err") $(cat "$TMP/jerr" 2>/dev/null)"; fi
 
+# --teacher: an already compressed model (f0, the lossy fold above) fine-tuned
+# towards the original rather than towards itself. On the unlabelled rows its
+# disagreement with the original falls by half with the original as teacher,
+# and not without (the model is then its own teacher: nothing pulls it
+# towards the original); the report names the teacher.
+if [ -f "$TMP/f0.onnx" ] &&
+    "$LINCOMP" compress "$TMP/f0.onnx" --data "$U" --threshold 1 --layer-threshold 1000000 --finetune 10 \
+        --teacher "$M" -o "$TMP/t1.onnx" --json >"$TMP/t1.json" 2>"$TMP/err" &&
+    json "$TMP/t1.json" "j.finetune.teacher === '$M' && j.finetune.kept" &&
+    "$LINCOMP" compress "$TMP/f0.onnx" --data "$U" --threshold 1 --layer-threshold 1000000 --finetune 10 \
+        -o "$TMP/t0.onnx" --json >"$TMP/t0.json" 2>>"$TMP/err" &&
+    json "$TMP/t0.json" "j.finetune.teacher === '$TMP/f0.onnx'" &&
+    "$LINCOMP" predict "$TMP/t1.onnx" --data "$U" -o "$TMP/pt1.csv" 2>>"$TMP/err" &&
+    "$LINCOMP" predict "$TMP/t0.onnx" --data "$U" -o "$TMP/pt0.csv" 2>>"$TMP/err"; then
+    d0=$(disagree "$TMP/p.csv" "$TMP/p0.csv") d1=$(disagree "$TMP/p.csv" "$TMP/pt1.csv")
+    ds=$(disagree "$TMP/p.csv" "$TMP/pt0.csv")
+    echo "    compressed model, disagreement with the original $d0 -> $d1 (teacher: the original), $ds (itself)"
+    if node -e "process.exit($d1 < 0.5 * $d0 && $ds > 0.75 * $d0 ? 0 : 1)"; then pass distill/teacher
+    else fail distill/teacher "disagreement $d0 -> $d1 (original), $ds (itself)"; fi
+else fail distill/teacher "$(head -c 300 "$TMP/err") $(cat "$TMP/jerr" 2>/dev/null)"; fi
+
 # with labels (--train a labelled CSV): the mixed loss, and --val still
 # measures accuracy; the label mode is the old fine-tuning
 for T in distill labels; do
@@ -75,8 +96,9 @@ if "$LINCOMP" compress "$M" --data "$TMP/a.csv" --val "$TMP/b.csv" --threshold 0
     pass distill/lr-backoff
 else fail distill/lr-backoff "$(head -c 300 "$TMP/err") $(cat "$TMP/jerr" 2>/dev/null)"; fi
 check distill/options "$LINCOMP" compress "$M" --data "$U" --threshold 0.6 --finetune 1 --temperature 4 \
-    --distill-alpha 0.5 -o "$TMP/h.onnx" --report "$TMP/h.json"
-json "$TMP/h.json" "j.finetune.temperature === 4 && j.finetune.alpha === 0.5" &&
+    --distill-alpha 0.5 --anneal 0.25 -o "$TMP/h.onnx" --report "$TMP/h.json"
+json "$TMP/h.json" "j.finetune.temperature === 4 && j.finetune.alpha === 0.5 && j.finetune.anneal === 0.25" &&
+    json "$TMP/f1.json" "j.finetune.anneal === 0.5" &&
     pass distill/options-reported || fail distill/options-reported "$(cat "$TMP/jerr")"
 
 # prune distils from the model it is given on request: unlabelled data then
@@ -101,3 +123,13 @@ expect_error distill/err-alpha 2 "distill-alpha" "$O" $C --finetune 1 --distill-
 expect_error distill/err-temperature-labels 2 "need --finetune-target distill" "$O" $C --finetune 1 \
     --finetune-target labels --temperature 3
 expect_error distill/err-no-finetune 2 "need --finetune" "$O" $C --temperature 3
+expect_error distill/err-teacher-labels 2 "--teacher needs --finetune-target distill" "$O" $C --finetune 1 \
+    --finetune-target labels --train "$TMP/a.csv" --teacher "$M"
+expect_error distill/err-teacher-no-finetune 2 "need --finetune" "$O" $C --teacher "$M"
+expect_error distill/err-teacher-shape 1 "teacher maps 8 features" "$O" $C --finetune 1 \
+    --teacher "$ROOT/tests/fixtures/mlp_gemm.onnx"
+expect_error distill/err-teacher-missing 1 "nothere.onnx" "$O" $C --finetune 1 --teacher "$TMP/nothere.onnx"
+expect_error distill/err-anneal 2 "--anneal wants" "$O" $C --finetune 1 --anneal 1.5
+expect_error distill/err-anneal-no-finetune 2 "need --finetune" "$O" $C --anneal 0.5
+expect_error distill/err-anneal-induce 2 "--anneal cannot be combined with --induce" "$O" "$LINCOMP" \
+    compress "$M" --induce --target-size 0.5 --train "$TMP/a.csv" --val "$TMP/b.csv" --anneal 0.5 -o "$O"

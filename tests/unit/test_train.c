@@ -298,6 +298,59 @@ TEST(train_optimizer_steps)
     free(g1), free(g2), free(want);
 }
 
+/* anneal: the rate of step i of T stays lr while i < (1 - anneal) T and is
+ * lr (T - i) / (anneal T) after, reaching 0 at the end of the run. Four
+ * full-batch SGD steps (momentum 0.9) against the update written out. */
+TEST(train_anneal_schedule)
+{
+    test_rng rng = {6};
+    lc_error err = {0};
+    lc_graph *g0 = random_graph(&rng, 0, &err);
+    CHECK(g0);
+    int in_w = g0->nodes[0].width;
+    size_t n = 30, nf = g0->n_floats;
+    float *x = malloc(n * (size_t)in_w * sizeof *x), *grad = malloc(nf * 4), *buf = malloc(nf * 4);
+    int32_t y[30];
+    for (size_t i = 0; i < n * (size_t)in_w; i++) x[i] = (float)test_normal(&rng);
+    for (size_t i = 0; i < n; i++) y[i] = test_randint(&rng, 0, 2);
+    lc_data *d;
+    CHECK_OK(lc_data_from_arrays(n, in_w, x, y, 3, &d, &err), &err);
+    const double anneal[] = {0.5, 1}, factor[][4] = {{1, 1, 1, 0.5}, {1, 0.75, 0.5, 0.25}};
+    for (int a = 0; a < 2; a++) {
+        lc_train_opts o;
+        lc_train_opts_default(&o);
+        o.batch = (int)n;
+        o.epochs = 4;
+        o.optimizer = LC_OPT_SGD;
+        o.lr = 0.1;
+        o.anneal = anneal[a];
+        lc_graph *g, *ref;
+        CHECK_OK(lc_graph_clone(g0, &g, &err), &err);
+        CHECK_OK(lc_train(g, d, NULL, &o, &err), &err);
+        CHECK_OK(lc_graph_clone(g0, &ref, &err), &err);
+        memset(buf, 0, nf * 4);
+        for (int step = 0; step < 4; step++) {
+            float lr = (float)(0.1 * factor[a][step]);
+            CHECK_OK(lc_loss_grad(ref, x, y, n, grad, NULL, &err), &err);
+            for (size_t i = 0; i < nf; i++) {
+                buf[i] = 0.9f * buf[i] + grad[i];
+                ref->block[i] -= lr * buf[i];
+            }
+        }
+        CHECK_CLOSE(g->block, ref->block, nf, 1e-5, 1e-4);
+        lc_graph_free(g);
+        lc_graph_free(ref);
+    }
+    lc_train_opts o;
+    lc_train_opts_default(&o);
+    CHECK(o.anneal == 0); /* lc_train from scratch: a constant rate */
+    o.anneal = 1.5;
+    CHECK(lc_train(g0, d, NULL, &o, &err) == LC_ERR_INVALID && strstr(err.msg, "anneal"));
+    lc_data_free(d);
+    lc_graph_free(g0);
+    free(x), free(grad), free(buf);
+}
+
 /* ---- training on real data ---- */
 
 #define IRIS "../shared/data/iris.csv"
