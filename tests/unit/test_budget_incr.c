@@ -1,7 +1,8 @@
 /* test_budget_incr.c - the budget search's plain scores from cached
  * activations (budget_incr.c) against the reference: lc_evaluate on
  * lc_fold. Plans grow, shrink and change pieces between rebases, so that
- * rows a base must re-run and rows it may keep both occur. */
+ * rows a base must re-run and rows it may keep both occur; rebases take a
+ * kept run, the latest one or a new one. */
 #include "test.h"
 #include "compress/budget.h"
 
@@ -63,7 +64,22 @@ TEST(budget_incr_matches_fold_and_evaluate)
             scored++;
             off_by_rounding += fast != full.accuracy;
             lc_graph_free(cg);
-            if (step % 2 == 1) { /* move the base */
+            if (step % 2 == 1) {
+                /* move the base, by the three routes of a rebase: the run
+                 * kept by budget_incr_keep (then a decoy scored), the latest
+                 * run (q, scored just now), a new run (a decoy scored after
+                 * q, nothing kept); the next steps' scores against a fresh
+                 * base check the base it left */
+                int route = (step / 2) % 3;
+                if (route != 1) {
+                    if (route == 0) budget_incr_keep(bi);
+                    lc_plan *decoy;
+                    double ds;
+                    CHECK_OK(lc_plan_clone(q, &decoy, &err), &err);
+                    mutate(decoy, g, &r, 0.2, &err);
+                    CHECK_OK(budget_incr_score(bi, decoy, &ds, &err), &err);
+                    lc_plan_free(decoy);
+                }
                 CHECK_OK(budget_incr_rebase(bi, q, &err), &err);
                 lc_plan_free(p);
                 p = q;
