@@ -171,18 +171,10 @@ lc_status lc_budget_search(const lc_graph *g, const lc_stats *st_, const lc_data
             second = cur2.params < cur.params ||
                      (cur2.params == cur.params && cur2.score > cur.score);
         if (second) { /* swap the runs: the path matters for DROP's fallback */
-            budget_state ts = cur;
-            cur = cur2;
-            cur2 = ts;
-            int *ti = hist;
-            hist = hist2;
-            hist2 = ti;
-            int tn = steps;
-            steps = steps2;
-            steps2 = tn;
-            ti = start;
-            start = start2;
-            start2 = ti;
+            BUDGET_SWAP(budget_state, cur, cur2);
+            BUDGET_SWAP(int *, hist, hist2);
+            BUDGET_SWAP(int, steps, steps2);
+            BUDGET_SWAP(int *, start, start2);
         }
     }
     /* SIZE with both candidates within the budget: measured and chosen by

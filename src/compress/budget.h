@@ -18,6 +18,14 @@
 extern const double budget_grid[];
 enum { N_GRID = 23 };
 
+/* Exchanges a and b (of type T): the searches keep the better of two runs. */
+#define BUDGET_SWAP(T, a, b) \
+    do {                     \
+        T swap_ = (a);       \
+        (a) = (b);           \
+        (b) = swap_;         \
+    } while (0)
+
 /* A scored plan in the cache: each distinct plan is scored once. */
 typedef struct {
     uint64_t hash;
@@ -98,6 +106,8 @@ lc_status budget_pick(budget_search *s, const lc_plan *a, size_t pa, double *sa,
                       const lc_plan *b, size_t pb, double *sb, bool *a_wins, lc_error *err);
 /* Switches between scoring the plain fold and the reconstructed one. */
 void budget_set_plain(budget_search *s, bool plain);
+/* Whether candidates are scored reconstructed now (else the plain fold). */
+bool budget_scores_recon(const budget_search *s);
 /* Grid indices (-1 = off) to per-node thresholds (NaN at input and output). */
 void budget_idx_to_tau(const budget_search *s, const int *idx, double *tau);
 /* Size and score of the thresholds idx; scored only when `score` is set. */

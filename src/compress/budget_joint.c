@@ -167,7 +167,7 @@ static lc_status joint_eval(joint_ctx *j, const int *x, bool score, budget_state
 static lc_status joint_rebase(joint_ctx *j, const int *x, lc_error *err)
 {
     budget_search *s = j->s;
-    if (!s->incr || (s->o->recon_x && !s->plain)) return LC_OK;
+    if (!s->incr || budget_scores_recon(s)) return LC_OK;
     lc_plan *p;
     size_t params;
     lc_status st = joint_plan(j, x, &p, &params, NULL, err);
@@ -334,12 +334,8 @@ lc_status budget_joint(budget_search *s, double budget, lc_budget_result *res, d
         if ((st = joint_run(&j, from, false, budget, &run, &steps, &q, pq, err))) goto done;
         if (run.ok && (!cur.ok || run.score > cur.score ||
                        (run.score == cur.score && run.params < cur.params))) {
-            budget_state t = cur;
-            cur = run;
-            run = t;
-            lc_plan *tp = p;
-            p = q;
-            q = tp;
+            BUDGET_SWAP(budget_state, cur, run);
+            BUDGET_SWAP(lc_plan *, p, q);
             memcpy(pruned, pq, (size_t)n * sizeof *pruned);
             res->joint_steps = steps;
         }

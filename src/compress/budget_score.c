@@ -103,11 +103,11 @@ lc_status budget_score_reconstructed(budget_search *s, const lc_plan *p, double 
     }
     size_t rows = ro.max_rows && ro.max_rows < o->recon_n ? ro.max_rows : o->recon_n;
     lc_status st = LC_OK;
+    if (!s->final && !o->recon_z && !s->zc &&
+        (st = lc_recon_zcache(s->g, o->recon_x, rows, &s->zc, err)))
+        return st;
     /* the search's rows are the first ones: a prefix of o->recon_z */
     float *const *zc = o->recon_z ? o->recon_z : s->zc;
-    if (!s->final && !zc && (st = lc_recon_zcache(s->g, o->recon_x, rows, &s->zc, err)))
-        return st;
-    if (!zc) zc = s->zc;
     int *map = malloc((size_t)s->n * sizeof *map), refit = 0;
     if (!map) return lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
     lc_graph *f = NULL;
@@ -201,7 +201,7 @@ static lc_status incr_setup(budget_search *s, lc_error *err)
 
 lc_status budget_rebase(budget_search *s, const int *idx, lc_error *err)
 {
-    bool recon = s->o->recon_x && !s->plain;
+    bool recon = budget_scores_recon(s);
     if (recon ? !s->n_rs : !s->incr) return LC_OK;
     double *tau = malloc((size_t)s->n * sizeof *tau);
     if (!tau) return lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
@@ -237,7 +237,7 @@ lc_status budget_score_of(budget_search *s, const lc_plan *p, size_t params, dou
         }
     lc_graph *f = NULL;
     lc_status st;
-    if (s->o->recon_x && !s->plain) {
+    if (budget_scores_recon(s)) {
         st = budget_score_reconstructed(s, p, score, err);
         if (st || s->final) return st;
     } else if (!s->final && ((st = incr_setup(s, err)) || s->incr)) {
@@ -261,9 +261,11 @@ lc_status budget_score_of(budget_search *s, const lc_plan *p, size_t params, dou
     return LC_OK;
 }
 
+bool budget_scores_recon(const budget_search *s) { return s->o->recon_x && !s->plain; }
+
 void budget_keep_scored(budget_search *s)
 {
-    if (s->incr && !(s->o->recon_x && !s->plain)) budget_incr_keep(s->incr);
+    if (s->incr && !budget_scores_recon(s)) budget_incr_keep(s->incr);
 }
 
 /* Switches between scoring the plain fold and the reconstructed one; the

@@ -241,12 +241,10 @@ static void accumulate(const struct rows *rw, double *g, double *b, int hold, do
     if (gk) symmetrize(gk, d);
 }
 
-/* Whether choose_alpha holds out one fold only (the last): one fold has as
- * many rows as unknowns per output, which suffices. */
+/* choose_alpha holds out the last fold only when it has as many rows as unknowns per output. */
 static bool one_fold(const struct rows *rw) { return rw->n / FOLDS >= (size_t)rw->d; }
 
-/* Held-out error of grid entry a (a == N_ALPHA: no refit) on the fold in
- * (gk, bk), summed into err[a]. */
+/* Held-out error of grid entry a (N_ALPHA: no refit) on (gk, bk), into err[a]. */
 static void fold_error(struct normal *ne, int a, double *err)
 {
     double lam;
@@ -256,65 +254,69 @@ static void fold_error(struct normal *ne, int a, double *err)
                       ? sq_error(ne, ne->gk, ne->bk, ne->x) : INFINITY;
 }
 
-/* The alpha of the grid with the least squared error on held-out folds, or
- * 0 when the weights before the refit (ne->w0) do at least as well there.
- * With every fold in turn (few rows) the whole grid is scored. With one
- * held-out fold, a descent from LC_RECON_ALPHA_DEFAULT's grid entry to the
- * neighbour with the smaller error while there is one, and a second from
- * the largest alpha when that one does better than where the first ended:
- * the least error of the grid when the error has one valley in log alpha,
- * or two of which the second reaches the largest alpha (measured in
- * docs/method.md), at 3 to 5 solves instead of 9; each solve factorises
- * the d x d system (Cholesky). */
+typedef struct { /* the held-out errors of the grid entries scored so far */
+    double err[N_ALPHA + 1]; /* the last: no refit */
+    bool done[N_ALPHA];
+} grid_errors;
+
+/* Grid entry a's held-out error on the fold in (gk, bk), once. */
+static double grid_error(struct normal *ne, grid_errors *ge, int a)
+{
+    if (!ge->done[a]) {
+        fold_error(ne, a, ge->err);
+        ge->done[a] = true;
+    }
+    return ge->err[a];
+}
+
+/* From grid entry a to the neighbour with the smaller held-out error while
+ * there is one (after the first move only onwards); the entry it ends at. */
+static int descend(struct normal *ne, grid_errors *ge, int a)
+{
+    for (int step = 0;;) {
+        int next = -1;
+        for (int b = a - 1; b <= a + 1; b += 2) {
+            if (b < 0 || b >= N_ALPHA || (step && b != a + step)) continue;
+            if (grid_error(ne, ge, b) < grid_error(ne, ge, a) &&
+                (next < 0 || ge->err[b] < ge->err[next]))
+                next = b;
+        }
+        if (next < 0) return a;
+        step = next - a;
+        a = next;
+    }
+}
+
+/* The alpha of the grid with the least held-out squared error, or 0 when
+ * the weights before the refit (ne->w0) do at least as well. Every fold in
+ * turn (few rows): the whole grid. One held-out fold: a descent from
+ * LC_RECON_ALPHA_DEFAULT, and one from the largest alpha when that beats
+ * where the first ended; the grid's least error when the error has one
+ * valley in log alpha, or a second reaching the largest (docs/method.md),
+ * at 3 to 5 Cholesky solves of the d x d system instead of 9. */
 static double choose_alpha(struct normal *ne, const struct rows *rw)
 {
     int d = ne->d;
-    bool one = one_fold(rw); /* then gk, bk hold the last fold already (refit_node) */
-    double err[N_ALPHA + 1] = {0}; /* the last: no refit */
-    bool done[N_ALPHA] = {false};
-    int start = 0;
-    while (start < N_ALPHA - 1 && alpha_grid[start] < LC_RECON_ALPHA_DEFAULT) start++;
-    for (int k = one ? FOLDS - 1 : 0; k < FOLDS; k++) {
-        if (!one) {
+    grid_errors ge = {{0}, {0}};
+    if (one_fold(rw)) { /* gk, bk hold the last fold already (refit_node) */
+        fold_error(ne, N_ALPHA, ge.err);
+        int start = 0;
+        while (start < N_ALPHA - 1 && alpha_grid[start] < LC_RECON_ALPHA_DEFAULT) start++;
+        int end = descend(ne, &ge, start);
+        if (grid_error(ne, &ge, N_ALPHA - 1) < ge.err[end]) descend(ne, &ge, N_ALPHA - 1);
+    } else {
+        for (int k = 0; k < FOLDS; k++) {
             memset(ne->gk, 0, (size_t)d * d * sizeof(double));
             memset(ne->bk, 0, (size_t)d * ne->w * sizeof(double));
             accumulate(rw, NULL, NULL, k, ne->gk, ne->bk);
+            for (int a = 0; a <= N_ALPHA; a++) fold_error(ne, a, ge.err);
         }
-        fold_error(ne, N_ALPHA, err);
-        if (!one) {
-            for (int a = 0; a < N_ALPHA; a++) fold_error(ne, a, err);
-            for (int a = 0; a < N_ALPHA; a++) done[a] = true;
-            continue;
-        }
-        /* the second descent only when the largest alpha beats the first's end */
-        int starts[2] = {start, N_ALPHA - 1}, end = start;
-        for (int t0 = 0; t0 < 2; t0++) {
-            if (t0) {
-                if (!done[N_ALPHA - 1]) fold_error(ne, N_ALPHA - 1, err), done[N_ALPHA - 1] = true;
-                if (!(err[N_ALPHA - 1] < err[end])) break;
-            }
-            for (int a = starts[t0], step = 0;;) {
-                if (!done[a]) fold_error(ne, a, err), done[a] = true;
-                int nb[2] = {a - 1, a + 1}, next = -1;
-                for (int t = 0; t < 2; t++) {
-                    int b = nb[t];
-                    if (b < 0 || b >= N_ALPHA || (step && b != a + step)) continue;
-                    if (!done[b]) fold_error(ne, b, err), done[b] = true;
-                    if (err[b] < err[a] && (next < 0 || err[b] < err[next])) next = b;
-                }
-                if (next < 0) {
-                    end = a;
-                    break;
-                }
-                step = next - a;
-                a = next;
-            }
-        }
+        for (int a = 0; a < N_ALPHA; a++) ge.done[a] = true;
     }
-    double alpha = 0, best = err[N_ALPHA];
+    double alpha = 0, best = ge.err[N_ALPHA];
     for (int a = 0; a < N_ALPHA; a++)
-        if (done[a] && err[a] < best) {
-            best = err[a];
+        if (ge.done[a] && ge.err[a] < best) {
+            best = ge.err[a];
             alpha = alpha_grid[a];
         }
     return alpha;
