@@ -140,3 +140,13 @@ lc_status pl_json_string(cJSON *j, char **out, lc_error *err)
     *out = copy;
     return LC_OK;
 }
+
+void pl_json_size(cJSON *j, const lc_graph *g, const lc_graph *result)
+{
+    size_t pb = lc_graph_params(g), pa = lc_graph_params(result);
+    cJSON_AddNumberToObject(j, "params_before", (double)pb);
+    cJSON_AddNumberToObject(j, "params_after", (double)pa);
+    cJSON_AddNumberToObject(j, "size_ratio", (double)pa / (double)pb);
+    cJSON_AddNumberToObject(j, "flops_before", (double)lc_graph_flops(g));
+    cJSON_AddNumberToObject(j, "flops_after", (double)lc_graph_flops(result));
+}

@@ -91,16 +91,12 @@ static cJSON *report(const lc_compress_opts *co, const lc_graph *g, const lc_gra
     static const char *names[] = {"original", "induced", "rounded", "folded", "finetuned"};
     const lc_induce_stage *st[] = {&r->original, &r->induced, &r->rounded, &r->folded,
                                    &r->finetuned};
-    size_t pb = lc_graph_params(g), pa = lc_graph_params(fin);
+    size_t pb = lc_graph_params(g);
     cJSON *j = cJSON_CreateObject();
     add_name(j, "model", co->model_name);
     add_name(j, "output", co->output_name);
     cJSON_AddStringToObject(j, "method", "induce");
-    cJSON_AddNumberToObject(j, "params_before", (double)pb);
-    cJSON_AddNumberToObject(j, "params_after", (double)pa);
-    cJSON_AddNumberToObject(j, "size_ratio", (double)pa / (double)pb);
-    cJSON_AddNumberToObject(j, "flops_before", (double)lc_graph_flops(g));
-    cJSON_AddNumberToObject(j, "flops_after", (double)lc_graph_flops(fin));
+    pl_json_size(j, g, fin);
     cJSON_AddNumberToObject(j, "target_size", o->target_size);
     cJSON_AddNumberToObject(j, "target_params", (double)r->budget);
     cJSON_AddBoolToObject(j, "target_reached", r->met);

@@ -39,6 +39,9 @@ struct cJSON *pl_proof_json(lc_prove_method method, const char *box_kind, double
 /* The report as a pretty-printed string the caller frees with lc_free;
  * frees j. */
 lc_status pl_json_string(struct cJSON *j, char **out, lc_error *err);
+/* The report keys every command that makes a model smaller writes:
+ * params_before/after, size_ratio, flops_before/after of g and its result. */
+void pl_json_size(struct cJSON *j, const lc_graph *g, const lc_graph *result);
 /* Checks that d holds features for g: rows, width. `what` names it. */
 lc_status pl_check_data(const lc_graph *g, const lc_data *d, const char *what, lc_error *err);
 double pl_now(void);

@@ -143,12 +143,7 @@ cJSON *pl_compress_report(const pl_compress *r, const lc_graph *cg)
     cJSON *rep = cJSON_CreateObject();
     add_name(rep, "model", o->model_name);
     add_name(rep, "output", o->output_name);
-    cJSON_AddNumberToObject(rep, "params_before", (double)lc_graph_params(g));
-    cJSON_AddNumberToObject(rep, "params_after", (double)lc_graph_params(cg));
-    cJSON_AddNumberToObject(rep, "size_ratio",
-                            (double)lc_graph_params(cg) / (double)lc_graph_params(g));
-    cJSON_AddNumberToObject(rep, "flops_before", (double)lc_graph_flops(g));
-    cJSON_AddNumberToObject(rep, "flops_after", (double)lc_graph_flops(cg));
+    pl_json_size(rep, g, cg);
     if (r->budget && r->b.method != LC_BUDGET_PAPER) cJSON_AddNullToObject(rep, "threshold");
     else if (r->budget) cJSON_AddNumberToObject(rep, "threshold", r->b.paper_tau);
     else if ((o->prove.on && !o->prove_threshold) || o->node_thresholds)
