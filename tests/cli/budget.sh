@@ -10,8 +10,7 @@ acc() { node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[
 
 # small models trained here: halves of diabetes and vowel
 for ds in diabetes vowel; do
-    awk 'NR == 1 || NR % 2 == 0' "$DATA/$ds.csv" >"$TMP/${ds}_a.csv"
-    awk 'NR == 1 || NR % 2 == 1' "$DATA/$ds.csv" >"$TMP/${ds}_b.csv"
+    halves "$DATA/$ds.csv" "$TMP/${ds}_a.csv" "$TMP/${ds}_b.csv"
     check "budget/train-$ds" "$LINCOMP" train --train "$TMP/${ds}_a.csv" --val "$TMP/${ds}_b.csv" \
         --epochs 20 --hidden 64,64 --seed 1 --threads 1 --quiet -o "$TMP/$ds.onnx"
 done

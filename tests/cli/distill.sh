@@ -16,8 +16,7 @@ disagree() {
 
 # a vowel model trained on half of the rows; the other half's features as an
 # unlabelled float32 .npy (the model takes the raw numeric columns)
-awk 'NR == 1 || NR % 2 == 0' "$DATA/vowel.csv" >"$TMP/a.csv"
-awk 'NR == 1 || NR % 2 == 1' "$DATA/vowel.csv" >"$TMP/b.csv"
+halves "$DATA/vowel.csv" "$TMP/a.csv" "$TMP/b.csv"
 check distill/train "$LINCOMP" train --train "$TMP/a.csv" --epochs 20 --hidden 64,64 --seed 1 \
     --threads 1 --quiet -o "$TMP/m.onnx"
 node -e 'const fs = require("fs");

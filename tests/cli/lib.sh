@@ -57,3 +57,9 @@ json() {
 # model_acc MODEL DATA: the accuracy `lincomp eval --json` prints (6 decimals)
 model_acc() { "$LINCOMP" eval "$1" --data "$2" --json 2>/dev/null |
         node -e 'console.log(JSON.parse(require("fs").readFileSync(0)).accuracy)'; }
+# halves CSV A B: the header and every even data row into A, the header and
+# every odd one into B (a train/validation split that keeps class balance)
+halves() {
+    awk 'NR == 1 || NR % 2 == 0' "$1" >"$2"
+    awk 'NR == 1 || NR % 2 == 1' "$1" >"$3"
+}

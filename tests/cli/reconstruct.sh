@@ -19,8 +19,7 @@ ort() {
 }
 
 ds=vowel
-awk 'NR == 1 || NR % 2 == 0' "$DATA/$ds.csv" >"$TMP/a.csv"
-awk 'NR == 1 || NR % 2 == 1' "$DATA/$ds.csv" >"$TMP/b.csv"
+halves "$DATA/$ds.csv" "$TMP/a.csv" "$TMP/b.csv"
 M="$TMP/m.onnx" A="$TMP/a.csv" B="$TMP/b.csv"
 check reconstruct/train "$LINCOMP" train --train "$A" --val "$B" --epochs 20 --hidden 64,64,64 \
     --seed 1 --threads 1 --quiet -o "$M"

@@ -44,8 +44,7 @@ check cli/train-penguins "$LINCOMP" train --train "$DATA/penguins.csv" --hidden 
     pass cli/train-penguins-accuracy || fail cli/train-penguins-accuracy "$(cat "$TMP/e.json" "$TMP/err")"
 
 # early stopping keeps the best epoch; SGD and the other activations run
-awk 'NR == 1 || NR % 2 == 0' "$W" >"$TMP/wine_a.csv"
-awk 'NR == 1 || NR % 2 == 1' "$W" >"$TMP/wine_b.csv"
+halves "$W" "$TMP/wine_a.csv" "$TMP/wine_b.csv"
 "$LINCOMP" train --train "$TMP/wine_a.csv" --val "$TMP/wine_b.csv" --optimizer sgd --lr 0.05 --act leaky_relu:0.1 \
     --epochs 200 --patience 2 --quiet --json -o "$TMP/es.onnx" >"$TMP/es.json" 2>"$TMP/err" &&
     node -e 'const j = JSON.parse(require("fs").readFileSync(process.argv[1]));
