@@ -382,6 +382,8 @@ lc_status lc_compress(const lc_graph *g, const lc_data *d, const lc_data *v, con
     pl_say(&s, LC_PROGRESS_STAGE, "checking", 0,
            "checking the folded model on the %zu calibration samples", r.rows);
     if ((st = pl_max_abs_diff(g, r.zc, cg, d, &r.diff, err))) goto done;
+    lc_recon_zcache_free(r.zc, lc_graph_nodes(g)); /* its last use: not held through fine-tuning */
+    r.zc = NULL;
     if (v) {
         pl_say(&s, LC_PROGRESS_STAGE, "evaluating", 0,
                "accuracy before and after on %zu validation samples", lc_data_rows(v));
