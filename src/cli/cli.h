@@ -14,18 +14,20 @@
 typedef struct cli_common {
     int threads;              /* 0: OpenBLAS default */
     bool quiet, json;
+    bool verbose;             /* --verbose: stage lines from the first second on */
     const char *label;        /* --label */
     const char *labels_path;  /* --labels */
 } cli_common;
 
 /* Long options shared by all subcommands; a subcommand appends its own. */
 enum {
-    OPT_THREADS = 1000, OPT_QUIET, OPT_JSON, OPT_LABEL, OPT_LABELS, OPT_HELP,
+    OPT_THREADS = 1000, OPT_QUIET, OPT_JSON, OPT_LABEL, OPT_LABELS, OPT_HELP, OPT_VERBOSE,
     OPT_FIRST_OWN = 1100
 };
 #define CLI_COMMON_OPTIONS                                                      \
     {"threads", required_argument, 0, OPT_THREADS},                             \
     {"quiet", no_argument, 0, OPT_QUIET}, {"json", no_argument, 0, OPT_JSON},   \
+    {"verbose", no_argument, 0, OPT_VERBOSE},                                   \
     {"label", required_argument, 0, OPT_LABEL},                                 \
     {"labels", required_argument, 0, OPT_LABELS}, {"help", no_argument, 0, 'h'}
 
@@ -107,7 +109,8 @@ int cli_one_positional(int argc, char **argv, const char **out, const char *what
  * frees nothing. Returns 0 or 1 (message printed). */
 int cli_write_json(const struct cJSON *j, const char *path);
 /* A stage line on stderr ("lincomp compress: folding ...") unless --quiet;
- * when stderr is not a terminal, only after the command's first second. */
+ * when stderr is not a terminal, only after the command's first second
+ * (from the start with --verbose). */
 void cli_stage(const cli_common *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The folder of an output path must be writable, checked before a long run
  * so that it does not end in a failed save ("-" is stdout). 0 or 1

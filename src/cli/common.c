@@ -95,6 +95,7 @@ int cli_common_opt(cli_common *c, int opt, const char *arg, char **argv)
         lc_set_threads(c->threads);
         return 1;
     case OPT_QUIET: c->quiet = true; return 1;
+    case OPT_VERBOSE: c->verbose = true; return 1;
     case OPT_JSON: c->json = true; return 1;
     case OPT_LABEL: c->label = arg; return 1;
     case OPT_LABELS: c->labels_path = arg; return 1;
@@ -163,9 +164,10 @@ double cli_t0;
 
 void cli_stage(const cli_common *c, const char *fmt, ...)
 {
-    /* off a terminal only once the command has run for a second: a quick
-     * failure stays one line, a long run reports its stages */
-    if (c->quiet || (!isatty(2) && cli_now() - cli_t0 < 1.0)) return;
+    /* off a terminal only once the command has run for a second (unless
+     * --verbose): a quick failure stays one line, a long run reports its
+     * stages */
+    if (c->quiet || (!c->verbose && !isatty(2) && cli_now() - cli_t0 < 1.0)) return;
     va_list ap;
     va_start(ap, fmt);
     fprintf(stderr, "lincomp %s: ", cli_cmd);

@@ -116,7 +116,7 @@ static void usage(FILE *f)
                "  --train FILE             training data (--finetune: default --data's rows,\n"
                "                           labels optional; --induce: labelled)\n"
                "  --report FILE            JSON report (--json: on stdout)\n"
-               "  --label NAME, --labels FILE, --threads N, --quiet\n\n"
+               "  --label NAME, --labels FILE, --threads N, --quiet, --verbose\n\n"
                "thresholds (the default mode):\n"
                "  --threshold T            fold a neuron in one piece on >= T of the\n"
                "                           samples (default %.1f: exact on the data)\n"

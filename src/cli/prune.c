@@ -44,7 +44,7 @@ static void usage(FILE *f)
             "--finetune-target distill the given model as the teacher (then labels are\n"
             "optional; without them its predictions count for --start-acc):\n"
             CLI_DISTILL_HELP("labels")
-            "  --label NAME, --labels FILE, --threads N, --quiet\n",
+            "  --label NAME, --labels FILE, --threads N, --quiet, --verbose\n",
             o.train.epochs, o.start_acc, o.quantile, o.train.batch, o.train.momentum,
             (unsigned long long)o.train.seed);
 }

@@ -30,7 +30,7 @@ static void usage(FILE *f)
                "                       (default: only the samples on which a folded\n"
                "                       neuron leaves its piece; the rest keep the\n"
                "                       original's verdict, as folding is exact there)\n"
-               "  --label NAME, --labels FILE, --threads N, --quiet\n");
+               "  --label NAME, --labels FILE, --threads N, --quiet, --verbose\n");
 }
 
 typedef struct {
