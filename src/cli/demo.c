@@ -151,7 +151,7 @@ static int sweep_svg(const char *dir, const lc_graph *g, const lc_stats *st, con
     lc_layer_threshold lt = {LC_LAYER_AUTO, 0};
     int *map = malloc((size_t)lc_graph_nodes(g) * sizeof *map);
     if (!map) return cli_error(1, "out of memory");
-    if (lc_pieces_compute(g, test, &pc, err)) {
+    if (lc_pieces_compute_z(g, test, &pc, err)) {
         free(map);
         return cli_lc_error(err);
     }

@@ -213,7 +213,7 @@ int cmd_sweep(int argc, char **argv)
     if (!map || lc_stats_compute(g, lc_data_x(d), lc_data_rows(d), lc_data_cols(d), &st, &err)) goto lcerr;
     /* too many samples x neurons for the piece table: evaluate in full */
     if (!exact) {
-        lc_status ps = lc_pieces_compute(g, t, &pc, &err);
+        lc_status ps = lc_pieces_compute_z(g, t, &pc, &err);
         if (ps == LC_ERR_NOMEM) exact = true;
         else if (ps) goto lcerr;
     }

@@ -30,6 +30,11 @@ struct lc_plan {
     float *slope;        /* PReLU slopes (0 elsewhere), per neuron */
 };
 
+/* The node map lc_fold(g, p, ., map) gives (map[k]: node k's index in the
+ * folded graph, -1 when folded away), from the shape-only fold that
+ * lc_plan_params_after runs: no weights are touched. */
+lc_status lc_fold_node_map(const lc_graph *g, const lc_plan *p, int *map, lc_error *err);
+
 /* The ridge strength (relative to the mean diagonal of the Gram matrix) that
  * reconstruction uses when none is chosen on held-out rows. */
 #define LC_RECON_ALPHA_DEFAULT 1e-3

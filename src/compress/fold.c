@@ -390,6 +390,20 @@ lc_status lc_plan_params_after(const lc_graph *g, const lc_plan *p, size_t *para
     return LC_OK;
 }
 
+lc_status lc_fold_node_map(const lc_graph *g, const lc_plan *p, int *map, lc_error *err)
+{
+    lc_status st = lc_plan_check(g, p, err);
+    if (st) return st;
+    struct wgraph wg;
+    if ((st = wg_init(&wg, g, false, err))) return st;
+    if (!(st = run_plan(&wg, p, err))) {
+        int nn = 0; /* as build_graph numbers them */
+        for (int k = 0; k < g->n_nodes; k++) map[k] = (k == 0 || !wg.nd[k].gone) ? nn++ : -1;
+    }
+    wg_free(&wg);
+    return st;
+}
+
 /* The result as an lc_graph: surviving nodes in order, edges in order. */
 static lc_status build_graph(const struct wgraph *wg, lc_graph **out, int *map, lc_error *err)
 {

@@ -7,15 +7,23 @@
  * prediction is right; for a plan, the samples whose folded neurons all stay
  * in their pieces keep the original's prediction (up to float rounding), and
  * only the others are run through the folded model. lc_evaluate() on the
- * folded model is the reference path; the tests compare the two. */
+ * folded model is the reference path; the tests compare the two.
+ *
+ * With the original's pre-activations kept as well (lc_pieces_compute_z),
+ * a sample that leaves a piece first in node v is run only from the folded
+ * graph's first node after v: every node up to v computes, in exact
+ * arithmetic, what the original does there (no neuron before v left its
+ * piece), so its kept neurons are taken from the cache. */
 #include "compress/compress.h"
 #include "core/work.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-/* Cap for the piece table (samples x hidden neurons bytes). */
+/* Cap for the piece table (samples x hidden neurons bytes), and for the
+ * pre-activations kept beside it (floats). */
 #define LC_PIECES_MAX_BYTES ((size_t)1 << 30)
+#define LC_PIECES_Z_MAX_FLOATS ((size_t)1 << 26)
 #define NO_PIECE 255
 
 struct lc_pieces {
@@ -25,6 +33,7 @@ struct lc_pieces {
     size_t *off;       /* node k's neurons start at off[k] */
     unsigned char *p;  /* (n, neurons) pieces */
     unsigned char *ok; /* (n) the original predicts the label */
+    float **z;         /* NULL, or z[k] (n x width_k) for hidden nodes k */
 };
 
 typedef struct {
@@ -39,6 +48,7 @@ static void record_hook(void *vctx, int k, const float *z, size_t rows)
     if (k >= c->g->n_nodes - 1) return;
     lc_act act = c->g->nodes[k].act;
     int w = c->g->nodes[k].width;
+    if (c->pc->z) memcpy(c->pc->z[k] + c->row0 * (size_t)w, z, rows * (size_t)w * sizeof(float));
     for (size_t r = 0; r < rows; r++) {
         const float *zr = z + r * (size_t)w;
         unsigned char *out = c->pc->p + (c->row0 + r) * c->pc->neurons + c->pc->off[k];
@@ -57,13 +67,17 @@ static void record_hook(void *vctx, int k, const float *z, size_t rows)
 void lc_pieces_free(lc_pieces *pc)
 {
     if (!pc) return;
+    if (pc->z)
+        for (int k = 1; k < pc->n_nodes - 1; k++) free(pc->z[k]);
+    free(pc->z);
     free(pc->off);
     free(pc->p);
     free(pc->ok);
     free(pc);
 }
 
-lc_status lc_pieces_compute(const lc_graph *g, const lc_data *d, lc_pieces **out, lc_error *err)
+static lc_status pieces_run(const lc_graph *g, const lc_data *d, bool keep_z, lc_pieces **out,
+                            lc_error *err)
 {
     *out = NULL;
     const int32_t *y = lc_data_y(d);
@@ -89,6 +103,13 @@ lc_status lc_pieces_compute(const lc_graph *g, const lc_data *d, lc_pieces **out
     pc->p = malloc(bytes ? bytes : 1);
     pc->ok = malloc(pc->n ? pc->n : 1);
     if (!pc->p || !pc->ok) goto nomem;
+    size_t zf;
+    if (keep_z && g->n_nodes > 2 && lc_mul_ok(pc->n, pc->neurons, &zf) && zf <= LC_PIECES_Z_MAX_FLOATS) {
+        if (!(pc->z = calloc((size_t)g->n_nodes, sizeof *pc->z))) goto nomem;
+        for (int k = 1; k < g->n_nodes - 1; k++)
+            if (!(pc->z[k] = malloc((pc->n ? pc->n : 1) * (size_t)g->nodes[k].width * sizeof(float))))
+                goto nomem;
+    }
 
     size_t batch = pc->n < LC_BATCH ? pc->n : LC_BATCH;
     lc_work w;
@@ -117,6 +138,141 @@ nomem:
     return lc_fail(err, LC_ERR_NOMEM, "out of memory for the piece table");
 }
 
+lc_status lc_pieces_compute(const lc_graph *g, const lc_data *d, lc_pieces **out, lc_error *err)
+{
+    return pieces_run(g, d, false, out, err);
+}
+
+lc_status lc_pieces_compute_z(const lc_graph *g, const lc_data *d, lc_pieces **out, lc_error *err)
+{
+    return pieces_run(g, d, true, out, err);
+}
+
+/* Runs the rows of d listed in rows[0..n) through folded, row i from folded
+ * node start[i] on (start ascending; 1: the whole graph), the nodes before
+ * it taken from pc's cache: the kept neurons of g's node inv[j] are folded
+ * node j. Counts the rows predicted right into *right. */
+static lc_status run_from(const lc_graph *g, const lc_plan *p, const lc_graph *folded,
+                          const int *inv, const lc_pieces *pc, const lc_data *d,
+                          const size_t *rows, const int *start, size_t n, size_t *right,
+                          lc_error *err)
+{
+    int cols = lc_data_cols(d), F = folded->n_nodes, ow = lc_graph_output_width(folded);
+    const int32_t *y = lc_data_y(d);
+    size_t batch = n < LC_BATCH ? n : LC_BATCH;
+    lc_work wk;
+    float *xb = malloc(batch * (size_t)cols * sizeof *xb);
+    int *keep = malloc((size_t)pc->neurons * sizeof *keep); /* kept neurons, node by node */
+    size_t *koff = calloc((size_t)F, sizeof *koff);
+    lc_status st = xb && keep && koff ? lc_work_init(&wk, folded, batch, err)
+                                      : lc_fail(err, LC_ERR_NOMEM, "out of memory for a batch");
+    if (st) {
+        free(xb);
+        free(keep);
+        free(koff);
+        return st;
+    }
+    size_t nk = 0;
+    for (int j = 1; j < F - 1; j++) {
+        koff[j] = nk;
+        for (int i = 0; i < g->nodes[inv[j]].width; i++)
+            if (lc_plan_get(p, inv[j], i) == LC_KEEP) keep[nk++] = i;
+    }
+    lc_act_kind kind = folded->nodes[F - 1].act.kind;
+    for (size_t r = 0; r < n; r += batch) {
+        size_t m = n - r < batch ? n - r : batch, c = 0;
+        for (size_t i = 0; i < m; i++)
+            memcpy(xb + i * (size_t)cols, lc_data_x(d) + rows[r + i] * (size_t)cols,
+                   (size_t)cols * sizeof *xb);
+        wk.h[0] = xb;
+        for (int j = 1; j < F; j++) {
+            const struct lc_node *nd = &folded->nodes[j];
+            float *z = wk.h[j];
+            while (c < m && start[r + c] <= j) c++; /* rows [0, c) run node j */
+            if (c < m) { /* the others: the original's z of the kept neurons */
+                int k = inv[j], wk0 = g->nodes[k].width;
+                const int *kp = keep + koff[j];
+                for (size_t i = c; i < m; i++) {
+                    const float *src = pc->z[k] + rows[r + i] * (size_t)wk0;
+                    float *dst = z + i * (size_t)nd->width;
+                    for (int t = 0; t < nd->width; t++) dst[t] = src[kp[t]];
+                }
+            }
+            for (size_t i = 0; i < c; i++)
+                memcpy(z + i * (size_t)nd->width, nd->bias, (size_t)nd->width * sizeof(float));
+            for (int e = 0; e < nd->n_in && c; e++) {
+                int in_w = folded->nodes[nd->in[e].src].width;
+                lc_sgemm(false, true, (int)c, nd->width, in_w, 1.0f, wk.h[nd->in[e].src], in_w,
+                         nd->in[e].w, in_w, 1.0f, z, nd->width);
+            }
+            lc_act_apply(nd->act, nd->slope, z, m, nd->width);
+        }
+        for (size_t i = 0; i < m; i++)
+            *right += lc_row_class(kind, wk.h[F - 1] + i * (size_t)ow, ow) == y[rows[r + i]];
+    }
+    lc_work_free(&wk);
+    free(xb);
+    free(keep);
+    free(koff);
+    return LC_OK;
+}
+
+/* The redo rows sorted by the folded node each starts from (a counting
+ * sort: the batches then run few rows through the first nodes), and run;
+ * *done false when the cache cannot be used for this folded graph. */
+static lc_status redo_from_cache(const lc_graph *g, const lc_plan *p, const lc_graph *folded,
+                                 const lc_pieces *pc, const lc_data *d, size_t *redo,
+                                 const int *first, size_t n, size_t *right, bool *done,
+                                 lc_error *err)
+{
+    *done = false;
+    int N = g->n_nodes, F = folded->n_nodes;
+    int *map = malloc((size_t)N * sizeof *map), *inv = malloc((size_t)F * sizeof *inv);
+    int *from = malloc((size_t)N * sizeof *from); /* folded start after a leave in node k */
+    size_t *cnt = calloc((size_t)F + 1, sizeof *cnt);
+    size_t *sorted = malloc(n * sizeof *sorted);
+    int *start = malloc(n * sizeof *start);
+    lc_status st = map && inv && from && cnt && sorted && start
+                       ? lc_fold_node_map(g, p, map, err)
+                       : lc_fail(err, LC_ERR_NOMEM, "out of memory");
+    bool ok = !st;
+    /* the map must describe `folded`: the same nodes, each as wide as its
+     * kept neurons (anything else is not lc_fold(g, p): run rows in full) */
+    int nf = 0;
+    for (int k = 0; ok && k < N; k++) {
+        if (map[k] < 0) continue;
+        int kept = 0;
+        for (int i = 0; k > 0 && k < N - 1 && i < g->nodes[k].width; i++)
+            kept += lc_plan_get(p, k, i) == LC_KEEP;
+        ok = map[k] == nf && nf < F && (k == 0 || k == N - 1 || kept == folded->nodes[nf].width);
+        if (ok) inv[nf++] = k;
+    }
+    ok = ok && nf == F && map[N - 1] == F - 1;
+    if (ok) {
+        int next = F - 1;
+        for (int k = N - 1; k >= 1; k--) { /* from[k]: first folded node after k */
+            from[k] = next;
+            if (map[k] >= 0) next = map[k];
+        }
+        for (size_t i = 0; i < n; i++) cnt[from[first[i]] + 1]++;
+        for (int j = 1; j <= F; j++) cnt[j] += cnt[j - 1];
+        for (size_t i = 0; i < n; i++) {
+            size_t at = cnt[from[first[i]]]++;
+            sorted[at] = redo[i];
+            start[at] = from[first[i]];
+        }
+        st = run_from(g, p, folded, inv, pc, d, sorted, start, n, right, err);
+        *done = !st;
+    }
+    free(map);
+    free(inv);
+    free(from);
+    free(cnt);
+    free(sorted);
+    free(start);
+    return st;
+}
+
 lc_status lc_plan_accuracy(const lc_graph *g, const lc_plan *p, const lc_graph *folded,
                            const lc_data *d, const lc_pieces *pc, double *acc,
                            size_t *evaluated, lc_error *err)
@@ -131,11 +287,15 @@ lc_status lc_plan_accuracy(const lc_graph *g, const lc_plan *p, const lc_graph *
         for (int i = 0; i < g->nodes[k].width; i++) nf += lc_plan_get(p, k, i) != LC_KEEP;
     size_t *idx = malloc((nf ? nf : 1) * sizeof *idx);
     unsigned char *want = malloc(nf ? nf : 1);
+    int *node = malloc((nf ? nf : 1) * sizeof *node);
     size_t *redo = malloc((pc->n ? pc->n : 1) * sizeof *redo);
-    if (!idx || !want || !redo) {
+    int *first = malloc((pc->n ? pc->n : 1) * sizeof *first); /* node of the first leave */
+    if (!idx || !want || !node || !redo || !first) {
         free(idx);
         free(want);
+        free(node);
         free(redo);
+        free(first);
         return lc_fail(err, LC_ERR_NOMEM, "out of memory");
     }
     nf = 0;
@@ -144,6 +304,7 @@ lc_status lc_plan_accuracy(const lc_graph *g, const lc_plan *p, const lc_graph *
             int piece = lc_plan_get(p, k, i);
             if (piece == LC_KEEP) continue;
             idx[nf] = pc->off[k] + (size_t)i;
+            node[nf] = k;
             want[nf++] = (unsigned char)piece;
         }
     size_t correct = 0, n_redo = 0;
@@ -152,17 +313,24 @@ lc_status lc_plan_accuracy(const lc_graph *g, const lc_plan *p, const lc_graph *
         size_t j = 0;
         while (j < nf && row[idx[j]] == want[j]) j++;
         if (j == nf) correct += pc->ok[s];
-        else redo[n_redo++] = s;
+        else {
+            first[n_redo] = node[j];
+            redo[n_redo++] = s;
+        }
     }
     free(idx);
     free(want);
+    free(node);
     st = LC_OK;
     if (n_redo) {
         size_t right = 0;
-        st = lc_correct_rows(folded, d, redo, n_redo, &right, err);
+        bool done = false;
+        if (pc->z) st = redo_from_cache(g, p, folded, pc, d, redo, first, n_redo, &right, &done, err);
+        if (!st && !done) st = lc_correct_rows(folded, d, redo, n_redo, &right, err);
         correct += right;
     }
     free(redo);
+    free(first);
     if (st) return st;
     *acc = pc->n ? (double)correct / (double)pc->n : 0;
     if (evaluated) *evaluated = n_redo;
