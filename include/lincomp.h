@@ -544,8 +544,13 @@ typedef struct lc_recon_opts {
                         calibration rows from the grid 1e-6 .. 1e2, or no
                         refit where that does better there */
     size_t max_rows; /* use at most the first max_rows rows of x; 0: all */
+    int full_grid;   /* the reference path of the choice of alpha: score the
+                        whole grid on the held-out rows instead of descending
+                        from 1e-3 (0: the default; the same choice where
+                        the held-out error has at most two valleys in log
+                        alpha) */
 } lc_recon_opts;
-/* alpha 0 (chosen on held-out rows), all rows. */
+/* alpha 0 (chosen on held-out rows), all rows, descent on the grid. */
 LC_API void lc_recon_opts_default(lc_recon_opts *o);
 
 /* After folded = lc_fold(g, p, node_map): refits, in graph order, the

@@ -42,6 +42,7 @@ void lc_recon_opts_default(lc_recon_opts *o)
 {
     o->alpha = 0;
     o->max_rows = 0;
+    o->full_grid = 0;
 }
 
 /* The normal equations of one node: inputs d (with the ones column last),
@@ -294,11 +295,14 @@ static int descend(struct normal *ne, grid_errors *ge, int a)
  * where the first ended; the grid's least error when the error has one
  * valley in log alpha, or a second reaching the largest (docs/method.md),
  * at 3 to 5 Cholesky solves of the d x d system instead of 9. */
-static double choose_alpha(struct normal *ne, const struct rows *rw)
+static double choose_alpha(struct normal *ne, const struct rows *rw, bool full_grid)
 {
     int d = ne->d;
     grid_errors ge = {{0}, {0}};
-    if (one_fold(rw)) { /* gk, bk hold the last fold already (refit_node) */
+    if (one_fold(rw) && full_grid) { /* the reference: every entry */
+        fold_error(ne, N_ALPHA, ge.err);
+        for (int a = 0; a < N_ALPHA; a++) grid_error(ne, &ge, a);
+    } else if (one_fold(rw)) { /* gk, bk hold the last fold already (refit_node) */
         fold_error(ne, N_ALPHA, ge.err);
         int start = 0;
         while (start < N_ALPHA - 1 && alpha_grid[start] < LC_RECON_ALPHA_DEFAULT) start++;
@@ -325,7 +329,7 @@ static double choose_alpha(struct normal *ne, const struct rows *rw)
 /* Refits node f of the folded side: target columns `cols` (width of f) of
  * z (n x zw, the original's pre-activation). */
 static lc_status refit_node(struct side *fs, int f, const float *z, int zw, const int *cols,
-                            size_t n, double alpha_opt, bool *changed, lc_error *err)
+                            size_t n, const lc_recon_opts *o, bool *changed, lc_error *err)
 {
     struct lc_node *nd = &fs->g->nodes[f];
     int w = nd->width, d = 1;
@@ -356,10 +360,11 @@ static lc_status refit_node(struct side *fs, int f, const float *z, int zw, cons
         }
         ne.w0[(size_t)(d - 1) * w + i] = nd->bias[i];
     }
+    double alpha_opt = o->alpha;
     bool choose = !(alpha_opt > 0) && rw.nblocks >= FOLDS;
     /* the held-out fold's sums come from the same pass (normal_init zeroes them) */
     accumulate(&rw, ne.g, ne.b, FOLDS - 1, choose && one_fold(&rw) ? ne.gk : NULL, ne.bk);
-    double alpha = alpha_opt > 0 ? alpha_opt : choose ? choose_alpha(&ne, &rw)
+    double alpha = alpha_opt > 0 ? alpha_opt : choose ? choose_alpha(&ne, &rw, o->full_grid != 0)
                                                       : LC_RECON_ALPHA_DEFAULT;
     double lam;
     if (alpha > 0 && ridge_solve(&ne, NULL, NULL, alpha, &lam) &&
@@ -510,7 +515,7 @@ lc_status lc_reconstruct_reuse(const lc_graph *g, const lc_plan *p, const int *n
                     if (k == N - 1 || lc_plan_get(p, k, i) == LC_KEEP) cols[t++] = i;
                 bool changed = false;
                 if (t == wf)
-                    st = refit_node(&fs, f, z, nd->width, cols, n, o->alpha, &changed, err);
+                    st = refit_node(&fs, f, z, nd->width, cols, n, o, &changed, err);
                 free(cols);
                 cols = NULL;
                 if (st) {

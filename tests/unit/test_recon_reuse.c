@@ -20,7 +20,7 @@ static lc_status build(const lc_graph *g, const lc_plan *p, const float *x, floa
                        int *refit, lc_error *err)
 {
     int *map = malloc((size_t)lc_graph_nodes(g) * sizeof *map);
-    lc_recon_opts o = {LC_RECON_ALPHA_DEFAULT, 0};
+    lc_recon_opts o = {.alpha = LC_RECON_ALPHA_DEFAULT};
     lc_status st = map ? lc_fold(g, p, f, map, err) : LC_ERR_NOMEM;
     if (!st)
         st = lc_reconstruct_reuse(g, p, map, *f, x, NR, &o, zc, from, save, refit, err);
@@ -132,7 +132,7 @@ TEST(stats_pass_keeps_the_z_of_the_cache)
         CHECK(map);
         CHECK_OK(lc_fold(g, p, &f1, map, &err), &err);
         CHECK_OK(lc_fold(g, p, &f2, map, &err), &err);
-        lc_recon_opts o = {LC_RECON_ALPHA_DEFAULT, 0};
+        lc_recon_opts o = {.alpha = LC_RECON_ALPHA_DEFAULT};
         int r1 = 0, r2 = 0;
         CHECK_OK(lc_reconstruct_z(g, p, map, f1, x, rows, &o, zb, &r1, &err), &err);
         CHECK_OK(lc_reconstruct(g, p, map, f2, x, rows, &o, &r2, &err), &err);
