@@ -7,6 +7,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 int lc_act_pieces(lc_act_kind k)
 {
@@ -58,10 +61,53 @@ void lc_stats_free(lc_stats *s)
             free(s->node[k].cnt);
             free(s->node[k].zmin);
             free(s->node[k].zmax);
+            free(s->node[k].run);
         }
     free(s->node);
     free(s);
 }
+
+#if defined(__SSE2__)
+/* The two-piece case (the ReLU family: nearly every model) as SSE2 masks,
+ * four neurons at a time: the scalar loop below does not vectorise at -O2
+ * (its trip count is the width) and took a fifth of the statistics pass.
+ * The counts of the batch run in 32 bits, then join the 64-bit totals. The
+ * same results as the scalar loop, NaN included: MINPS and MAXPS return
+ * their second operand when one is NaN, and NaN compares false. */
+static void count_two(struct lc_stats_node *nd, const float *z, size_t rows)
+{
+    int w = nd->width, i;
+    int32_t *pos = nd->run, *neg = nd->run + w;
+    memset(nd->run, 0, 2 * (size_t)w * sizeof *nd->run);
+    const __m128 zero = _mm_setzero_ps();
+    for (size_t r = 0; r < rows; r++) {
+        const float *row = z + r * (size_t)w;
+        for (i = 0; i + 4 <= w; i += 4) {
+            __m128 v = _mm_loadu_ps(row + i);
+            _mm_storeu_ps(nd->zmin + i, _mm_min_ps(v, _mm_loadu_ps(nd->zmin + i)));
+            _mm_storeu_ps(nd->zmax + i, _mm_max_ps(v, _mm_loadu_ps(nd->zmax + i)));
+            __m128i p = _mm_loadu_si128((const __m128i *)(pos + i));
+            __m128i q = _mm_loadu_si128((const __m128i *)(neg + i));
+            /* a true mask is -1 */
+            _mm_storeu_si128((__m128i *)(pos + i),
+                             _mm_sub_epi32(p, _mm_castps_si128(_mm_cmpgt_ps(v, zero))));
+            _mm_storeu_si128((__m128i *)(neg + i),
+                             _mm_sub_epi32(q, _mm_castps_si128(_mm_cmple_ps(v, zero))));
+        }
+        for (; i < w; i++) {
+            float v = row[i];
+            nd->zmin[i] = v < nd->zmin[i] ? v : nd->zmin[i];
+            nd->zmax[i] = v > nd->zmax[i] ? v : nd->zmax[i];
+            pos[i] += v > 0.0f;
+            neg[i] += v <= 0.0f;
+        }
+    }
+    for (i = 0; i < w; i++) {
+        nd->cnt[i] += (uint64_t)neg[i];
+        nd->cnt[w + i] += (uint64_t)pos[i];
+    }
+}
+#endif
 
 /* The hook: a tight loop over the batch per node. Comparisons are written so
  * that a NaN z fails all of them: it lands in no piece and in no min/max. */
@@ -71,6 +117,12 @@ static void count_hook(void *ctx, int k, const float *z, size_t rows)
     struct lc_stats_node *nd = &s->node[k];
     int w = nd->width;
     if (w == 0) return; /* input or output node */
+#if defined(__SSE2__)
+    if (nd->pieces == 2) {
+        count_two(nd, z, rows);
+        return;
+    }
+#endif
     float *mn = nd->zmin, *mx = nd->zmax;
     uint64_t *c0 = nd->cnt, *c1 = nd->cnt + w, *c2 = nd->cnt + 2 * (size_t)w;
     for (size_t r = 0; r < rows; r++) {
@@ -146,7 +198,8 @@ lc_status lc_stats_compute_z(const lc_graph *g, const float *x, size_t n, int co
         nd->cnt = calloc(w * (size_t)nd->pieces, sizeof *nd->cnt);
         nd->zmin = malloc(w * sizeof(float));
         nd->zmax = malloc(w * sizeof(float));
-        if (!nd->cnt || !nd->zmin || !nd->zmax) {
+        nd->run = malloc(2 * w * sizeof *nd->run);
+        if (!nd->cnt || !nd->zmin || !nd->zmax || !nd->run) {
             lc_stats_free(s);
             return lc_fail(err, LC_ERR_NOMEM, "statistics: out of memory");
         }

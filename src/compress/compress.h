@@ -13,6 +13,7 @@ struct lc_stats_node {
     lc_act act;
     uint64_t *cnt;       /* (pieces, width): cnt[p * width + i] */
     float *zmin, *zmax;  /* (width) */
+    int32_t *run;        /* (2, width) the two-piece counts of one batch (analysis.c) */
 };
 
 struct lc_stats {

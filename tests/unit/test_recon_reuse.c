@@ -163,3 +163,56 @@ TEST(stats_pass_keeps_the_z_of_the_cache)
         lc_graph_free(g);
     }
 }
+
+/* The statistics (counts per piece, min and max of z) equal a plain count
+ * over the z of the same pass, on random graphs of every activation kind
+ * and widths that are not multiples of four (the two-piece path runs four
+ * neurons at a time with SSE2, the rest one by one), NaN rows included
+ * (in no piece, in no min or max). */
+TEST(stats_counts_match_a_plain_count_of_z)
+{
+    lc_error err = {0};
+    test_rng r = {1618};
+    int two = 0;
+    for (int rep = 0; rep < 12; rep++) {
+        lc_graph *g = fold_test_random_graph(&r);
+        CHECK(g);
+        int iw = lc_graph_input_width(g), n = lc_graph_nodes(g);
+        size_t rows = rep % 3 ? 1300 : 37;
+        float *x = malloc(sizeof(float) * rows * (size_t)iw), **z = NULL;
+        CHECK(x);
+        fold_test_random_input(&r, x, rows * (size_t)iw);
+        for (size_t i = 0; i < rows; i += 11) x[i * (size_t)iw] = NAN;
+        lc_stats *s = NULL;
+        CHECK_OK(lc_stats_compute_z(g, x, rows, iw, &s, &z, &err), &err);
+        for (int k = 1; k < n - 1; k++) {
+            int w = lc_graph_width(g, k), pieces = lc_stats_pieces(s, k);
+            lc_act a = lc_graph_act(g, k);
+            two += pieces == 2;
+            for (int i = 0; i < w; i++) {
+                size_t cnt[3] = {0};
+                float mn = INFINITY, mx = -INFINITY;
+                for (size_t t = 0; t < rows; t++) {
+                    float v = z[k][t * (size_t)w + i];
+                    if (v != v) continue;
+                    mn = fminf(mn, v);
+                    mx = fmaxf(mx, v);
+                    if (pieces == 1) cnt[0]++;
+                    else if (pieces == 2) cnt[v > 0]++;
+                    else cnt[v <= a.lo ? 0 : v >= a.hi ? 2 : 1]++;
+                }
+                for (int pc = 0; pc < pieces; pc++)
+                    CHECK_MSG(lc_stats_count(s, k, i, pc) == cnt[pc],
+                              "rep %d node %d neuron %d piece %d: %zu, counted %zu", rep, k, i, pc,
+                              lc_stats_count(s, k, i, pc), cnt[pc]);
+                CHECK_MSG(lc_stats_zmin(s, k, i) == mn && lc_stats_zmax(s, k, i) == mx,
+                          "rep %d node %d neuron %d: range differs", rep, k, i);
+            }
+        }
+        lc_recon_zcache_free(z, n);
+        lc_stats_free(s);
+        free(x);
+        lc_graph_free(g);
+    }
+    CHECK(two >= 10);
+}
