@@ -263,10 +263,8 @@ typedef struct { /* the held-out errors of the grid entries scored so far */
 /* Grid entry a's held-out error on the fold in (gk, bk), once. */
 static double grid_error(struct normal *ne, grid_errors *ge, int a)
 {
-    if (!ge->done[a]) {
-        fold_error(ne, a, ge->err);
-        ge->done[a] = true;
-    }
+    if (!ge->done[a]) fold_error(ne, a, ge->err);
+    ge->done[a] = true;
     return ge->err[a];
 }
 
@@ -295,15 +293,13 @@ static int descend(struct normal *ne, grid_errors *ge, int a)
  * where the first ended; the grid's least error when the error has one
  * valley in log alpha, or a second reaching the largest (docs/method.md),
  * at 3 to 5 Cholesky solves of the d x d system instead of 9. */
-static double choose_alpha(struct normal *ne, const struct rows *rw, bool full_grid)
+static double choose_alpha(struct normal *ne, const struct rows *rw, int full_grid)
 {
     int d = ne->d;
     grid_errors ge = {{0}, {0}};
-    if (one_fold(rw) && full_grid) { /* the reference: every entry */
+    if (one_fold(rw)) { /* gk, bk hold the last fold already (refit_node) */
         fold_error(ne, N_ALPHA, ge.err);
-        for (int a = 0; a < N_ALPHA; a++) grid_error(ne, &ge, a);
-    } else if (one_fold(rw)) { /* gk, bk hold the last fold already (refit_node) */
-        fold_error(ne, N_ALPHA, ge.err);
+        for (int a = 0; a < N_ALPHA && full_grid; a++) grid_error(ne, &ge, a); /* reference */
         int start = 0;
         while (start < N_ALPHA - 1 && alpha_grid[start] < LC_RECON_ALPHA_DEFAULT) start++;
         int end = descend(ne, &ge, start);
@@ -360,13 +356,11 @@ static lc_status refit_node(struct side *fs, int f, const float *z, int zw, cons
         }
         ne.w0[(size_t)(d - 1) * w + i] = nd->bias[i];
     }
-    double alpha_opt = o->alpha;
-    bool choose = !(alpha_opt > 0) && rw.nblocks >= FOLDS;
+    bool choose = !(o->alpha > 0) && rw.nblocks >= FOLDS;
     /* the held-out fold's sums come from the same pass (normal_init zeroes them) */
     accumulate(&rw, ne.g, ne.b, FOLDS - 1, choose && one_fold(&rw) ? ne.gk : NULL, ne.bk);
-    double alpha = alpha_opt > 0 ? alpha_opt : choose ? choose_alpha(&ne, &rw, o->full_grid != 0)
-                                                      : LC_RECON_ALPHA_DEFAULT;
-    double lam;
+    double lam, alpha = o->alpha > 0 ? o->alpha : choose ? choose_alpha(&ne, &rw, o->full_grid)
+                                                          : LC_RECON_ALPHA_DEFAULT;
     if (alpha > 0 && ridge_solve(&ne, NULL, NULL, alpha, &lam) &&
         sq_error(&ne, ne.g, ne.b, ne.x) < sq_error(&ne, ne.g, ne.b, ne.w0)) {
         for (int i = 0; i < w; i++) {
