@@ -314,6 +314,15 @@ TEST(data_idx_plain_and_gzip)
     write_file("w-labels-idx1-ubyte", lab, nl);
     p = write_file("w-images-idx3-ubyte", img, ni);
     CHECK_LOAD_FAILS(p, NULL, LC_ERR_SHAPE, "2 labels for 3", NULL, NULL);
+    /* every byte value: v / 255 as the general conversion computes it
+     * (lc_array_get in double, then float), which the byte table mirrors */
+    unsigned char all[256], big[300];
+    for (int v = 0; v < 256; v++) all[v] = (unsigned char)(255 - v);
+    ni = make_idx(big, 0x08, 2, (unsigned[]){2, 128}, all, 256);
+    CHECK_OK(load(write_file("all-images", big, ni), NULL, &d, &e), &e);
+    for (int v = 0; v < 256; v++)
+        CHECK_MSG(lc_data_x(d)[v] == (float)((double)(255 - v) * (1.0 / 255.0)), "byte %d", 255 - v);
+    lc_data_free(d);
     /* float images are taken as they are */
     float fv[2] = {0.5f, -2};
     unsigned char be[8];
