@@ -1186,6 +1186,17 @@ LC_API void lc_prune_opts_default(lc_prune_opts *o);
  * LC_ERR_NUMERIC (training diverged), LC_ERR_NOMEM. */
 LC_API lc_status lc_prune(const lc_graph *g, const lc_data *train, const lc_data *val,
                           const lc_prune_opts *o, lc_graph **out, lc_error *err);
+/* lc_prune with the report of `lincomp prune --json` (docs/pruning.md): the
+ * names of the model and output files (either may be NULL: null), sizes and
+ * FLOPs before and after, the target and whether it was reached, the
+ * options and the training target, accuracy on val before and after (null
+ * without val), one entry per epoch and the widths per layer. o->epoch_cb,
+ * if set, is still called after every epoch. *report is a JSON string to
+ * free with lc_free. Errors: those of lc_prune and lc_evaluate, LC_ERR_NOMEM. */
+LC_API lc_status lc_prune_report(const lc_graph *g, const lc_data *train, const lc_data *val,
+                                 const lc_prune_opts *o, const char *model_name,
+                                 const char *output_name, lc_graph **out, char **report,
+                                 lc_error *err);
 
 /* ---------------------------------------------------- induced linearity */
 /*

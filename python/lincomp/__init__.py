@@ -641,3 +641,4 @@ def library_version():
 
 
 from ._train import train, _train_opts  # noqa: E402 (it builds on the names above)
+from . import _prune  # noqa: E402,F401 (Model.prune)

@@ -48,6 +48,24 @@ class lc_train_opts(ctypes.Structure):
                 ("alpha", ctypes.c_double)]
 
 
+class lc_prune_epoch(ctypes.Structure):
+    _fields_ = [("epoch", ctypes.c_int), ("epochs", ctypes.c_int),
+                ("train_loss", ctypes.c_double), ("train_acc", ctypes.c_double),
+                ("val_loss", ctypes.c_double), ("val_acc", ctypes.c_double),
+                ("removed", ctypes.c_int), ("params", ctypes.c_size_t),
+                ("seconds", ctypes.c_double)]
+
+
+prune_epoch_fn = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.POINTER(lc_prune_epoch))
+
+
+class lc_prune_opts(ctypes.Structure):
+    _fields_ = [("target", ctypes.c_double), ("start_acc", ctypes.c_double),
+                ("quantile", ctypes.c_double), ("bias_correction", ctypes.c_int),
+                ("train", lc_train_opts), ("epoch_cb", prune_epoch_fn),
+                ("cb_ctx", ctypes.c_void_p)]
+
+
 class lc_progress(ctypes.Structure):
     _fields_ = [("kind", ctypes.c_int), ("stage", ctypes.c_char_p), ("message", ctypes.c_char_p),
                 ("done", ctypes.c_double), ("total", ctypes.c_double), ("unit", ctypes.c_char_p),
@@ -177,6 +195,9 @@ _decl("lc_analyze_opts_default", None, ctypes.POINTER(lc_analyze_opts))
 _decl("lc_analyze", _S, _G, ctypes.c_void_p, ctypes.POINTER(lc_analyze_opts),
       ctypes.POINTER(ctypes.c_void_p), _E)
 _decl("lc_train_opts_default", None, ctypes.POINTER(lc_train_opts))
+_decl("lc_prune_opts_default", None, ctypes.POINTER(lc_prune_opts))
+_decl("lc_prune_report", _S, _G, ctypes.c_void_p, ctypes.c_void_p, ctypes.POINTER(lc_prune_opts),
+      ctypes.c_char_p, ctypes.c_char_p, _GP, ctypes.POINTER(ctypes.c_void_p), _E)
 _decl("lc_graph_mlp", _S, ctypes.c_int, c_int32_p, ctypes.c_int, ctypes.c_int, lc_act,
       ctypes.c_uint64, _GP, _E)
 _decl("lc_train", _S, _G, ctypes.c_void_p, ctypes.c_void_p, ctypes.POINTER(lc_train_opts), _E)

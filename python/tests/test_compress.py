@@ -199,3 +199,34 @@ def test_compress_induce_matches_cli(tmp):
     assert np.abs(small.predict(X) - read_csv(tmp / "p.csv")).max() <= 1e-6
     with pytest.raises(lincomp.Error, match="train"):
         m.compress(X, induce=True, target_size=0.5, val=(X, y))
+
+
+def test_prune_matches_cli(tmp):
+    """Model.prune (lc_prune_report) gives the report and the model of
+    `lincomp prune`: with labels and validation data, and distilling
+    towards the model itself without labels; bad options fail as the CLI's."""
+    m, X, Xv, yv = halves(tmp)
+    y = m.predict(X).argmax(1).astype(np.int64)
+    np.save(tmp / "y.npy", y)  # the CLI's --labels labels --val too
+    epochs = []
+    small, rep = m.prune((X, y), 0.6, val=(Xv, y), epochs=3, seed=2, start_acc=0.1,
+                         progress=epochs.append)
+    want = cli_json("prune", MODEL, "--train", tmp / "X.npy", "--labels", tmp / "y.npy",
+                    "--val", tmp / "Xv.npy", "--target-size", "0.6", "--epochs", "3",
+                    "--seed", "2", "--start-acc", "0.1", "-o", tmp / "p.onnx")
+    assert strip(rep) == strip(want)
+    assert [e["epoch"] for e in epochs] == [1, 2, 3] and rep["accuracy_after"] is not None
+    cli("predict", tmp / "p.onnx", "--data", tmp / "X.npy", "-o", tmp / "p.csv")
+    assert np.abs(small.predict(X) - read_csv(tmp / "p.csv")).max() <= 1e-6
+    assert small.params == rep["params_after"] < m.params
+    _, rep = m.prune(X, 0.8, epochs=2, finetune_target="distill", temperature=3)
+    want = cli_json("prune", MODEL, "--train", tmp / "X.npy", "--target-size", "0.8",
+                    "--epochs", "2", "--finetune-target", "distill", "--temperature", "3",
+                    "-o", tmp / "q.onnx")
+    assert strip(rep) == strip(want) and rep["training"]["temperature"] == 3
+    with pytest.raises(lincomp.Error, match="labels"):
+        m.prune(X, 0.5)
+    with pytest.raises(lincomp.Error, match="quantile"):
+        m.prune((X, y), 0.5, quantile=0)
+    with pytest.raises(lincomp.Error, match="target"):
+        m.prune((X, y), 1.5)

@@ -39,3 +39,14 @@ def test_analyze_opts_layout():
     lib.lc_analyze_opts_default(ctypes.byref(o))
     assert o.prove.on == 0 and o.prove.method == 1 and not o.prove.box
     assert o.threads == 0 and not o.progress_ctx and o.model_name is None
+
+
+def test_prune_opts_layout():
+    o = _lib.lc_prune_opts()
+    ctypes.memset(ctypes.byref(o), 0x5a, ctypes.sizeof(o))
+    lib.lc_prune_opts_default(ctypes.byref(o))
+    assert (o.target, o.start_acc, o.quantile, o.bias_correction) == (1.0, 0.7, 0.05, 0)
+    t = o.train
+    assert (t.epochs, t.batch, t.lr, t.optimizer, t.momentum) == (10, 32, 0, 0, 0.9)
+    assert (t.temperature, t.alpha) == (2.0, 0.5) and not t.teacher
+    assert not o.epoch_cb and not o.cb_ctx

@@ -75,9 +75,6 @@ int cli_distill_check(const cli_distill *d);
 /* Puts the teacher (NULL with --finetune-target labels), temperature and
  * alpha into o. */
 void cli_distill_apply(const cli_distill *d, const lc_graph *teacher, lc_train_opts *o);
-/* Adds "target", "temperature" and "alpha" (null for labels) to a report. */
-struct cJSON;
-void cli_distill_json(struct cJSON *obj, const cli_distill *d);
 
 /* Handles a shared option, or an unknown one / a missing value ('?', ':'
  * from getopt_long with optstring starting with ':'); returns 1 if handled,
@@ -105,6 +102,7 @@ bool cli_parse_double(const char *s, double *out);
 /* Positional argument handling: exactly one MODEL argument after options. */
 int cli_one_positional(int argc, char **argv, const char **out, const char *what);
 
+struct cJSON;
 /* Writes a cJSON tree (pretty) to path atomically, or to stdout for "-";
  * frees nothing. Returns 0 or 1 (message printed). */
 int cli_write_json(const struct cJSON *j, const char *path);

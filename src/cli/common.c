@@ -274,18 +274,6 @@ void cli_distill_apply(const cli_distill *d, const lc_graph *teacher, lc_train_o
     o->alpha = d->alpha;
 }
 
-void cli_distill_json(cJSON *obj, const cli_distill *d)
-{
-    cJSON_AddStringToObject(obj, "target", d->labels ? "labels" : "distill");
-    if (d->labels) {
-        cJSON_AddNullToObject(obj, "temperature");
-        cJSON_AddNullToObject(obj, "alpha");
-    } else {
-        cJSON_AddNumberToObject(obj, "temperature", d->temp);
-        cJSON_AddNumberToObject(obj, "alpha", d->alpha);
-    }
-}
-
 int cli_max_abs_diff(const lc_graph *a, const lc_graph *b, const lc_data *d, double *out)
 {
     size_t n = lc_data_rows(d);

@@ -49,92 +49,24 @@ static void usage(FILE *f)
             (unsigned long long)o.train.seed);
 }
 
-typedef struct history {
-    bool quiet;
-    int n, cap;
-    lc_prune_epoch *e;
-    bool nomem;
-} history;
-
 static void on_epoch(void *ctx, const lc_prune_epoch *e)
 {
-    history *h = ctx;
-    if (h->n == h->cap) {
-        int cap = h->cap ? 2 * h->cap : 16;
-        lc_prune_epoch *p = realloc(h->e, (size_t)cap * sizeof *p);
-        if (!p) {
-            h->nomem = true;
-            return;
-        }
-        h->e = p;
-        h->cap = cap;
-    }
-    h->e[h->n++] = *e;
-    if (h->quiet) return;
+    (void)ctx;
     fprintf(stderr, "epoch %3d/%d  loss %.4f  acc %.4f", e->epoch, e->epochs, e->train_loss,
             e->train_acc);
     if (!isnan(e->val_acc)) fprintf(stderr, "  val_acc %.4f", e->val_acc);
     fprintf(stderr, "  removed %4d  params %zu  %.2fs\n", e->removed, e->params, e->seconds);
 }
 
-static cJSON *report(const char *model, const char *out, const lc_graph *g, const lc_graph *pg,
-                     const lc_prune_opts *o, const history *h, const lc_eval_result *before,
-                     const lc_eval_result *after)
+static double num(const cJSON *r, const char *key)
 {
-    size_t pb = lc_graph_params(g), pa = lc_graph_params(pg);
-    size_t budget = (size_t)floor(o->target * (double)pb);
-    cJSON *r = cJSON_CreateObject();
-    cJSON_AddStringToObject(r, "model", model);
-    cJSON_AddStringToObject(r, "output", out);
-    cJSON_AddNumberToObject(r, "params_before", (double)pb);
-    cJSON_AddNumberToObject(r, "params_after", (double)pa);
-    cJSON_AddNumberToObject(r, "size_ratio", (double)pa / (double)pb);
-    cJSON_AddNumberToObject(r, "flops_before", (double)lc_graph_flops(g));
-    cJSON_AddNumberToObject(r, "flops_after", (double)lc_graph_flops(pg));
-    cJSON_AddNumberToObject(r, "target_size", o->target);
-    cJSON_AddNumberToObject(r, "target_params", (double)budget);
-    cJSON_AddBoolToObject(r, "target_reached", pa <= budget);
-    cJSON_AddNumberToObject(r, "epochs", o->train.epochs);
-    cJSON_AddNumberToObject(r, "start_acc", o->start_acc);
-    cJSON_AddNumberToObject(r, "quantile", o->quantile);
-    cJSON_AddBoolToObject(r, "bias_correction", o->bias_correction);
-    cli_distill dist = {!o->train.teacher, o->train.temperature, o->train.alpha, false};
-    cli_distill_json(cJSON_AddObjectToObject(r, "training"), &dist);
-    if (before) {
-        cJSON_AddNumberToObject(r, "accuracy_before", before->accuracy);
-        cJSON_AddNumberToObject(r, "accuracy_after", after->accuracy);
-    } else {
-        cJSON_AddNullToObject(r, "accuracy_before");
-        cJSON_AddNullToObject(r, "accuracy_after");
-    }
-    cJSON *ep = cJSON_AddArrayToObject(r, "per_epoch");
-    for (int i = 0; i < h->n; i++) {
-        const lc_prune_epoch *e = &h->e[i];
-        cJSON *x = cJSON_CreateObject();
-        cJSON_AddItemToArray(ep, x);
-        cJSON_AddNumberToObject(x, "epoch", e->epoch);
-        cJSON_AddNumberToObject(x, "train_loss", e->train_loss);
-        cJSON_AddNumberToObject(x, "train_acc", e->train_acc);
-        if (isnan(e->val_acc)) cJSON_AddNullToObject(x, "val_acc");
-        else cJSON_AddNumberToObject(x, "val_acc", e->val_acc);
-        cJSON_AddNumberToObject(x, "removed", e->removed);
-        cJSON_AddNumberToObject(x, "params", (double)e->params);
-    }
-    /* pruning keeps every node, so node k of g is node k of pg */
-    cJSON *layers = cJSON_AddArrayToObject(r, "layers");
-    for (int k = 1; k < lc_graph_nodes(g) - 1; k++) {
-        cJSON *l = cJSON_CreateObject();
-        cJSON_AddItemToArray(layers, l);
-        cJSON_AddStringToObject(l, "name", lc_graph_name(g, k));
-        cJSON_AddNumberToObject(l, "width_before", lc_graph_width(g, k));
-        cJSON_AddNumberToObject(l, "width_after", lc_graph_width(pg, k));
-    }
-    return r;
+    const cJSON *v = cJSON_GetObjectItem(r, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
 }
 
+/* The table, from the report (the numbers the JSON holds). */
 static void print_table(const char *model, const char *out, const lc_graph *g,
-                        const lc_graph *pg, const lc_prune_opts *o, const lc_eval_result *before,
-                        const lc_eval_result *after)
+                        const lc_graph *pg, const lc_prune_opts *o, const cJSON *rep)
 {
     printf("%s -> %s (target size %g, %d epochs)\n\n", model, out, o->target, o->train.epochs);
     printf("  %-20s %8s %8s\n", "node", "before", "after");
@@ -142,13 +74,13 @@ static void print_table(const char *model, const char *out, const lc_graph *g,
         printf("  %-20.20s %8d %8d\n", lc_graph_name(g, k), lc_graph_width(g, k),
                lc_graph_width(pg, k));
     printf("\n  %-20s %12s %12s %8s\n", "", "before", "after", "ratio");
-    printf("  %-20s %12zu %12zu %8.4f\n", "parameters", lc_graph_params(g), lc_graph_params(pg),
-           (double)lc_graph_params(pg) / (double)lc_graph_params(g));
-    printf("  %-20s %12zu %12zu %8.4f\n", "FLOPs per sample", lc_graph_flops(g),
-           lc_graph_flops(pg), (double)lc_graph_flops(pg) / (double)lc_graph_flops(g));
-    if (before)
-        printf("  %-20s %12.4f %12.4f %+8.2f pp\n", "accuracy (--val)", before->accuracy,
-               after->accuracy, 100 * (after->accuracy - before->accuracy));
+    printf("  %-20s %12.0f %12.0f %8.4f\n", "parameters", num(rep, "params_before"),
+           num(rep, "params_after"), num(rep, "size_ratio"));
+    printf("  %-20s %12.0f %12.0f %8.4f\n", "FLOPs per sample", num(rep, "flops_before"),
+           num(rep, "flops_after"), num(rep, "flops_after") / num(rep, "flops_before"));
+    double a0 = num(rep, "accuracy_before"), a1 = num(rep, "accuracy_after");
+    if (!isnan(a0))
+        printf("  %-20s %12.4f %12.4f %+8.2f pp\n", "accuracy (--val)", a0, a1, 100 * (a1 - a0));
 }
 
 int cmd_prune(int argc, char **argv)
@@ -226,9 +158,8 @@ int cmd_prune(int argc, char **argv)
     lc_graph *g = NULL, *pg = NULL;
     lc_data *tr = NULL, *va = NULL;
     cJSON *rep = NULL;
-    history h = {.quiet = c.quiet};
+    char *text = NULL;
     lc_error err = {0};
-    lc_eval_result before = {0}, after = {0};
     int rc = 1;
     if (cli_load_model(model_path, &g)) goto done;
     if (lc_graph_check_finite(g, &err)) {
@@ -242,30 +173,24 @@ int cmd_prune(int argc, char **argv)
         goto done;
     }
     if (val_path && cli_load_data(&c, val_path, g, true, &va)) goto done;
-    if (va && lc_evaluate(g, va, &before, &err)) goto lcerr;
 
     cli_distill_apply(&dist, g, &o.train);
-    o.epoch_cb = on_epoch;
-    o.cb_ctx = &h;
+    if (!c.quiet) o.epoch_cb = on_epoch;
     if (!c.quiet)
         fprintf(stderr, "pruning %s to %g of %zu parameters over %d epochs on %zu samples\n",
                 model_path, o.target, lc_graph_params(g), o.train.epochs, lc_data_rows(tr));
-    if (lc_prune(g, tr, va, &o, &pg, &err)) goto lcerr;
-    if (h.nomem) {
-        cli_error(1, "out of memory recording the epochs");
+    if (lc_prune_report(g, tr, va, &o, model_path, out_path, &pg, &text, &err)) goto lcerr;
+    if (lc_onnx_save(pg, out_path, &err)) goto lcerr;
+    if (!(rep = cJSON_Parse(text))) {
+        cli_error(1, "out of memory");
         goto done;
     }
-    if (va && lc_evaluate(pg, va, &after, &err)) goto lcerr;
-    if (lc_onnx_save(pg, out_path, &err)) goto lcerr;
-
-    rep = report(model_path, out_path, g, pg, &o, &h, va ? &before : NULL, va ? &after : NULL);
-    if (!c.json) print_table(model_path, out_path, g, pg, &o, va ? &before : NULL,
-                             va ? &after : NULL);
+    if (!c.json) print_table(model_path, out_path, g, pg, &o, rep);
     if (!c.quiet && !cJSON_IsTrue(cJSON_GetObjectItem(rep, "target_reached")))
         fprintf(stderr, "lincomp prune: warning: the target size was not reached in %d epochs "
                         "(more --epochs, a lower --start-acc or a higher --quantile prune "
                         "further)\n", o.train.epochs);
-    if ((c.json && cli_write_json(rep, "-")) || (report_path && cli_write_json(rep, report_path))) {
+    if ((c.json && cli_write_text(text, "-")) || (report_path && cli_write_text(text, report_path))) {
         remove(out_path); /* no half-finished result */
         goto done;
     }
@@ -275,7 +200,7 @@ lcerr:
     cli_lc_error(&err);
 done:
     cJSON_Delete(rep);
-    free(h.e);
+    lc_free(text);
     lc_graph_free(pg);
     lc_graph_free(g);
     lc_data_free(va);

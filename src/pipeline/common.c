@@ -150,3 +150,15 @@ void pl_json_size(cJSON *j, const lc_graph *g, const lc_graph *result)
     cJSON_AddNumberToObject(j, "flops_before", (double)lc_graph_flops(g));
     cJSON_AddNumberToObject(j, "flops_after", (double)lc_graph_flops(result));
 }
+
+void pl_json_training(cJSON *j, bool labels, double temperature, double alpha)
+{
+    cJSON_AddStringToObject(j, "target", labels ? "labels" : "distill");
+    if (labels) {
+        cJSON_AddNullToObject(j, "temperature");
+        cJSON_AddNullToObject(j, "alpha");
+    } else {
+        cJSON_AddNumberToObject(j, "temperature", temperature);
+        cJSON_AddNumberToObject(j, "alpha", alpha);
+    }
+}

@@ -62,15 +62,8 @@ static cJSON *schedule_json(const lc_induce_opts *o, const lc_induce_result *r)
     cJSON_AddNumberToObject(sch, "epochs", r->epochs);
     cJSON_AddNumberToObject(sch, "min_steps", o->min_steps);
     cJSON_AddNumberToObject(sch, "finetune_epochs", o->finetune_epochs);
-    cJSON *ft = cJSON_AddObjectToObject(sch, "finetune_target");
-    cJSON_AddStringToObject(ft, "target", o->finetune_labels ? "labels" : "distill");
-    if (o->finetune_labels) {
-        cJSON_AddNullToObject(ft, "temperature");
-        cJSON_AddNullToObject(ft, "alpha");
-    } else {
-        cJSON_AddNumberToObject(ft, "temperature", o->temperature);
-        cJSON_AddNumberToObject(ft, "alpha", o->alpha);
-    }
+    pl_json_training(cJSON_AddObjectToObject(sch, "finetune_target"), o->finetune_labels,
+                     o->temperature, o->alpha);
     cJSON_AddNumberToObject(sch, "batch", o->batch);
     cJSON_AddNumberToObject(sch, "lr", o->lr);
     cJSON_AddNumberToObject(sch, "gate_lr", o->gate_lr);

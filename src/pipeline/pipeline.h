@@ -1,6 +1,6 @@
 /* pipeline.h - the parts of the pipeline room: progress events and proofs
- * (common.c), shared by lc_compress (compress.c, its report in report.c)
- * and lc_analyze (analyze.c). Not installed; the API is include/lincomp.h. */
+ * (common.c), shared by lc_compress (compress.c, its report in report.c),
+ * lc_analyze (analyze.c) and lc_prune_report (prune.c). Not installed; the API is include/lincomp.h. */
 #ifndef LC_PIPELINE_H
 #define LC_PIPELINE_H
 
@@ -42,6 +42,9 @@ lc_status pl_json_string(struct cJSON *j, char **out, lc_error *err);
 /* The report keys every command that makes a model smaller writes:
  * params_before/after, size_ratio, flops_before/after of g and its result. */
 void pl_json_size(struct cJSON *j, const lc_graph *g, const lc_graph *result);
+/* The "training target" keys of a report into j: target ("labels" or
+ * "distill"), temperature and alpha (null for labels). */
+void pl_json_training(struct cJSON *j, bool labels, double temperature, double alpha);
 /* Checks that d holds features for g: rows, width. `what` names it. */
 lc_status pl_check_data(const lc_graph *g, const lc_data *d, const char *what, lc_error *err);
 double pl_now(void);

@@ -1,0 +1,100 @@
+"""Model.prune: importance pruning during training as `lincomp prune` does it
+(lc_prune_report: lc_prune with the command's options, defaults and JSON
+report), the baseline that the paper compares folding with."""
+import ctypes
+import math
+
+from . import _lib
+from ._lib import lib
+from . import Model, _check, _invalid, _report, _split
+from ._train import _train_opts
+
+
+def prune(self, train, target_size, val=None, epochs=None, progress=None, **options):
+    """Trains this model and removes its least active hidden neurons until it
+    has target_size (in (0, 1]) of its parameters, as `lincomp prune`:
+    train=(X, y), or X alone with finetune_target="distill" (this model is
+    then the teacher); val=(Xv, yv) for the accuracy per epoch, before and
+    after; epochs (the whole budget), and as keywords start_acc, quantile,
+    bias_correction, finetune_target ("labels", the default, or "distill"),
+    temperature, distill_alpha, lr, batch, optimizer, momentum, seed,
+    threads. progress: True prints a line per epoch on stderr, or a callable
+    gets each epoch as a dict. Returns (Model, report dict: the keys of the
+    CLI's JSON report, "model" and "output" None)."""
+    options = dict(options)
+    options.pop("quiet", None)
+    o = _lib.lc_prune_opts()
+    lib.lc_prune_opts_default(ctypes.byref(o))
+    o.target = float(target_size)
+    if epochs is not None:
+        o.train.epochs = int(epochs)
+        if o.train.epochs < 1:
+            raise _invalid("epochs wants a positive integer, got %d" % o.train.epochs)
+    for key, lo, hi in (("start_acc", 0.0, 1.0), ("quantile", 0.0, 1.0)):
+        if options.get(key) is not None:
+            v = float(options.pop(key))
+            if not (lo <= v <= hi) or (key == "quantile" and v == 0):
+                raise _invalid("%s wants a number in %s, got %g"
+                               % (key, "[0, 1]" if key == "start_acc" else "(0, 1]", v))
+            setattr(o, key, v)
+        options.pop(key, None)
+    o.bias_correction = 1 if options.pop("bias_correction", False) else 0
+    target = options.pop("finetune_target", "labels")
+    if target not in ("distill", "labels"):
+        raise _invalid("finetune_target wants distill or labels, got '%s'" % target)
+    for key, field in (("temperature", "temperature"), ("distill_alpha", "alpha")):
+        if key in options:
+            if target == "labels":
+                raise _invalid("temperature and distill_alpha need finetune_target distill")
+            setattr(o.train, field, float(options.pop(key)))
+    if target == "distill":
+        o.train.teacher = self._ptr
+    _train_opts(o.train, options)
+    threads = int(options.pop("threads", 0) or 0)
+    if options:
+        raise _invalid("prune: unknown option '%s'" % sorted(options)[0])
+    if threads > 0:
+        lib.lc_set_threads(threads)
+    if isinstance(train, tuple):
+        tx, ty = _split(train, "train")
+    else:
+        tx, ty = train, None
+    if ty is None and target == "labels":
+        raise _invalid("train needs labels (X, y) with finetune_target labels")
+    datas = []
+    try:
+        datas.append(self._data(tx, ty, "train"))
+        v = None
+        if val is not None:
+            vx, vy = _split(val, "val")
+            v = self._data(vx, vy, "val", labels=True)
+            datas.append(v)
+
+        def on_epoch(ctx, e):
+            e = e.contents
+            info = {f: getattr(e, f) for f, _ in _lib.lc_prune_epoch._fields_}
+            if callable(progress):
+                progress(info)
+            elif progress:
+                import sys
+                line = "epoch %3d/%d  loss %.4f  acc %.4f" % (
+                    info["epoch"], info["epochs"], info["train_loss"], info["train_acc"])
+                if not math.isnan(info["val_acc"]):
+                    line += "  val_acc %.4f" % info["val_acc"]
+                sys.stderr.write(line + "  removed %4d  params %d\n"
+                                 % (info["removed"], info["params"]))
+
+        cb = _lib.prune_epoch_fn(on_epoch) if progress else _lib.prune_epoch_fn()
+        o.epoch_cb = cb
+        g, rep = ctypes.c_void_p(), ctypes.c_void_p()
+        err = _lib.lc_error()
+        _check(lib.lc_prune_report(self._ptr, datas[0].ptr, v.ptr if v else None,
+                                   ctypes.byref(o), None, None, ctypes.byref(g),
+                                   ctypes.byref(rep), ctypes.byref(err)), err)
+        return Model(g.value), _report(rep)
+    finally:
+        for d in datas:
+            d.close()
+
+
+Model.prune = prune
