@@ -20,7 +20,7 @@ static void usage(FILE *f)
                CLI_PROVE_HELP
                "  --label NAME    label column of a CSV (default: the last one)\n"
                "  --threads N     BLAS threads (default: OpenBLAS's choice)\n"
-               "  --quiet         no progress on stderr\n");
+               "  --quiet         no progress on stderr; --verbose: stage lines from the start\n");
 }
 
 static int num(const cJSON *o, const char *key)

@@ -26,7 +26,8 @@ static void usage(FILE *f)
                "                are held out for calibration and validation)\n"
                "  --epochs N    training epochs (default 8)\n"
                "  --out DIR     output folder (default demo)\n"
-               "  --threads N   BLAS threads; --quiet: no progress\n");
+               "  --threads N   BLAS threads; --quiet: no progress; --verbose: stage lines\n"
+               "                from the start\n");
 }
 
 typedef struct {
