@@ -162,3 +162,9 @@ void pl_json_training(cJSON *j, bool labels, double temperature, double alpha)
         cJSON_AddNumberToObject(j, "alpha", alpha);
     }
 }
+
+void pl_json_name(cJSON *j, const char *key, const char *name)
+{
+    if (name) cJSON_AddStringToObject(j, key, name);
+    else cJSON_AddNullToObject(j, key);
+}

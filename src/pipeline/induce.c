@@ -42,12 +42,6 @@ static void add_acc(cJSON *o, const char *key, double v)
     else cJSON_AddNumberToObject(o, key, v);
 }
 
-static void add_name(cJSON *o, const char *key, const char *name)
-{
-    if (name) cJSON_AddStringToObject(o, key, name);
-    else cJSON_AddNullToObject(o, key);
-}
-
 /* Node of h named as node k of g, or -1. */
 static int same_node(const lc_graph *g, int k, const lc_graph *h)
 {
@@ -86,8 +80,8 @@ static cJSON *report(const lc_compress_opts *co, const lc_graph *g, const lc_gra
                                    &r->finetuned};
     size_t pb = lc_graph_params(g);
     cJSON *j = cJSON_CreateObject();
-    add_name(j, "model", co->model_name);
-    add_name(j, "output", co->output_name);
+    pl_json_name(j, "model", co->model_name);
+    pl_json_name(j, "output", co->output_name);
     cJSON_AddStringToObject(j, "method", "induce");
     pl_json_size(j, g, fin);
     cJSON_AddNumberToObject(j, "target_size", o->target_size);

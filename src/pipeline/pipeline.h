@@ -42,6 +42,8 @@ lc_status pl_json_string(struct cJSON *j, char **out, lc_error *err);
 /* The report keys every command that makes a model smaller writes:
  * params_before/after, size_ratio, flops_before/after of g and its result. */
 void pl_json_size(struct cJSON *j, const lc_graph *g, const lc_graph *result);
+/* key: name, or null when name is NULL (a file the caller did not name). */
+void pl_json_name(struct cJSON *j, const char *key, const char *name);
 /* The "training target" keys of a report into j: target ("labels" or
  * "distill"), temperature and alpha (null for labels). */
 void pl_json_training(struct cJSON *j, bool labels, double temperature, double alpha);

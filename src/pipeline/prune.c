@@ -28,12 +28,6 @@ static void on_epoch(void *ctx, const lc_prune_epoch *e)
     if (h->o->epoch_cb) h->o->epoch_cb(h->o->cb_ctx, e);
 }
 
-static void add_name(cJSON *j, const char *key, const char *name)
-{
-    if (name) cJSON_AddStringToObject(j, key, name);
-    else cJSON_AddNullToObject(j, key);
-}
-
 static cJSON *report(const char *model, const char *out, const lc_graph *g, const lc_graph *pg,
                      const lc_prune_opts *o, const history *h, const lc_eval_result *before,
                      const lc_eval_result *after)
@@ -41,8 +35,8 @@ static cJSON *report(const char *model, const char *out, const lc_graph *g, cons
     size_t pa = lc_graph_params(pg);
     size_t budget = (size_t)floor(o->target * (double)lc_graph_params(g));
     cJSON *r = cJSON_CreateObject();
-    add_name(r, "model", model);
-    add_name(r, "output", out);
+    pl_json_name(r, "model", model);
+    pl_json_name(r, "output", out);
     pl_json_size(r, g, pg);
     cJSON_AddNumberToObject(r, "target_size", o->target);
     cJSON_AddNumberToObject(r, "target_params", (double)budget);

@@ -93,12 +93,6 @@ static cJSON *budget_json(const pl_compress *r)
     return j;
 }
 
-static void add_name(cJSON *o, const char *key, const char *name)
-{
-    if (name) cJSON_AddStringToObject(o, key, name);
-    else cJSON_AddNullToObject(o, key);
-}
-
 /* The layer threshold as the command line spells it. */
 static void add_layer_threshold(cJSON *o, lc_layer_threshold lt)
 {
@@ -113,17 +107,10 @@ static cJSON *finetune_json(const pl_compress *r)
 {
     const lc_compress_opts *o = r->o;
     cJSON *f = cJSON_CreateObject();
-    add_name(f, "train", r->train_given ? o->train_name : o->data_name);
-    cJSON_AddStringToObject(f, "target", o->finetune_labels ? "labels" : "distill");
-    if (o->finetune_labels) {
-        cJSON_AddNullToObject(f, "teacher");
-        cJSON_AddNullToObject(f, "temperature");
-        cJSON_AddNullToObject(f, "alpha");
-    } else {
-        add_name(f, "teacher", o->finetune.teacher ? o->teacher_name : o->model_name);
-        cJSON_AddNumberToObject(f, "temperature", o->finetune.temperature);
-        cJSON_AddNumberToObject(f, "alpha", o->finetune.alpha);
-    }
+    pl_json_name(f, "train", r->train_given ? o->train_name : o->data_name);
+    pl_json_training(f, o->finetune_labels, o->finetune.temperature, o->finetune.alpha);
+    pl_json_name(f, "teacher", o->finetune_labels ? NULL
+                               : o->finetune.teacher ? o->teacher_name : o->model_name);
     cJSON_AddStringToObject(f, "optimizer", o->finetune.optimizer == LC_OPT_SGD ? "sgd" : "adam");
     cJSON_AddNumberToObject(f, "lr", r->lr);
     cJSON_AddNumberToObject(f, "anneal", o->finetune.anneal);
@@ -141,8 +128,8 @@ cJSON *pl_compress_report(const pl_compress *r, const lc_graph *cg)
     const lc_compress_opts *o = r->o;
     const lc_graph *g = r->g;
     cJSON *rep = cJSON_CreateObject();
-    add_name(rep, "model", o->model_name);
-    add_name(rep, "output", o->output_name);
+    pl_json_name(rep, "model", o->model_name);
+    pl_json_name(rep, "output", o->output_name);
     pl_json_size(rep, g, cg);
     if (r->budget && r->b.method != LC_BUDGET_PAPER) cJSON_AddNullToObject(rep, "threshold");
     else if (r->budget) cJSON_AddNumberToObject(rep, "threshold", r->b.paper_tau);
