@@ -639,8 +639,8 @@ typedef struct lc_pieces lc_pieces;
  * Errors: LC_ERR_INVALID (no labels), LC_ERR_SHAPE, LC_ERR_NOMEM. */
 LC_API lc_status lc_pieces_compute(const lc_graph *g, const lc_data *d, lc_pieces **out,
                                    lc_error *err);
-/* As lc_pieces_compute, and also keeps g's pre-activations of every hidden
- * node on d (4 bytes per sample and hidden neuron; not kept beyond 2^26
+/* As lc_pieces_compute, and also keeps g's pre-activations of every node
+ * but the input on d (4 bytes per sample and neuron; not kept beyond 2^26
  * floats, where it is lc_pieces_compute): lc_plan_accuracy then runs a
  * sample that leaves a piece in node v only from the folded graph's first
  * node after v, the earlier ones taken from the cache. For sweeps that

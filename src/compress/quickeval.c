@@ -20,10 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Cap for the piece table (samples x hidden neurons bytes), and for the
- * pre-activations kept beside it (floats). */
+/* Cap for the piece table (samples x hidden neurons bytes); the
+ * pre-activations kept beside it are the reconstruction's cache
+ * (lc_recon_zcache_alloc, capped by lc_recon_zcache_fits). */
 #define LC_PIECES_MAX_BYTES ((size_t)1 << 30)
-#define LC_PIECES_Z_MAX_FLOATS ((size_t)1 << 26)
 #define NO_PIECE 255
 
 struct lc_pieces {
@@ -33,22 +33,26 @@ struct lc_pieces {
     size_t *off;       /* node k's neurons start at off[k] */
     unsigned char *p;  /* (n, neurons) pieces */
     unsigned char *ok; /* (n) the original predicts the label */
-    float **z;         /* NULL, or z[k] (n x width_k) for hidden nodes k */
+    float **z;         /* NULL, or z[k] (n x width_k), k >= 1 (lc_recon_zcache_alloc) */
 };
 
 typedef struct {
     const lc_graph *g;
     lc_pieces *pc;
     size_t row0; /* first sample of the current batch */
+    lc_zcache_fill fill;
 } record_ctx;
 
 static void record_hook(void *vctx, int k, const float *z, size_t rows)
 {
     record_ctx *c = vctx;
+    if (c->pc->z) {
+        c->fill.row0 = c->row0;
+        lc_zcache_hook(&c->fill, k, z, rows);
+    }
     if (k >= c->g->n_nodes - 1) return;
     lc_act act = c->g->nodes[k].act;
     int w = c->g->nodes[k].width;
-    if (c->pc->z) memcpy(c->pc->z[k] + c->row0 * (size_t)w, z, rows * (size_t)w * sizeof(float));
     for (size_t r = 0; r < rows; r++) {
         const float *zr = z + r * (size_t)w;
         unsigned char *out = c->pc->p + (c->row0 + r) * c->pc->neurons + c->pc->off[k];
@@ -67,9 +71,7 @@ static void record_hook(void *vctx, int k, const float *z, size_t rows)
 void lc_pieces_free(lc_pieces *pc)
 {
     if (!pc) return;
-    if (pc->z)
-        for (int k = 1; k < pc->n_nodes - 1; k++) free(pc->z[k]);
-    free(pc->z);
+    lc_recon_zcache_free(pc->z, pc->n_nodes);
     free(pc->off);
     free(pc->p);
     free(pc->ok);
@@ -103,13 +105,9 @@ static lc_status pieces_run(const lc_graph *g, const lc_data *d, bool keep_z, lc
     pc->p = malloc(bytes ? bytes : 1);
     pc->ok = malloc(pc->n ? pc->n : 1);
     if (!pc->p || !pc->ok) goto nomem;
-    size_t zf;
-    if (keep_z && g->n_nodes > 2 && lc_mul_ok(pc->n, pc->neurons, &zf) && zf <= LC_PIECES_Z_MAX_FLOATS) {
-        if (!(pc->z = calloc((size_t)g->n_nodes, sizeof *pc->z))) goto nomem;
-        for (int k = 1; k < g->n_nodes - 1; k++)
-            if (!(pc->z[k] = malloc((pc->n ? pc->n : 1) * (size_t)g->nodes[k].width * sizeof(float))))
-                goto nomem;
-    }
+    if (keep_z && g->n_nodes > 2 && lc_recon_zcache_fits(g, pc->n) &&
+        !(pc->z = lc_recon_zcache_alloc(g, pc->n)))
+        goto nomem;
 
     size_t batch = pc->n < LC_BATCH ? pc->n : LC_BATCH;
     lc_work w;
@@ -121,7 +119,7 @@ static lc_status pieces_run(const lc_graph *g, const lc_data *d, bool keep_z, lc
         }
         int in_w = g->nodes[0].width, ow = lc_graph_output_width(g);
         lc_act_kind ok = g->nodes[g->n_nodes - 1].act.kind;
-        record_ctx c = {g, pc, 0};
+        record_ctx c = {g, pc, 0, {pc->z, 0, g}};
         for (size_t r = 0; r < pc->n; r += batch) {
             size_t m = pc->n - r < batch ? pc->n - r : batch;
             c.row0 = r;
@@ -148,35 +146,83 @@ lc_status lc_pieces_compute_z(const lc_graph *g, const lc_data *d, lc_pieces **o
     return pieces_run(g, d, true, out, err);
 }
 
-/* Runs the rows of d listed in rows[0..n) through folded, row i from folded
- * node start[i] on (start ascending; 1: the whole graph), the nodes before
- * it taken from pc's cache: the kept neurons of g's node inv[j] are folded
- * node j. Counts the rows predicted right into *right. */
-static lc_status run_from(const lc_graph *g, const lc_plan *p, const lc_graph *folded,
-                          const int *inv, const lc_pieces *pc, const lc_data *d,
-                          const size_t *rows, const int *start, size_t n, size_t *right,
-                          lc_error *err)
+/* How pc's cache maps onto folded = lc_fold(g, p): folded node j is g's
+ * node inv[j], whose kept neurons (in order: the rows of j) are
+ * keep[koff[j] ..); from[k] is the first folded node after g's node k. */
+typedef struct {
+    int *inv, *keep, *from;
+    size_t *koff;
+} cache_map;
+
+static void cache_map_free(cache_map *m)
+{
+    free(m->inv);
+    free(m->keep);
+    free(m->from);
+    free(m->koff);
+}
+
+/* The map, and *fits false (no error) when `folded` is not what
+ * lc_fold(g, p) makes of g: the same surviving nodes, each as wide as its
+ * kept neurons; its rows are then run in full. */
+static lc_status cache_map_make(const lc_graph *g, const lc_plan *p, const lc_graph *folded,
+                                const lc_pieces *pc, cache_map *m, bool *fits, lc_error *err)
+{
+    int N = g->n_nodes, F = folded->n_nodes;
+    *fits = false;
+    int *map = malloc((size_t)N * sizeof *map);
+    m->inv = malloc((size_t)F * sizeof *m->inv);
+    m->keep = malloc((pc->neurons ? pc->neurons : 1) * sizeof *m->keep);
+    m->from = malloc((size_t)N * sizeof *m->from);
+    m->koff = calloc((size_t)F + 1, sizeof *m->koff);
+    lc_status st = map && m->inv && m->keep && m->from && m->koff
+                       ? lc_fold_node_map(g, p, map, err)
+                       : lc_fail(err, LC_ERR_NOMEM, "out of memory");
+    int j = 0;
+    size_t nk = 0;
+    bool ok = !st;
+    for (int k = 0; ok && k < N; k++) {
+        if (map[k] < 0) continue;
+        ok = map[k] == j && j < F;
+        if (!ok) break;
+        m->inv[j] = k;
+        m->koff[j] = nk;
+        if (k > 0 && k < N - 1) {
+            for (int i = 0; i < g->nodes[k].width; i++)
+                if (lc_plan_get(p, k, i) == LC_KEEP) m->keep[nk++] = i;
+            ok = nk - m->koff[j] == (size_t)folded->nodes[j].width;
+        }
+        j++;
+    }
+    if (ok && j == F && map[N - 1] == F - 1) {
+        int next = F - 1;
+        for (int k = N - 1; k >= 1; k--) {
+            m->from[k] = next;
+            if (map[k] >= 0) next = map[k];
+        }
+        *fits = true;
+    }
+    free(map);
+    return st;
+}
+
+/* Runs the samples rows[0..n) of d through folded, sample i from folded
+ * node start[i] on (ascending), the nodes before it from pc's cache.
+ * Counts the samples predicted right into *right. */
+static lc_status run_from(const lc_graph *g, const lc_graph *folded, const cache_map *cm,
+                          const lc_pieces *pc, const lc_data *d, const size_t *rows,
+                          const int *start, size_t n, size_t *right, lc_error *err)
 {
     int cols = lc_data_cols(d), F = folded->n_nodes, ow = lc_graph_output_width(folded);
     const int32_t *y = lc_data_y(d);
     size_t batch = n < LC_BATCH ? n : LC_BATCH;
     lc_work wk;
     float *xb = malloc(batch * (size_t)cols * sizeof *xb);
-    int *keep = malloc((size_t)pc->neurons * sizeof *keep); /* kept neurons, node by node */
-    size_t *koff = calloc((size_t)F, sizeof *koff);
-    lc_status st = xb && keep && koff ? lc_work_init(&wk, folded, batch, err)
-                                      : lc_fail(err, LC_ERR_NOMEM, "out of memory for a batch");
+    lc_status st = xb ? lc_work_init(&wk, folded, batch, err)
+                      : lc_fail(err, LC_ERR_NOMEM, "out of memory for a batch");
     if (st) {
         free(xb);
-        free(keep);
-        free(koff);
         return st;
-    }
-    size_t nk = 0;
-    for (int j = 1; j < F - 1; j++) {
-        koff[j] = nk;
-        for (int i = 0; i < g->nodes[inv[j]].width; i++)
-            if (lc_plan_get(p, inv[j], i) == LC_KEEP) keep[nk++] = i;
     }
     lc_act_kind kind = folded->nodes[F - 1].act.kind;
     for (size_t r = 0; r < n; r += batch) {
@@ -189,22 +235,14 @@ static lc_status run_from(const lc_graph *g, const lc_plan *p, const lc_graph *f
             const struct lc_node *nd = &folded->nodes[j];
             float *z = wk.h[j];
             while (c < m && start[r + c] <= j) c++; /* rows [0, c) run node j */
-            if (c < m) { /* the others: the original's z of the kept neurons */
-                int k = inv[j], wk0 = g->nodes[k].width;
-                const int *kp = keep + koff[j];
-                for (size_t i = c; i < m; i++) {
-                    const float *src = pc->z[k] + rows[r + i] * (size_t)wk0;
-                    float *dst = z + i * (size_t)nd->width;
-                    for (int t = 0; t < nd->width; t++) dst[t] = src[kp[t]];
-                }
+            int wk0 = g->nodes[cm->inv[j]].width;
+            const int *kp = cm->keep + cm->koff[j];
+            for (size_t i = c; i < m; i++) { /* the others: the original's z, kept neurons */
+                const float *src = pc->z[cm->inv[j]] + rows[r + i] * (size_t)wk0;
+                float *dst = z + i * (size_t)nd->width;
+                for (int t = 0; t < nd->width; t++) dst[t] = src[kp[t]];
             }
-            for (size_t i = 0; i < c; i++)
-                memcpy(z + i * (size_t)nd->width, nd->bias, (size_t)nd->width * sizeof(float));
-            for (int e = 0; e < nd->n_in && c; e++) {
-                int in_w = folded->nodes[nd->in[e].src].width;
-                lc_sgemm(false, true, (int)c, nd->width, in_w, 1.0f, wk.h[nd->in[e].src], in_w,
-                         nd->in[e].w, in_w, 1.0f, z, nd->width);
-            }
+            lc_forward_node(folded, &wk, j, c);
             lc_act_apply(nd->act, nd->slope, z, m, nd->width);
         }
         for (size_t i = 0; i < m; i++)
@@ -212,8 +250,6 @@ static lc_status run_from(const lc_graph *g, const lc_plan *p, const lc_graph *f
     }
     lc_work_free(&wk);
     free(xb);
-    free(keep);
-    free(koff);
     return LC_OK;
 }
 
@@ -221,52 +257,30 @@ static lc_status run_from(const lc_graph *g, const lc_plan *p, const lc_graph *f
  * sort: the batches then run few rows through the first nodes), and run;
  * *done false when the cache cannot be used for this folded graph. */
 static lc_status redo_from_cache(const lc_graph *g, const lc_plan *p, const lc_graph *folded,
-                                 const lc_pieces *pc, const lc_data *d, size_t *redo,
+                                 const lc_pieces *pc, const lc_data *d, const size_t *redo,
                                  const int *first, size_t n, size_t *right, bool *done,
                                  lc_error *err)
 {
     *done = false;
-    int N = g->n_nodes, F = folded->n_nodes;
-    int *map = malloc((size_t)N * sizeof *map), *inv = malloc((size_t)F * sizeof *inv);
-    int *from = malloc((size_t)N * sizeof *from); /* folded start after a leave in node k */
-    size_t *cnt = calloc((size_t)F + 1, sizeof *cnt);
-    size_t *sorted = malloc(n * sizeof *sorted);
+    int F = folded->n_nodes;
+    cache_map m = {0};
+    bool fits;
+    lc_status st = cache_map_make(g, p, folded, pc, &m, &fits, err);
+    size_t *cnt = calloc((size_t)F + 1, sizeof *cnt), *sorted = malloc(n * sizeof *sorted);
     int *start = malloc(n * sizeof *start);
-    lc_status st = map && inv && from && cnt && sorted && start
-                       ? lc_fold_node_map(g, p, map, err)
-                       : lc_fail(err, LC_ERR_NOMEM, "out of memory");
-    bool ok = !st;
-    /* the map must describe `folded`: the same nodes, each as wide as its
-     * kept neurons (anything else is not lc_fold(g, p): run rows in full) */
-    int nf = 0;
-    for (int k = 0; ok && k < N; k++) {
-        if (map[k] < 0) continue;
-        int kept = 0;
-        for (int i = 0; k > 0 && k < N - 1 && i < g->nodes[k].width; i++)
-            kept += lc_plan_get(p, k, i) == LC_KEEP;
-        ok = map[k] == nf && nf < F && (k == 0 || k == N - 1 || kept == folded->nodes[nf].width);
-        if (ok) inv[nf++] = k;
-    }
-    ok = ok && nf == F && map[N - 1] == F - 1;
-    if (ok) {
-        int next = F - 1;
-        for (int k = N - 1; k >= 1; k--) { /* from[k]: first folded node after k */
-            from[k] = next;
-            if (map[k] >= 0) next = map[k];
-        }
-        for (size_t i = 0; i < n; i++) cnt[from[first[i]] + 1]++;
+    if (!st && (!cnt || !sorted || !start)) st = lc_fail(err, LC_ERR_NOMEM, "out of memory");
+    if (!st && fits) {
+        for (size_t i = 0; i < n; i++) cnt[m.from[first[i]] + 1]++;
         for (int j = 1; j <= F; j++) cnt[j] += cnt[j - 1];
         for (size_t i = 0; i < n; i++) {
-            size_t at = cnt[from[first[i]]]++;
+            size_t at = cnt[m.from[first[i]]]++;
             sorted[at] = redo[i];
-            start[at] = from[first[i]];
+            start[at] = m.from[first[i]];
         }
-        st = run_from(g, p, folded, inv, pc, d, sorted, start, n, right, err);
+        st = run_from(g, folded, &m, pc, d, sorted, start, n, right, err);
         *done = !st;
     }
-    free(map);
-    free(inv);
-    free(from);
+    cache_map_free(&m);
     free(cnt);
     free(sorted);
     free(start);

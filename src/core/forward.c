@@ -146,6 +146,19 @@ void lc_work_free(lc_work *w)
     memset(w, 0, sizeof *w);
 }
 
+void lc_forward_node(const lc_graph *g, lc_work *w, int k, size_t rows)
+{
+    const struct lc_node *nd = &g->nodes[k];
+    float *z = w->h[k];
+    for (size_t r = 0; r < rows; r++)
+        memcpy(z + r * (size_t)nd->width, nd->bias, (size_t)nd->width * sizeof(float));
+    for (int e = 0; e < nd->n_in && rows; e++) {
+        int in_w = g->nodes[nd->in[e].src].width;
+        lc_sgemm(false, true, (int)rows, nd->width, in_w, 1.0f, w->h[nd->in[e].src], in_w,
+                 nd->in[e].w, in_w, 1.0f, z, nd->width);
+    }
+}
+
 void lc_forward_batch(const lc_graph *g, lc_work *w, const float *x, size_t rows,
                       lc_z_hook hook, void *ctx)
 {
@@ -153,13 +166,7 @@ void lc_forward_batch(const lc_graph *g, lc_work *w, const float *x, size_t rows
     for (int k = 1; k < g->n_nodes; k++) {
         const struct lc_node *nd = &g->nodes[k];
         float *z = w->h[k];
-        for (size_t r = 0; r < rows; r++)
-            memcpy(z + r * (size_t)nd->width, nd->bias, (size_t)nd->width * sizeof(float));
-        for (int e = 0; e < nd->n_in; e++) {
-            int in_w = g->nodes[nd->in[e].src].width;
-            lc_sgemm(false, true, (int)rows, nd->width, in_w, 1.0f, w->h[nd->in[e].src], in_w,
-                     nd->in[e].w, in_w, 1.0f, z, nd->width);
-        }
+        lc_forward_node(g, w, k, rows);
         if (hook) hook(ctx, k, z, rows);
         lc_act_apply(nd->act, nd->slope, z, rows, nd->width);
     }

@@ -23,5 +23,10 @@ lc_status lc_work_init(lc_work *w, const lc_graph *g, size_t rows, lc_error *err
 void lc_work_free(lc_work *w);
 void lc_forward_batch(const lc_graph *g, lc_work *w, const float *x, size_t rows,
                       lc_z_hook hook, void *ctx);
+/* Node k's pre-activation on the first `rows` rows of w (its bias, then one
+ * SGEMM per incoming edge from the producers' activations in w) into
+ * w->h[k]: one step of lc_forward_batch, for callers that fill some rows
+ * of a node themselves. */
+void lc_forward_node(const lc_graph *g, lc_work *w, int k, size_t rows);
 
 #endif
