@@ -226,6 +226,22 @@ def _invalid(message):
     return Error(LC_ERR_INVALID, message)
 
 
+def _distill_target(options, t, default):
+    """finetune_target ("distill" or "labels"; default), temperature and
+    distill_alpha from options into t (lc_train_opts or lc_induce_opts), as
+    the CLI reads --finetune-target, --temperature and --distill-alpha.
+    True for labels."""
+    target = options.pop("finetune_target", default)
+    if target not in ("distill", "labels"):
+        raise _invalid("finetune_target wants distill or labels, got '%s'" % target)
+    for key, field in (("temperature", "temperature"), ("distill_alpha", "alpha")):
+        if key in options:
+            if target == "labels":
+                raise _invalid("temperature and distill_alpha need finetune_target distill")
+            setattr(t, field, float(options.pop(key)))
+    return target == "labels"
+
+
 def _prove_opts(po, g, prove, options, keep):
     """Fills an lc_prove_opts from prove=True / a method name and the
     bounds=FILE / input_range="LO,HI" / lp_time=S options."""
@@ -520,15 +536,7 @@ class Model:
             if options.get(key) is not None:
                 setattr(io, key, cast(options.pop(key)))
             options.pop(key, None)
-        target = options.pop("finetune_target", "distill")
-        if target not in ("distill", "labels"):
-            raise _invalid("finetune_target wants distill or labels, got '%s'" % target)
-        io.finetune_labels = target == "labels"
-        for key, field in (("temperature", "temperature"), ("distill_alpha", "alpha")):
-            if key in options:
-                if io.finetune_labels:
-                    raise _invalid("temperature and distill_alpha need finetune_target distill")
-                setattr(io, field, float(options.pop(key)))
+        io.finetune_labels = _distill_target(options, io, "distill")
         o.threads = int(options.pop("threads", 0) or 0)
         test = options.pop("test", None)
         if options:
@@ -568,15 +576,7 @@ class Model:
     def _finetune_opts(o, options):
         """The fine-tuning options into o.finetune (as the CLI reads them)."""
         t = o.finetune
-        target = options.pop("finetune_target", "distill")
-        if target not in ("distill", "labels"):
-            raise _invalid("finetune_target wants distill or labels, got '%s'" % target)
-        o.finetune_labels = target == "labels"
-        for key, field in (("temperature", "temperature"), ("distill_alpha", "alpha")):
-            if key in options:
-                if o.finetune_labels:
-                    raise _invalid("temperature and distill_alpha need finetune_target distill")
-                setattr(t, field, float(options.pop(key)))
+        o.finetune_labels = _distill_target(options, t, "distill")
         teacher = options.pop("teacher", None)
         if teacher is not None:
             if o.finetune_labels:

@@ -6,7 +6,7 @@ import math
 
 from . import _lib
 from ._lib import lib
-from . import Model, _check, _invalid, _report, _split
+from . import Model, _check, _distill_target, _invalid, _report, _split
 from ._train import _train_opts
 
 
@@ -25,29 +25,16 @@ def prune(self, train, target_size, val=None, epochs=None, progress=None, **opti
     options.pop("quiet", None)
     o = _lib.lc_prune_opts()
     lib.lc_prune_opts_default(ctypes.byref(o))
+    # the ranges (target, epochs, start_acc, quantile) are lc_prune's to check
     o.target = float(target_size)
     if epochs is not None:
         o.train.epochs = int(epochs)
-        if o.train.epochs < 1:
-            raise _invalid("epochs wants a positive integer, got %d" % o.train.epochs)
-    for key, lo, hi in (("start_acc", 0.0, 1.0), ("quantile", 0.0, 1.0)):
+    for key in ("start_acc", "quantile"):
         if options.get(key) is not None:
-            v = float(options.pop(key))
-            if not (lo <= v <= hi) or (key == "quantile" and v == 0):
-                raise _invalid("%s wants a number in %s, got %g"
-                               % (key, "[0, 1]" if key == "start_acc" else "(0, 1]", v))
-            setattr(o, key, v)
+            setattr(o, key, float(options.pop(key)))
         options.pop(key, None)
     o.bias_correction = 1 if options.pop("bias_correction", False) else 0
-    target = options.pop("finetune_target", "labels")
-    if target not in ("distill", "labels"):
-        raise _invalid("finetune_target wants distill or labels, got '%s'" % target)
-    for key, field in (("temperature", "temperature"), ("distill_alpha", "alpha")):
-        if key in options:
-            if target == "labels":
-                raise _invalid("temperature and distill_alpha need finetune_target distill")
-            setattr(o.train, field, float(options.pop(key)))
-    if target == "distill":
+    if not _distill_target(options, o.train, "labels"):
         o.train.teacher = self._ptr
     _train_opts(o.train, options)
     threads = int(options.pop("threads", 0) or 0)
@@ -55,12 +42,7 @@ def prune(self, train, target_size, val=None, epochs=None, progress=None, **opti
         raise _invalid("prune: unknown option '%s'" % sorted(options)[0])
     if threads > 0:
         lib.lc_set_threads(threads)
-    if isinstance(train, tuple):
-        tx, ty = _split(train, "train")
-    else:
-        tx, ty = train, None
-    if ty is None and target == "labels":
-        raise _invalid("train needs labels (X, y) with finetune_target labels")
+    tx, ty = _split(train, "train") if isinstance(train, tuple) else (train, None)
     datas = []
     try:
         datas.append(self._data(tx, ty, "train"))
