@@ -42,18 +42,16 @@ lc_status lc_array_to_data(const char *path, const struct lc_array *a, double sc
     lc_status st = lc_data_alloc(a->rows, (int)a->cols, false, path, &d, err);
     if (st) return st;
     size_t n = a->rows * a->cols;
-    if (a->kind == 'u' && a->size == 1) {
-        /* bytes (IDX images): a table of the 256 values, each computed as
-         * the general path below computes it; a tenth of its time */
+    /* bytes (IDX images): a table of the 256 values, each computed as the
+     * general path below computes it; a tenth of its time (a scale that
+     * overflows takes the general path, which reports where) */
+    if (a->kind == 'u' && a->size == 1 && isfinite((float)(255.0 * scale))) {
         float t[256];
         for (int u = 0; u < 256; u++) t[u] = (float)((double)u * scale);
-        for (int u = 0; u < 256; u++)
-            if (!isfinite(t[u])) goto general;
         for (size_t i = 0; i < n; i++) d->x[i] = t[a->data[i]];
         *out = d;
         return LC_OK;
     }
-general:
     for (size_t i = 0; i < n; i++) {
         float v = (float)(lc_array_get(a, i) * scale);
         if (!isfinite(v)) {
