@@ -747,6 +747,12 @@ typedef struct lc_budget_opts {
        activation rate first, output replaced by a constant piece, as pruning
        does), searched together by a greedy walk (docs/budgets.md) */
     int joint;
+    /* the reference path of the greedy walks: every move of a step scored
+       in full, in order of parameters saved. By default the moves are
+       scored best-first by the previous step's ratios, a move that cannot
+       beat the best so far is skipped and a plain score stops early once it
+       cannot; the choice is the same (unit/budget_walk_matches_full_walk). */
+    int full_walk;
 } lc_budget_opts;
 
 typedef struct lc_budget_result {
@@ -780,6 +786,8 @@ typedef struct lc_budget_result {
     int joint_met, joint_steps;
     int *pruned;
     int evaluations;       /* plans folded and scored (cached plans not counted) */
+    int stopped_early;     /* of those, plain scores stopped once they could
+                              not change the greedy walk's choice (opts.full_walk) */
     /* with opts.certify: the certificate of the chosen plan. Its
      * disagreements with g on cert_rows rows, and the one-sided upper bound
      * (lc_binomial_upper_bound at `confidence`) of the disagreement rate on

@@ -84,8 +84,7 @@ lc_status lc_budget_search(const lc_graph *g, const lc_stats *st_, const lc_data
         return lc_fail(err, LC_ERR_INVALID, "budget: a joint plan (pruning and folding) needs a "
                        "size budget");
     int n = g->n_nodes;
-    budget_search s = {g, st_, d, pc, o, n, NULL, 0, 0, 0, {0}, false, false, NULL, NULL, false,
-                       {{0}}, 0, {0}, 0};
+    budget_search s = {.g = g, .st = st_, .d = d, .pc = pc, .o = o, .n = n, .need = -INFINITY};
     lc_status st;
     int *hist = NULL, steps = 0, *start = calloc((size_t)n, sizeof *start);
     int *low = calloc((size_t)n, sizeof *low), *hist2 = NULL, steps2 = 0;
@@ -125,6 +124,7 @@ lc_status lc_budget_search(const lc_graph *g, const lc_stats *st_, const lc_data
             res->tau = tau;
             tau = NULL;
             res->evaluations = s.evaluations;
+            res->stopped_early = s.stopped;
             goto done;
         }
     } else {
@@ -294,6 +294,7 @@ lc_status lc_budget_search(const lc_graph *g, const lc_stats *st_, const lc_data
     res->tau = tau;
     tau = NULL;
     res->evaluations = s.evaluations;
+    res->stopped_early = s.stopped;
     st = LC_OK;
 done:
     if (!st && res->met) st = budget_final_take(&s, res, err);

@@ -60,7 +60,7 @@ typedef struct {
     int n;              /* nodes */
     budget_cached *cache;
     size_t n_cache, cap_cache;
-    int evaluations;
+    int evaluations, stopped; /* plans scored; of them, stopped early (cut) */
     budget_meter meter;  /* progress for o->progress_cb */
     bool final;         /* score with the full reconstruction, no cache */
     bool plain;         /* score the plain fold even with reconstruction on */
@@ -71,6 +71,11 @@ typedef struct {
     int n_fin;
     lc_recon_state *rs[N_RSTATE]; /* newest last */
     int n_rs;
+    /* the least score the walk still needs to know of the next candidate:
+     * a plain score from cached activations may stop early below it and
+     * set cut instead (-INFINITY: every score exact) */
+    double need;
+    bool cut;
 } budget_search;
 
 /* One candidate of a search: thresholds (grid indices, -1 = off), size, score. */
@@ -126,8 +131,11 @@ void budget_keep_scored(budget_search *s);
  * they would not fit the cap. */
 lc_status budget_incr_init(const lc_graph *g, const lc_data *d, budget_incr **out, lc_error *err);
 void budget_incr_free(budget_incr *bi);
-/* Accuracy on d of lc_fold(g, p) (up to float rounding). */
-lc_status budget_incr_score(budget_incr *bi, const lc_plan *p, double *score, lc_error *err);
+/* Accuracy on d of lc_fold(g, p) (up to float rounding); when it is
+ * certainly below need (by more than half a row), *cut is set instead and
+ * *score NaN (need -INFINITY: never). */
+lc_status budget_incr_score(budget_incr *bi, const lc_plan *p, double need, double *score,
+                            bool *cut, lc_error *err);
 /* Later scores start from p's activations. */
 lc_status budget_incr_rebase(budget_incr *bi, const lc_plan *p, lc_error *err);
 /* Keeps the latest scored candidate's run, so that a rebase to it needs no

@@ -32,18 +32,46 @@ static double best_ratio(const budget_state *cur, const budget_state *a)
     return (double)(cur->params - a->params) / (fmax(cur->score - a->score, 0) + 1e-6);
 }
 
-/* A single-node move of a greedy step: node k to grid index j, its size. */
+/* The least score with which a move saving `saved` parameters can still
+ * replace best (better_move's ratio, ties included; DROP: not below the
+ * floor); -INFINITY when any score can (no best yet, or a move may meet a
+ * size budget: those compare by score). */
+static double need_to_win(const lc_budget_opts *o, const budget_state *cur,
+                          const budget_state *best, size_t saved, double floor_, bool in_budget)
+{
+    double need = o->kind == LC_BUDGET_DROP ? floor_ : -INFINITY;
+    if (best->ok && !in_budget)
+        need = fmax(need, cur->score + 1e-6 - (double)saved / best_ratio(cur, best));
+    return need;
+}
+
+/* A single-node move of a greedy step: node k to grid index j, its size;
+ * pos: its place in the order of by_saving; hint: its node's ratio in the
+ * previous step (INFINITY: not known). */
 typedef struct {
     int k, j;
     size_t params;
+    int pos;
+    double hint;
 } move;
 
-/* Most parameters saved first, then node order. */
+/* Most parameters saved first, then node order: the order in which the
+ * reference path scores the moves, and which of two equal moves is kept. */
 static int by_saving(const void *a, const void *b)
 {
     const move *x = a, *y = b;
     if (x->params != y->params) return x->params < y->params ? -1 : 1;
     return (x->k > y->k) - (x->k < y->k);
+}
+
+/* The order of scoring: the best ratio of the previous step first, so that
+ * the best move is usually scored first and the others' scores can stop
+ * early (need_to_win); the choice does not depend on this order. */
+static int by_hint(const void *a, const void *b)
+{
+    const move *x = a, *y = b;
+    if (x->hint != y->hint) return x->hint > y->hint ? -1 : 1;
+    return (x->pos > y->pos) - (x->pos < y->pos);
 }
 
 /* The greedy per-node search from `start` (grid indices). On return *best
@@ -58,10 +86,13 @@ lc_status budget_greedy(budget_search *s, const int *start, double budget, doubl
     budget_state best = {malloc((size_t)n * sizeof(int)), 0, 0, false};
     budget_state cand = {try_idx, 0, 0, true};
     move *moves = malloc((size_t)n * sizeof *moves);
-    if (!tau || !try_idx || !best.idx || !moves) {
+    double *hint = malloc((size_t)n * sizeof *hint);
+    bool full = s->o->full_walk;
+    if (!tau || !try_idx || !best.idx || !moves || !hint) {
         st = lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
         goto done;
     }
+    for (int k = 0; k < n; k++) hint[k] = INFINITY;
     memcpy(cur->idx, start, (size_t)n * sizeof(int));
     if ((st = budget_eval_idx(s, cur->idx, tau, true, cur, err))) goto done;
     cur->ok = true;
@@ -84,33 +115,52 @@ lc_status budget_greedy(budget_search *s, const int *start, double budget, doubl
                 if (cand.params < cur->params) break;
             }
             if (cand.params >= cur->params) continue;
-            moves[nm++] = (move){k, try_idx[k], cand.params};
+            moves[nm++] = (move){k, try_idx[k], cand.params, 0, hint[k]};
             in_budget |= s->o->kind == LC_BUDGET_SIZE && (double)cand.params <= budget;
         }
         qsort(moves, (size_t)nm, sizeof *moves, by_saving);
+        for (int t = 0; t < nm; t++) moves[t].pos = t;
+        if (!full) qsort(moves, (size_t)nm, sizeof *moves, by_hint);
+        int best_pos = nm, best_k = -1;
         for (int t = 0; t < nm; t++) {
+            const move *mv = &moves[t];
+            double saved = (double)(cur->params - mv->params);
             /* No move scores above cur (no loss), so none has a ratio above
              * saved / 1e-6 (better_move), the best case of a move that loses
-             * nothing. Once the best so far reaches that of the next move in
-             * this order, no later move can replace it (equal ratio and
-             * saving keep the earlier one, as node order does): the choice
-             * equals scoring every move. Not when a move may meet a size
-             * budget (those compare by score). */
-            if (best.ok && !in_budget && best_ratio(cur, &best) >=
-                                             (double)(cur->params - moves[t].params) / 1e-6)
-                break;
+             * nothing: below the best so far's, or equal with less saved or
+             * later in by_saving, it cannot replace it (the reference path
+             * scores every move). Not when a move may meet a size budget
+             * (those compare by score). */
+            if (!full && best.ok && !in_budget) {
+                double qb = best_ratio(cur, &best), qmax = saved / 1e-6;
+                size_t sb = cur->params - best.params;
+                if (qb > qmax || (qb == qmax && ((double)sb > saved || best_pos < mv->pos)))
+                    continue;
+            }
             memcpy(try_idx, cur->idx, (size_t)n * sizeof(int));
-            try_idx[moves[t].k] = moves[t].j;
-            if ((st = budget_eval_idx(s, try_idx, tau, true, &cand, err))) goto done;
-            if (s->o->kind == LC_BUDGET_DROP && cand.score < floor_) continue;
-            if (better_move(s->o, budget, floor_, cur, &cand, &best)) {
+            try_idx[mv->k] = mv->j;
+            /* a plain score may stop early once it cannot replace the best */
+            s->need = full ? -INFINITY
+                           : need_to_win(s->o, cur, &best, cur->params - mv->params, floor_,
+                                         in_budget);
+            st = budget_eval_idx(s, try_idx, tau, true, &cand, err);
+            s->need = -INFINITY;
+            if (st) goto done;
+            hint[mv->k] = s->cut ? 0 : best_ratio(cur, &cand);
+            if (s->cut || (s->o->kind == LC_BUDGET_DROP && cand.score < floor_)) continue;
+            /* as if scored in by_saving order: of two equal moves the earlier */
+            if (better_move(s->o, budget, floor_, cur, &cand, &best) ||
+                (!better_move(s->o, budget, floor_, cur, &best, &cand) && mv->pos < best_pos)) {
                 budget_keep_scored(s);
                 memcpy(best.idx, try_idx, (size_t)n * sizeof(int));
                 best.params = cand.params;
                 best.score = cand.score;
                 best.ok = true;
+                best_pos = mv->pos;
+                best_k = mv->k;
             }
         }
+        if (best_k >= 0) hint[best_k] = INFINITY; /* its next move is a new one */
         /* no single node helps (folds that only pay off together): all
          * nodes one grid step further, until the model gets smaller */
         if (!best.ok) {
@@ -155,6 +205,7 @@ done:
     free(try_idx);
     free(best.idx);
     free(moves);
+    free(hint);
     return st;
 }
 

@@ -254,7 +254,8 @@ typedef struct {
     fneuron *f;
     dneuron *dn;
     size_t *fs, *ds; /* node k: f[fs[k] .. fs[k+1]), dn[ds[k] .. ds[k+1]) */
-    size_t *redo, m;
+    size_t *redo, m; /* the base's wrong rows first (nwrong), then its right ones */
+    size_t nwrong;
     int kmin;
 } cand;
 
@@ -274,7 +275,7 @@ static bool cand_make(const budget_incr *bi, const base *b, const lc_plan *p, ca
     size_t nn = bi->neurons ? bi->neurons : 1, nf = 0, nd = 0;
     *c = (cand){malloc(nn * sizeof *c->f), malloc(nn * sizeof *c->dn),
                 calloc((size_t)N + 1, sizeof(size_t)), calloc((size_t)N + 1, sizeof(size_t)),
-                malloc((bi->n ? bi->n : 1) * sizeof(size_t)), 0, N};
+                malloc((bi->n ? bi->n : 1) * sizeof(size_t)), 0, 0, N};
     if (!c->f || !c->dn || !c->fs || !c->ds || !c->redo) return false;
     for (int k = 0; k < N; k++) {
         c->fs[k] = nf;
@@ -296,17 +297,30 @@ static bool cand_make(const budget_incr *bi, const base *b, const lc_plan *p, ca
     }
     c->fs[N] = nf;
     c->ds[N] = nd;
-    /* a row changes where a differing neuron is out of either side's piece */
+    /* a row changes where a differing neuron is out of either side's piece;
+     * the base's wrong rows go first (run: after them the count of right
+     * rows can only fall), the rest after them from the top, both in row
+     * order */
+    size_t right = bi->n;
     for (size_t r = 0; r < bi->n && nd; r++)
         for (size_t t = 0; t < nd; t++) {
             const dneuron *e = &c->dn[t];
             int w = g->nodes[e->k].width;
             int pz = piece_of(g->nodes[e->k].act, b->z[e->k][r * (size_t)w + e->i]);
             if ((e->pb != LC_KEEP && pz != e->pb) || (e->pp != LC_KEEP && pz != e->pp)) {
-                c->redo[c->m++] = r;
+                if (b->ok[r]) c->redo[--right] = r;
+                else c->redo[c->nwrong++] = r;
                 break;
             }
         }
+    size_t nright = bi->n - right;
+    memmove(c->redo + c->nwrong, c->redo + right, nright * sizeof *c->redo);
+    for (size_t i = 0; i < nright / 2; i++) { /* back to row order */
+        size_t *a = c->redo + c->nwrong + i, *z = c->redo + c->nwrong + nright - 1 - i, t = *a;
+        *a = *z;
+        *z = t;
+    }
+    c->m = c->nwrong + nright;
     return true;
 }
 
@@ -314,14 +328,14 @@ static bool cand_make(const budget_incr *bi, const base *b, const lc_plan *p, ca
  * changed whose z did not (the consumers of the walk's one changed node):
  * the base's z plus W[:, D] times the change of those neurons' activations,
  * a product of rank |D| instead of the node's whole fan-in. */
-static bool delta_z(budget_incr *bi, const base *b, const cand *c, int k, float *z)
+static bool delta_z(budget_incr *bi, const base *b, const cand *c, int k, const size_t *redo,
+                    size_t m, float *z)
 {
     const lc_graph *g = bi->g;
     const struct lc_node *nd = &g->nodes[k];
     int w = nd->width;
-    size_t m = c->m;
     for (size_t r = 0; r < m; r++)
-        memcpy(z + r * (size_t)w, b->z[k] + c->redo[r] * (size_t)w, (size_t)w * sizeof *z);
+        memcpy(z + r * (size_t)w, b->z[k] + redo[r] * (size_t)w, (size_t)w * sizeof *z);
     for (int e = 0; e < nd->n_in; e++) {
         int j = nd->in[e].src, wj = g->nodes[j].width;
         size_t d0 = j > 0 ? c->ds[j] : 0, nd_ = j > 0 ? c->ds[j + 1] - d0 : 0;
@@ -332,7 +346,7 @@ static bool delta_z(budget_incr *bi, const base *b, const cand *c, int k, float 
         for (size_t r = 0; r < m; r++)
             for (size_t t = 0; t < nd_; t++) {
                 const dneuron *q = &c->dn[d0 + t];
-                float zv = b->z[j][c->redo[r] * (size_t)wj + q->i];
+                float zv = b->z[j][redo[r] * (size_t)wj + q->i];
                 dh[r * nd_ + t] = act_one(src, q->i, q->pp, q->sp, q->cp, zv) -
                                   act_one(src, q->i, q->pb, q->sb, q->cb, zv);
             }
@@ -344,19 +358,59 @@ static bool delta_z(budget_incr *bi, const base *b, const cand *c, int k, float 
     return true;
 }
 
+/* Rows per pass of run after the first, which takes the base's wrong rows
+ * and this many of its right ones: small enough that a candidate that
+ * cannot matter stops after a few, large enough for SGEMM's throughput. */
+#define RUN_CHUNK 256
+
+/* z of node k on rows [r0, r0 + mc) of the candidate into zk: from its
+ * changed inputs (zn) and the base; hb, xb: scratch of mc x the widest. */
+static void node_rows(budget_incr *bi, const base *b, const cand *c, float *const *zn, int k,
+                      size_t r0, size_t mc, float *zk, float *hb, float *xb)
+{
+    const lc_graph *g = bi->g;
+    const struct lc_node *nd = &g->nodes[k];
+    int w = nd->width;
+    const size_t *redo = c->redo + r0;
+    const float *x = lc_data_x(bi->d);
+    for (size_t r = 0; r < mc; r++) memcpy(zk + r * (size_t)w, nd->bias, (size_t)w * sizeof(float));
+    for (int e = 0; e < nd->n_in; e++) {
+        int j = nd->in[e].src, wj = g->nodes[j].width;
+        const fneuron *fj = c->f + c->fs[j];
+        size_t nfj = c->fs[j + 1] - c->fs[j];
+        if (j == 0) {
+            for (size_t r = 0; r < mc; r++)
+                memcpy(hb + r * (size_t)wj, x + redo[r] * (size_t)wj, (size_t)wj * sizeof(float));
+        } else if (zn[j]) {
+            act_rows(g, j, fj, nfj, zn[j] + r0 * (size_t)wj, hb, mc);
+        } else {
+            for (size_t r = 0; r < mc; r++)
+                memcpy(xb + r * (size_t)wj, b->z[j] + redo[r] * (size_t)wj, (size_t)wj * sizeof(float));
+            act_rows(g, j, fj, nfj, xb, hb, mc);
+        }
+        lc_sgemm(false, true, (int)mc, w, wj, 1.0f, hb, wj, nd->in[e].w, wj, 1.0f, zk, w);
+    }
+}
+
 /* Runs plan p against base b (any plan: the base holds the z of folded
- * neurons too) into res: b's rows that change, their z and verdicts. */
-static lc_status run(budget_incr *bi, const base *b, const lc_plan *p, result *res,
-                     lc_error *err)
+ * neurons too) into res: b's rows that change, their z and verdicts. The
+ * rows run in passes, the base's wrong ones first; after those the count of
+ * right rows can only fall, so once it is below need x rows (by more than
+ * half a row: rounding) the run stops with *cut set and res unset, its
+ * score no longer of use to the caller (-INFINITY: never). */
+static lc_status run(budget_incr *bi, const base *b, const lc_plan *p, double need, result *res,
+                     bool *cut, lc_error *err)
 {
     const lc_graph *g = bi->g;
     int N = g->n_nodes;
     cand c;
     /* zn[k] set: node k's z changed on the rows (re-run); buffers: res's */
     float **zn = calloc((size_t)N, sizeof *zn), *hb = NULL, *xb = NULL;
+    bool *delta = calloc((size_t)N, sizeof *delta);
     lc_status st = LC_OK;
     res->set = false;
-    if (!cand_make(bi, b, p, &c) || !zn) {
+    *cut = false;
+    if (!cand_make(bi, b, p, &c) || !zn || !delta) {
         st = lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
         goto done;
     }
@@ -373,67 +427,62 @@ static lc_status run(budget_incr *bi, const base *b, const lc_plan *p, result *r
         res->cap_m = m;
     }
     if (m) {
+        /* the nodes that change: fed by a changed z (run from their
+         * inputs), else by differing neurons alone (delta_z) */
         int maxw = 1;
-        for (int k = 0; k < N; k++) maxw = g->nodes[k].width > maxw ? g->nodes[k].width : maxw;
-        hb = scratch_get(&bi->hb, m * (size_t)maxw);
-        xb = scratch_get(&bi->xb, m * (size_t)maxw);
-        if (!hb || !xb) {
-            st = lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
-            goto done;
-        }
-        const float *x = lc_data_x(bi->d);
         for (int k = c.kmin + 1; k < N; k++) {
             const struct lc_node *nd = &g->nodes[k];
-            int w = nd->width;
             bool zin = false, hin = false;
             for (int e = 0; e < nd->n_in; e++) {
                 int j = nd->in[e].src;
                 zin |= zn[j] != NULL;
                 hin |= j > 0 && c.ds[j + 1] > c.ds[j];
+                maxw = g->nodes[j].width > maxw ? g->nodes[j].width : maxw;
             }
+            maxw = nd->width > maxw ? nd->width : maxw;
             if (!zin && !hin) continue;
-            if (!(zn[k] = scratch_get(&res->zn[k], m * (size_t)w))) {
+            if (!(zn[k] = scratch_get(&res->zn[k], m * (size_t)nd->width))) {
                 st = lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
                 goto done;
             }
-            if (!zin) {
-                if (!delta_z(bi, b, &c, k, zn[k])) {
-                    st = lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
-                    goto done;
-                }
-                continue;
-            }
-            for (size_t r = 0; r < m; r++) memcpy(zn[k] + r * (size_t)w, nd->bias, (size_t)w * sizeof(float));
-            for (int e = 0; e < nd->n_in; e++) {
-                int j = nd->in[e].src, wj = g->nodes[j].width;
-                const fneuron *fj = c.f + c.fs[j];
-                size_t nfj = c.fs[j + 1] - c.fs[j];
-                if (j == 0) {
-                    for (size_t r = 0; r < m; r++)
-                        memcpy(hb + r * (size_t)wj, x + c.redo[r] * (size_t)wj, (size_t)wj * sizeof(float));
-                } else if (zn[j]) {
-                    act_rows(g, j, fj, nfj, zn[j], hb, m);
-                } else {
-                    for (size_t r = 0; r < m; r++)
-                        memcpy(xb + r * (size_t)wj, b->z[j] + c.redo[r] * (size_t)wj, (size_t)wj * sizeof(float));
-                    act_rows(g, j, fj, nfj, xb, hb, m);
-                }
-                lc_sgemm(false, true, (int)m, w, wj, 1.0f, hb, wj, nd->in[e].w, wj, 1.0f, zn[k], w);
-            }
+            delta[k] = !zin;
         }
-        /* the output rows: predictions against the labels */
+        size_t first = c.nwrong + RUN_CHUNK < m ? c.nwrong + RUN_CHUNK : m;
+        hb = scratch_get(&bi->hb, first * (size_t)maxw);
+        xb = scratch_get(&bi->xb, first * (size_t)maxw);
+        if (!hb || !xb) {
+            st = lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
+            goto done;
+        }
         const struct lc_node *on = &g->nodes[N - 1];
         int ow = on->width;
         const int32_t *y = lc_data_y(bi->d);
-        for (size_t r = 0; r < m; r++)
-            memcpy(hb + r * (size_t)ow, zn[N - 1] ? zn[N - 1] + r * (size_t)ow
-                                                  : b->z[N - 1] + c.redo[r] * (size_t)ow,
-                   (size_t)ow * sizeof *hb);
-        lc_act_apply(on->act, on->slope, hb, m, ow);
-        for (size_t r = 0; r < m; r++) {
-            bool ok = lc_row_class(on->act.kind, hb + r * (size_t)ow, ow) == y[c.redo[r]];
-            correct = correct - b->ok[c.redo[r]] + ok;
-            res->ok[r] = ok;
+        for (size_t r0 = 0, mc = first; r0 < m; r0 += mc, mc = m - r0 < RUN_CHUNK ? m - r0 : RUN_CHUNK) {
+            for (int k = c.kmin + 1; k < N; k++) {
+                if (!zn[k]) continue;
+                float *zk = zn[k] + r0 * (size_t)g->nodes[k].width;
+                if (!delta[k]) node_rows(bi, b, &c, zn, k, r0, mc, zk, hb, xb);
+                else if (!delta_z(bi, b, &c, k, c.redo + r0, mc, zk)) {
+                    st = lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
+                    goto done;
+                }
+            }
+            /* the output rows: predictions against the labels */
+            for (size_t r = 0; r < mc; r++)
+                memcpy(hb + r * (size_t)ow, zn[N - 1] ? zn[N - 1] + (r0 + r) * (size_t)ow
+                                                      : b->z[N - 1] + c.redo[r0 + r] * (size_t)ow,
+                       (size_t)ow * sizeof *hb);
+            lc_act_apply(on->act, on->slope, hb, mc, ow);
+            for (size_t r = 0; r < mc; r++) {
+                size_t row = c.redo[r0 + r];
+                bool ok = lc_row_class(on->act.kind, hb + r * (size_t)ow, ow) == y[row];
+                correct = correct - b->ok[row] + ok;
+                res->ok[r0 + r] = ok;
+            }
+            if (r0 + mc < m && (double)correct < need * (double)bi->n - 0.5) {
+                *cut = true;
+                goto done;
+            }
         }
     }
     memcpy(res->piece, b->piece, bi->neurons ? bi->neurons : 1);
@@ -448,6 +497,7 @@ static lc_status run(budget_incr *bi, const base *b, const lc_plan *p, result *r
     res->set = true;
 done:
     free(zn);
+    free(delta);
     cand_free(&c);
     return st;
 }
@@ -481,10 +531,11 @@ static bool result_is(const budget_incr *bi, const result *res, const lc_plan *p
 
 
 
-lc_status budget_incr_score(budget_incr *bi, const lc_plan *p, double *score, lc_error *err)
+lc_status budget_incr_score(budget_incr *bi, const lc_plan *p, double need, double *score,
+                            bool *cut, lc_error *err)
 {
-    lc_status st = run(bi, bi->cur_set ? &bi->cur : &bi->orig, p, &bi->last, err);
-    if (!st) *score = bi->n ? (double)bi->last.correct / (double)bi->n : 0;
+    lc_status st = run(bi, bi->cur_set ? &bi->cur : &bi->orig, p, need, &bi->last, cut, err);
+    if (!st) *score = *cut ? NAN : bi->n ? (double)bi->last.correct / (double)bi->n : 0;
     return st;
 }
 
@@ -510,7 +561,8 @@ lc_status budget_incr_rebase(budget_incr *bi, const lc_plan *p, lc_error *err)
     const result *r = result_is(bi, &bi->kept, p) ? &bi->kept
                     : result_is(bi, &bi->last, p) ? &bi->last : NULL;
     if (!r) {
-        lc_status st = run(bi, &bi->cur, p, &bi->last, err);
+        bool cut;
+        lc_status st = run(bi, &bi->cur, p, -INFINITY, &bi->last, &cut, err);
         if (st) return st;
         r = &bi->last;
     }

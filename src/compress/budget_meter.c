@@ -44,7 +44,7 @@ void budget_meter_scored(budget_meter *m, size_t params, double score)
                               (score == m->p.best_score && params < m->p.best_params)
                         : params < m->p.best_params ||
                               (params == m->p.best_params && score > m->p.best_score));
-    if (within && better) {
+    if (within && better && !isnan(score)) { /* NaN: a score stopped early */
         m->p.best_score = score;
         m->p.best_params = params;
     }

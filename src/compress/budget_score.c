@@ -237,11 +237,18 @@ lc_status budget_score_of(budget_search *s, const lc_plan *p, size_t params, dou
         }
     lc_graph *f = NULL;
     lc_status st;
+    s->cut = false;
     if (budget_scores_recon(s)) {
         st = budget_score_reconstructed(s, p, score, err);
         if (st || s->final) return st;
     } else if (!s->final && ((st = incr_setup(s, err)) || s->incr)) {
-        if (st || (st = budget_incr_score(s->incr, p, score, err))) return st;
+        if (st || (st = budget_incr_score(s->incr, p, s->need, score, &s->cut, err))) return st;
+        if (s->cut) { /* no score: counted, not cached */
+            s->evaluations++;
+            s->stopped++;
+            budget_meter_scored(&s->meter, params, NAN);
+            return LC_OK;
+        }
     } else {
         st = lc_fold(s->g, p, &f, NULL, err);
         if (!st) st = lc_plan_accuracy(s->g, p, f, s->d, s->pc, score, NULL, err);

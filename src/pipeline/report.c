@@ -79,6 +79,7 @@ static cJSON *budget_json(const pl_compress *r)
         cJSON_AddNumberToObject(j, "pruned", total); /* in the plan returned */
     }
     cJSON_AddNumberToObject(j, "evaluations", b->evaluations);
+    cJSON_AddNumberToObject(j, "stopped_early", b->stopped_early);
     if (r->o->max_drop >= 0) {
         cJSON *cf = cJSON_CreateObject();
         cJSON_AddStringToObject(cf, "rows_from", "val");

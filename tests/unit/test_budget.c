@@ -29,30 +29,35 @@ typedef struct {
     lc_data *d;
 } setup;
 
-static int make_setup(test_rng *r, setup *s, lc_error *err)
+static int make_setup_rows(test_rng *r, setup *s, size_t ns, lc_error *err)
 {
     memset(s, 0, sizeof *s);
     s->g = fold_test_random_graph(r);
     if (!s->g) return 0;
     int iw = lc_graph_input_width(s->g), ow = lc_graph_output_width(s->g);
-    s->x = malloc(sizeof(float) * NS * (size_t)iw);
-    float *y = malloc(sizeof(float) * NS * (size_t)ow);
-    int32_t *lab = malloc(sizeof(int32_t) * NS);
-    fold_test_random_input(r, s->x, (size_t)NS * iw);
-    int ok = lc_stats_compute(s->g, s->x, NS, iw, &s->st, err) == LC_OK &&
-             lc_forward(s->g, s->x, NS, y, err) == LC_OK;
+    s->x = malloc(sizeof(float) * ns * (size_t)iw);
+    float *y = malloc(sizeof(float) * ns * (size_t)ow);
+    int32_t *lab = malloc(sizeof(int32_t) * ns);
+    fold_test_random_input(r, s->x, ns * (size_t)iw);
+    int ok = lc_stats_compute(s->g, s->x, ns, iw, &s->st, err) == LC_OK &&
+             lc_forward(s->g, s->x, ns, y, err) == LC_OK;
     int classes = ow < 2 ? 2 : ow;
-    for (int i = 0; ok && i < NS; i++) {
+    for (size_t i = 0; ok && i < ns; i++) {
         int best = 0;
         for (int c = 1; c < ow; c++)
             if (y[i * ow + c] > y[i * ow + best]) best = c;
         if (ow == 1) best = y[i] > 0;
         lab[i] = i % 3 == 0 ? (best + 1) % classes : best;
     }
-    ok = ok && lc_data_from_arrays(NS, iw, s->x, lab, classes, &s->d, err) == LC_OK;
+    ok = ok && lc_data_from_arrays(ns, iw, s->x, lab, classes, &s->d, err) == LC_OK;
     free(y);
     free(lab);
     return ok;
+}
+
+static int make_setup(test_rng *r, setup *s, lc_error *err)
+{
+    return make_setup_rows(r, s, NS, err);
 }
 
 static void free_setup(setup *s)
@@ -442,4 +447,81 @@ TEST(budget_pick_one_standard_error)
         free_setup(&s);
     }
     CHECK_MSG(decided >= 5, "only %d pairs of plans differed enough", decided);
+}
+
+/* An MLP of random weights (lc_graph_mlp), ns random inputs, their
+ * statistics, and labels: its own predictions with every fifth changed, so
+ * that most rows are right and a folded neuron costs some of them. */
+static int make_mlp_setup(test_rng *r, setup *s, size_t ns, uint64_t seed, lc_error *err)
+{
+    memset(s, 0, sizeof *s);
+    int hidden[4] = {test_randint(r, 12, 40), test_randint(r, 12, 40), test_randint(r, 12, 40),
+                     test_randint(r, 8, 24)};
+    int in = test_randint(r, 4, 12), classes = test_randint(r, 2, 6);
+    lc_act relu = {LC_ACT_RELU, 0, 0, 0};
+    if (lc_graph_mlp(in, hidden, 4, classes, relu, seed, &s->g, err)) return 0;
+    s->x = malloc(sizeof(float) * ns * (size_t)in);
+    float *y = malloc(sizeof(float) * ns * (size_t)classes);
+    int32_t *lab = malloc(sizeof(int32_t) * ns);
+    int ok = s->x && y && lab;
+    if (ok) fold_test_random_input(r, s->x, ns * (size_t)in);
+    ok = ok && lc_stats_compute(s->g, s->x, ns, in, &s->st, err) == LC_OK &&
+         lc_forward(s->g, s->x, ns, y, err) == LC_OK;
+    for (size_t i = 0; ok && i < ns; i++) {
+        int best = 0;
+        for (int c = 1; c < classes; c++)
+            if (y[i * classes + c] > y[i * classes + best]) best = c;
+        lab[i] = i % 5 == 0 ? (best + 1) % classes : best;
+    }
+    ok = ok && lc_data_from_arrays(ns, in, s->x, lab, classes, &s->d, err) == LC_OK;
+    free(y);
+    free(lab);
+    return ok;
+}
+
+/* The greedy walks' fast path (moves scored best-first, skipped when they
+ * cannot win, plain scores stopped early) chooses as the reference path
+ * that scores every move in full: the same plan, size, score and steps, on
+ * enough rows that scores do stop early (more than one pass of rows), on
+ * MLPs (long walks) and on random graphs with skip edges. */
+TEST(budget_walk_matches_full_walk)
+{
+    lc_error err;
+    test_rng r = {4711};
+    int stopped = 0, fewer = 0, steps = 0;
+    for (int rep = 0; rep < 10; rep++) {
+        setup s;
+        if (rep < 7) CHECK_MSG(make_mlp_setup(&r, &s, 4000, 100 + (uint64_t)rep, &err), "%s", err.msg);
+        else CHECK_MSG(make_setup_rows(&r, &s, 1500, &err), "%s", err.msg);
+        lc_pieces *pc = NULL;
+        CHECK_OK(lc_pieces_compute(s.g, s.d, &pc, &err), &err);
+        static const lc_budget_opts kinds[] = {
+            {.kind = LC_BUDGET_SIZE, .target_size = 0.6},
+            {.kind = LC_BUDGET_SIZE, .target_size = 0.3},
+            {.kind = LC_BUDGET_DROP, .max_drop = 0.03},
+        };
+        for (int i = 0; i < 3; i++) {
+            lc_budget_opts o = kinds[i], ref = kinds[i];
+            o.lt = ref.lt = (lc_layer_threshold){LC_LAYER_AUTO, 0};
+            ref.full_walk = 1;
+            lc_budget_result a, b;
+            CHECK_OK(lc_budget_search(s.g, s.st, s.d, pc, &o, &a, &err), &err);
+            CHECK_OK(lc_budget_search(s.g, s.st, s.d, pc, &ref, &b, &err), &err);
+            CHECK_MSG(same_plan(s.g, a.plan, b.plan) && a.params == b.params &&
+                          a.score == b.score && a.steps == b.steps && a.method == b.method &&
+                          a.per_node_params == b.per_node_params,
+                      "rep %d case %d: %zu params %g score %d steps, reference %zu %g %d", rep,
+                      i, a.params, a.score, a.steps, b.params, b.score, b.steps);
+            CHECK(b.stopped_early == 0 && a.stopped_early <= a.evaluations);
+            stopped += a.stopped_early;
+            steps += a.steps;
+            fewer += a.evaluations - a.stopped_early < b.evaluations;
+            lc_budget_result_clear(&a);
+            lc_budget_result_clear(&b);
+        }
+        lc_pieces_free(pc);
+        free_setup(&s);
+    }
+    CHECK_MSG(stopped > 10 && fewer > 10, "stopped early %d, fewer full scores in %d searches, "
+              "%d steps", stopped, fewer, steps);
 }

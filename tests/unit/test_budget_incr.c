@@ -24,7 +24,7 @@ TEST(budget_incr_matches_fold_and_evaluate)
 {
     test_rng r = {4242};
     lc_error err = {0};
-    int scored = 0, off_by_rounding = 0;
+    int scored = 0, off_by_rounding = 0, cuts = 0, kept = 0;
     for (int trial = 0; trial < 24; trial++) {
         int hidden[3] = {test_randint(&r, 2, 24), test_randint(&r, 2, 24), test_randint(&r, 2, 24)};
         int in = test_randint(&r, 1, 10), classes = test_randint(&r, 2, 5);
@@ -33,7 +33,7 @@ TEST(budget_incr_matches_fold_and_evaluate)
         lc_graph *g;
         CHECK_OK(lc_graph_mlp(in, hidden, 3, classes, acts[trial % 3], (uint64_t)trial + 9, &g, &err),
                  &err);
-        size_t n = 400;
+        size_t n = 1200; /* more rows than a pass of run: scores can stop early */
         lc_data *d = test_random_data(&r, n, in, classes);
         CHECK(d != NULL);
         budget_incr *bi, *fresh;
@@ -50,10 +50,26 @@ TEST(budget_incr_matches_fold_and_evaluate)
             double fast, scratch;
             CHECK_OK(lc_fold(g, q, &cg, NULL, &err), &err);
             CHECK_OK(lc_evaluate(cg, d, &full, &err), &err);
-            CHECK_OK(budget_incr_score(bi, q, &fast, &err), &err);
+            bool cut;
+            CHECK_OK(budget_incr_score(bi, q, -INFINITY, &fast, &cut, &err), &err);
+            CHECK(!cut);
             /* the same plan from the original model's activations */
             CHECK_OK(budget_incr_init(g, d, &fresh, &err), &err);
-            CHECK_OK(budget_incr_score(fresh, q, &scratch, &err), &err);
+            CHECK_OK(budget_incr_score(fresh, q, -INFINITY, &scratch, &cut, &err), &err);
+            CHECK(!cut);
+            /* a score needed a few rows above or below the true one (or
+             * far above it) stops early only where the true one is below
+             * it by more than half a row */
+            static const int rows_off[] = {-2, -1, 0, 1, 2, 36};
+            double need = (scratch * (double)n + rows_off[step % 6]) / (double)n, ns;
+            CHECK_OK(budget_incr_score(fresh, q, need, &ns, &cut, &err), &err);
+            if (cut) CHECK_MSG(isnan(ns) && scratch * (double)n < need * (double)n - 0.5,
+                               "trial %d step %d: stopped below %.4f, score %.4f", trial, step,
+                               need, scratch);
+            else CHECK_MSG(ns == scratch, "trial %d step %d: %.4f, unbounded %.4f", trial, step,
+                           ns, scratch);
+            cuts += cut;
+            kept += !cut && need > scratch;
             budget_incr_free(fresh);
             CHECK_MSG(fast == scratch, "trial %d step %d: from the base %.4f, from scratch %.4f",
                       trial, step, fast, scratch);
@@ -77,7 +93,7 @@ TEST(budget_incr_matches_fold_and_evaluate)
                     double ds;
                     CHECK_OK(lc_plan_clone(q, &decoy, &err), &err);
                     mutate(decoy, g, &r, 0.2, &err);
-                    CHECK_OK(budget_incr_score(bi, decoy, &ds, &err), &err);
+                    CHECK_OK(budget_incr_score(bi, decoy, -INFINITY, &ds, &cut, &err), &err);
                     lc_plan_free(decoy);
                 }
                 CHECK_OK(budget_incr_rebase(bi, q, &err), &err);
@@ -94,4 +110,5 @@ TEST(budget_incr_matches_fold_and_evaluate)
     }
     CHECK_MSG(off_by_rounding * 50 <= scored, "%d of %d scores off by a row", off_by_rounding,
               scored);
+    CHECK_MSG(cuts > 0, "no score stopped early (%d ran to the end below their need)", kept);
 }
