@@ -92,6 +92,10 @@ int cmd_compress(int argc, char **argv)
         goto done;
     }
     if (!c.json) compress_print(model_path, &a, rep);
+    const cJSON *w;
+    cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(rep, "warnings"))
+        if (!c.quiet && cJSON_IsString(w))
+            fprintf(stderr, "lincomp %s: warning: %s\n", cli_cmd, w->valuestring);
     if ((c.json && cli_write_text(text, "-")) || (a.report && cli_write_text(text, a.report))) {
         remove(a.out); /* no half-finished result */
         goto done;

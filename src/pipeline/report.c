@@ -124,6 +124,30 @@ static cJSON *finetune_json(const pl_compress *r)
     return f;
 }
 
+/* Few calibration rows: a neuron seen in one piece on all of a handful of
+ * samples says little about new data, and a refit of a layer from fewer rows
+ * than its inputs is fixed by the ridge alone. The bar (100 rows, or the
+ * widest hidden layer) is a rule of thumb, said as such in the message. */
+static cJSON *warnings_json(const pl_compress *r, const lc_graph *cg)
+{
+    cJSON *w = cJSON_CreateArray();
+    const lc_compress_opts *o = r->o;
+    int widest = 0, n = lc_graph_nodes(r->g);
+    for (int k = 1; k < n - 1; k++)
+        widest = lc_graph_width(r->g, k) > widest ? lc_graph_width(r->g, k) : widest;
+    size_t bar = widest > 100 ? (size_t)widest : 100;
+    bool empirical = !o->prove.on || o->prove_threshold;
+    if (empirical && r->rows < bar && lc_graph_params(cg) < lc_graph_params(r->g)) {
+        char msg[320];
+        snprintf(msg, sizeof msg, "only %zu calibration samples, fewer than %zu (at least 100 "
+                 "and the widest hidden layer): neurons linear on so few samples may not be on "
+                 "new data; give more rows with --data and check the result on held-out data "
+                 "(--val)", r->rows, bar);
+        cJSON_AddItemToArray(w, cJSON_CreateString(msg));
+    }
+    return w;
+}
+
 cJSON *pl_compress_report(const pl_compress *r, const lc_graph *cg)
 {
     const lc_compress_opts *o = r->o;
@@ -181,5 +205,6 @@ cJSON *pl_compress_report(const pl_compress *r, const lc_graph *cg)
                                                           r->prove_seconds, r->pf, g));
     else cJSON_AddNullToObject(rep, "proof");
     cJSON_AddItemToObject(rep, "layers", layer_report(r, cg));
+    cJSON_AddItemToObject(rep, "warnings", warnings_json(r, cg));
     return rep;
 }

@@ -142,8 +142,8 @@ printf 'lo,hi\n' >"$TMP/bounds.csv"
 for i in 1 2 3 4 5 6 7 8; do echo "0.4,0.6" >>"$TMP/bounds.csv"; done
 prove_exact budget/prove-exact-file "$G" "$TMP/g_box.csv" --data "$GX" --prove=interval --bounds "$TMP/bounds.csv"
 # with --threshold, empirical folds on top of the proven ones
-"$LINCOMP" compress "$IRIS" --data "$DATA/iris.csv" --prove --json -o "$TMP/p1.onnx" >"$TMP/p1.json" 2>&1
-"$LINCOMP" compress "$IRIS" --data "$DATA/iris.csv" --prove --threshold 0.9 --json -o "$TMP/p2.onnx" >"$TMP/p2.json" 2>&1
+"$LINCOMP" compress "$IRIS" --data "$DATA/iris.csv" --prove --json -o "$TMP/p1.onnx" >"$TMP/p1.json" 2>"$TMP/p1.err"
+"$LINCOMP" compress "$IRIS" --data "$DATA/iris.csv" --prove --threshold 0.9 --json -o "$TMP/p2.onnx" >"$TMP/p2.json" 2>"$TMP/p2.err"
 node -e 'const fs = require("fs"), a = JSON.parse(fs.readFileSync(process.argv[1])), b = JSON.parse(fs.readFileSync(process.argv[2]));
     if (!(b.params_after < a.params_after && b.threshold === 0.9 && a.threshold === null)) process.exit(1)' "$TMP/p1.json" "$TMP/p2.json" &&
     pass budget/prove-plus-threshold || fail budget/prove-plus-threshold "$(head -c 200 "$TMP/p2.json")"

@@ -41,7 +41,7 @@ while IFS="$tab" read -r model input expected inw outw notes <&3; do
 done 3<"$FIX/MANIFEST.tsv"
 
 # a model with many always-active neurons shrinks as the cost model says
-"$LINCOMP" compress "$FIX/mlp_linear_stack.onnx" --data "$FIX/mlp_linear_stack_in.npy" -o "$TMP/ls.onnx" --json >"$TMP/ls.json" 2>&1
+"$LINCOMP" compress "$FIX/mlp_linear_stack.onnx" --data "$FIX/mlp_linear_stack_in.npy" -o "$TMP/ls.onnx" --json >"$TMP/ls.json" 2>"$TMP/ls.err"
 "$LINCOMP" analyze "$FIX/mlp_linear_stack.onnx" --data "$FIX/mlp_linear_stack_in.npy" --json >"$TMP/an.json" 2>&1
 if node -e '
     const fs = require("fs");
@@ -98,3 +98,26 @@ for m in "$ROOT/examples/iris.onnx"; do
     if [ -s "$TMP/fast.csv" ] && cmp -s "$TMP/fast.csv" "$TMP/full.csv"; then pass compress/sweep-fast-equals-exact
     else fail compress/sweep-fast-equals-exact "$(diff "$TMP/fast.csv" "$TMP/full.csv" | head -5 | tr '\n' ' ')"; fi
 done
+
+# few calibration rows: a warning on stderr and in the report (not with
+# --quiet); 300 rows on the same 16-wide model: none
+M="$FIX/mlp_gemm.onnx" X="$FIX/mlp_gemm_in.npy"
+/usr/bin/python3 -c "
+import numpy as np, sys
+x = np.load(sys.argv[1]); np.save(sys.argv[2], np.tile(x, (5, 1)) * np.float32(1.01) ** np.arange(5 * len(x), dtype=np.float32)[:, None])
+" "$X" "$TMP/rows320.npy"
+"$LINCOMP" compress "$M" --data "$X" --threshold 0.7 -o "$TMP/few.onnx" --report "$TMP/few.json" >/dev/null 2>"$TMP/few.err"
+"$LINCOMP" compress "$M" --data "$X" --threshold 0.7 --quiet -o "$TMP/fewq.onnx" >/dev/null 2>"$TMP/fewq.err"
+"$LINCOMP" compress "$M" --data "$TMP/rows320.npy" --threshold 0.7 -o "$TMP/many.onnx" --report "$TMP/many.json" >/dev/null 2>"$TMP/many.err"
+if grep -q "^lincomp compress: warning: only 64 calibration samples, fewer than 100" "$TMP/few.err" &&
+    [ ! -s "$TMP/fewq.err" ] && ! grep -q warning "$TMP/many.err" &&
+    node -e '
+        const fs = require("fs"), [a, b] = process.argv.slice(1).map((f) => JSON.parse(fs.readFileSync(f)));
+        if (a.warnings.length !== 1 || !/only 64 calibration samples/.test(a.warnings[0])) throw new Error("few: " + a.warnings);
+        if (b.warnings.length !== 0 || b.calibration_samples !== 320) throw new Error("many: " + b.warnings);
+        if (a.params_after >= a.params_before) throw new Error("nothing folded");
+    ' "$TMP/few.json" "$TMP/many.json" 2>"$TMP/err"; then
+    pass compress/warn-few-calibration-rows
+else
+    fail compress/warn-few-calibration-rows "$(head -c 300 "$TMP/few.err") $(head -c 200 "$TMP/err")"
+fi
