@@ -91,17 +91,23 @@ static lc_status check(const lc_graph *g, const lc_data *d, const lc_data *v, co
 }
 
 /* The budget search as it runs: candidates scored of planned and the best
- * so far; a line per accepted step of the per-node search. */
+ * so far; a line per accepted step of the per-node search. Each greedy walk
+ * (from tau 1, from the paper's result, the joint plan's) counts its steps
+ * from 1, so a step number not above the last one starts the next walk. */
 typedef struct {
     const pl_sink *s;
     double params_before;
+    int walk, last;
 } search_log;
 
 static void on_step(void *ctx, int step, size_t params, double score)
 {
-    const search_log *l = ctx;
+    search_log *l = ctx;
+    if (step <= l->last) l->walk++;
+    l->last = step;
     pl_say(l->s, LC_PROGRESS_LINE, "budget search", 0,
-           "budget search step %d: %zu parameters, score %.4f", step, params, score);
+           "budget search walk %d step %d: %zu parameters, score %.4f", l->walk, step, params,
+           score);
 }
 
 static void on_search(void *ctx, const lc_budget_progress *p)
@@ -123,7 +129,7 @@ static lc_status budget_plan(pl_compress *r, const lc_data *d, const lc_data *v,
     const lc_graph *g = r->g;
     lc_data *agree = NULL;
     lc_pieces *pc = NULL;
-    search_log log = {s, (double)lc_graph_params(g)};
+    search_log log = {s, (double)lc_graph_params(g), 1, 0};
     bool drop = o->max_drop >= 0;
     lc_budget_opts bo = {.kind = drop ? LC_BUDGET_DROP : LC_BUDGET_SIZE,
                          .target_size = o->target_size, .max_drop = drop ? o->max_drop / 100.0 : 0,

@@ -23,7 +23,8 @@ M="$TMP/fm.onnx"
 # accepted step, and the search's time; no bar (no carriage returns)
 "$LINCOMP" compress "$M" --data "$TMP/cal.idx" --target-size 0.25 --verbose -o "$TMP/a.onnx" >/dev/null 2>"$TMP/off"
 if grep -q "^lincomp compress: budget search on 10000 samples" "$TMP/off" &&
-    grep -q "^lincomp compress: budget search step [0-9]*: [0-9]* parameters, score " "$TMP/off" &&
+    grep -q "^lincomp compress: budget search walk 1 step 1: [0-9]* parameters, score " "$TMP/off" &&
+    grep -q "^lincomp compress: budget search walk 2 step 1: [0-9]* parameters, score " "$TMP/off" &&
     grep -q "^lincomp compress: folding$" "$TMP/off" && ! grep -q "$(printf '\r')" "$TMP/off" &&
     ! grep -q "candidates" "$TMP/off"; then
     pass compress-progress/off-terminal
@@ -44,7 +45,7 @@ if command -v script >/dev/null; then
     tr '\r' '\n' <"$TMP/tty" | grep -a "budget search  .*candidates" >"$TMP/bars"
     last=$(tail -n 1 "$TMP/bars")
     if [ "$(wc -l <"$TMP/bars")" -ge 2 ] && grep -q "ETA" "$TMP/bars" && grep -q "best 0\.[0-9]* at [0-9.]*% size" "$TMP/bars" &&
-        echo "$last" | grep -Eq ' ([0-9]+)/\1 candidates' && ! grep -aq "budget search step" "$TMP/tty" &&
+        echo "$last" | grep -Eq ' ([0-9]+)/\1 candidates' && ! grep -aq "budget search walk" "$TMP/tty" &&
         grep -aq "budget search  *done in" "$TMP/tty" && cmp -s "$TMP/a.onnx" "$TMP/b.onnx"; then
         pass compress-progress/terminal
     else
