@@ -4,6 +4,7 @@
 #include "onnx_imp.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,6 +124,20 @@ lc_status ox_op_gemm(ox_imp *c, const Onnx__NodeProto *n, int matmul)
     return st;
 }
 
+/* Outputs after Y that the file names. Before opset 14 these optional
+ * outputs (running and saved mean and variance) are what marks training
+ * mode, and from opset 14 they are allowed only with training_mode=1:
+ * either way the node normalises with the batch's own statistics, which
+ * no per-sample affine map reproduces (torch exports so with
+ * training=TrainingMode.TRAINING; folding the running statistics instead
+ * gave outputs 1.3 away from ONNX Runtime's). */
+static size_t bn_stat_outputs(const Onnx__NodeProto *n)
+{
+    size_t k = 0;
+    for (size_t i = 1; i < n->n_output; i++) k += n->output[i][0] != 0;
+    return k;
+}
+
 /* BatchNormalization in inference form: an affine map per channel. */
 lc_status ox_op_batchnorm(ox_imp *c, const Onnx__NodeProto *n)
 {
@@ -130,8 +145,19 @@ lc_status ox_op_batchnorm(ox_imp *c, const Onnx__NodeProto *n)
     const ox_tensor *p[4]; /* scale, B, mean, var */
     lc_status st = ox_sym_in(c, n, 0, &x);
     if (st) return st;
-    if (ox_attr_int(n, "training_mode", 0))
-        return ox_node_fail(c, n, LC_ERR_UNSUPPORTED, "training_mode=1 (batch statistics)");
+    size_t extra = bn_stat_outputs(n);
+    if (ox_attr_int(n, "training_mode", 0) || extra) {
+        char why[80];
+        if (ox_attr_int(n, "training_mode", 0))
+            snprintf(why, sizeof why, "training_mode=1");
+        else
+            snprintf(why, sizeof why, "%zu output%s besides Y, for the updated statistics",
+                     extra, extra == 1 ? "" : "s");
+        return ox_node_fail(c, n, LC_ERR_UNSUPPORTED,
+                            "exported in training mode (%s): it normalises with the batch's "
+                            "statistics, not the running ones; export the model in eval mode "
+                            "(model.eval(), training=TrainingMode.EVAL)", why);
+    }
     if (x->rank < 1)
         return ox_node_fail(c, n, LC_ERR_UNSUPPORTED, "input without a channel dimension");
     int64_t ch = x->dims[0];

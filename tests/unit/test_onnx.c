@@ -644,6 +644,54 @@ TEST(onnx_batchnorm_folding)
     }
 }
 
+/* BatchNorm in training mode normalises with the batch's statistics: the
+ * running ones in the file would give other outputs, so it is refused at
+ * every opset, whether marked by training_mode=1 (opset 14 on) or, before
+ * that, by the optional statistics outputs. An optional output named ""
+ * is absent and changes nothing. */
+TEST(onnx_batchnorm_training_refused)
+{
+    static const struct {
+        int opset, mode;
+        const char *out1; /* name of output 2, NULL = one output */
+        int ok;
+    } cases[] = {
+        {9, -1, "running_mean", 0}, {13, -1, "running_mean", 0}, {15, 1, NULL, 0},
+        {15, 0, "running_mean", 0}, {13, -1, "", 1},              {15, 0, "", 1},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        mb b;
+        int64_t d = 2;
+        mb_init(&b, cases[k].opset, 1, &d, 2);
+        mb_tensor(&b, "W1", W1, 2, 3, 2);
+        mb_tensor(&b, "W2", W2, 2, 2, 3);
+        mb_tensor(&b, "g", GAMMA, 1, 3, 0);
+        mb_tensor(&b, "be", BETA, 1, 3, 0);
+        mb_tensor(&b, "mu", MEAN, 1, 3, 0);
+        mb_tensor(&b, "var", VAR, 1, 3, 0);
+        mb_attr(&b, mb_node(&b, "Gemm", "fc1", "z", "x", "W1", NULL), "transB", 0, 1);
+        Onnx__NodeProto *n =
+            mb_node(&b, "BatchNormalization", "bn7", "zb", "z", "g", "be", "mu", "var", NULL);
+        if (cases[k].mode >= 0) mb_attr(&b, n, "training_mode", 0, cases[k].mode);
+        if (cases[k].out1) {
+            b.outs[n - b.node][1] = (char *)cases[k].out1;
+            n->n_output = 2;
+        }
+        mb_node(&b, "Relu", "r", "h", "zb", NULL);
+        mb_attr(&b, mb_node(&b, "Gemm", "fc2", "y", "h", "W2", NULL), "transB", 0, 1);
+        lc_graph *g = NULL;
+        lc_error err;
+        lc_status st = mb_load(&b, &g, &err);
+        lc_graph_free(g);
+        if (cases[k].ok)
+            CHECK_MSG(st == LC_OK, "case %zu: %s", k, err.msg);
+        else
+            CHECK_MSG(st == LC_ERR_UNSUPPORTED && strstr(err.msg, "node 'bn7'") &&
+                          strstr(err.msg, "training mode"),
+                      "case %zu: %s (%s)", k, lc_status_str(st), st ? err.msg : "");
+    }
+}
+
 static double clip06(double z, int i) { (void)i; return z < 0 ? 0 : z > 0.6 ? 0.6 : z; }
 static double clip_hi(double z, int i) { (void)i; return z > 0.6 ? 0.6 : z; }
 
