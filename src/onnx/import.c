@@ -171,10 +171,19 @@ static lc_status read_input(ox_imp *c, const Onnx__GraphProto *g)
         return lc_fail(c->err, LC_ERR_UNSUPPORTED, "%s: input '%s' is not a tensor", c->what,
                        in->name);
     const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
-    if (tt->has_elem_type && tt->elem_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT)
+    if (tt->has_elem_type && tt->elem_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT) {
+        /* a float model exported in another precision is one .float() away */
+        int32_t t = tt->elem_type;
+        int floating = t == ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE ||
+                       t == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16 ||
+                       t == ONNX__TENSOR_PROTO__DATA_TYPE__BFLOAT16;
+        char buf[40];
         return lc_fail(c->err, LC_ERR_UNSUPPORTED,
-                       "%s: input '%s' has element type %d; lincomp reads float32 input",
-                       c->what, in->name, (int)tt->elem_type);
+                       "%s: input '%s' has element type %s; lincomp reads float32 input%s",
+                       c->what, in->name, ox_type_str(t, buf, sizeof buf),
+                       floating ? " (export the model in float32, e.g. after model.float())"
+                                : "");
+    }
     if (!tt->shape || tt->shape->n_dim < 2 || tt->shape->n_dim > OX_MAX_RANK)
         return lc_fail(c->err, LC_ERR_UNSUPPORTED,
                        "%s: input '%s' needs a shape [N, d] or [N, C, H, W], it has %s", c->what,

@@ -99,6 +99,8 @@ int ox_broadcast(const ox_tensor *c, int rank, const int64_t *dims, size_t width
 
 /* Formats "[d0, d1, ...]" into buf. */
 const char *ox_dims_str(const int64_t *dims, int rank, char *buf, size_t len);
+/* Formats an ONNX element type's name ("int64", "double (float64)") into buf. */
+const char *ox_type_str(int32_t type, char *buf, size_t len);
 
 /* Host byte order, for raw_data. */
 int ox_little_endian(void);

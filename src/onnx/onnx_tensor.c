@@ -34,6 +34,21 @@ const char *ox_dims_str(const int64_t *dims, int rank, char *buf, size_t len)
     return buf;
 }
 
+const char *ox_type_str(int32_t type, char *buf, size_t len)
+{
+    /* by number: Debian's onnx.proto predates the 8- and 4-bit types */
+    static const char *names[] = {
+        "undefined", "float32", "uint8", "int8", "uint16", "int16", "int32", "int64",
+        "string", "bool", "float16", "double (float64)", "uint32", "uint64", "complex64",
+        "complex128", "bfloat16", "float8e4m3fn", "float8e4m3fnuz", "float8e5m2",
+        "float8e5m2fnuz", "uint4", "int4", "float4e2m1"};
+    if (type >= 0 && (size_t)type < sizeof names / sizeof names[0])
+        snprintf(buf, len, "%s", names[type]);
+    else
+        snprintf(buf, len, "ONNX data type %d", (int)type);
+    return buf;
+}
+
 void ox_tensor_free(ox_tensor *t)
 {
     free(t->v);
@@ -103,8 +118,8 @@ lc_status ox_tensor_decode(const Onnx__TensorProto *t, const char *what, ox_tens
     int size = raw_size(type);
     if (!size)
         return lc_fail(err, LC_ERR_UNSUPPORTED,
-                       "%s: tensor '%s' has data type %d (lincomp reads float, double, "
-                       "int64, int32 and bool)", what, name, (int)type);
+                       "%s: tensor '%s' has data type %s (lincomp reads float32, double, "
+                       "int64, int32 and bool)", what, name, ox_type_str(type, buf, sizeof buf));
     out->is_int = type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT &&
                   type != ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE;
 

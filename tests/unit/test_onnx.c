@@ -802,3 +802,37 @@ TEST(onnx_multiple_inputs_refused)
     lc_graph_free(g);
     CHECK_MSG(st == LC_ERR_UNSUPPORTED && strstr(err.msg, "inputs"), "%s", err.msg);
 }
+
+/* Types by name, not ONNX's numbers: users export float64 and int64 inputs
+ * by accident and "element type 11" told them nothing. */
+TEST(onnx_element_type_names)
+{
+    static const struct {
+        int32_t type;
+        int input; /* 1: the graph input's type, 0: an initializer's */
+        const char *want;
+    } cases[] = {
+        {ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE, 1, "input 'x' has element type double (float64)"},
+        {ONNX__TENSOR_PROTO__DATA_TYPE__INT64, 1, "input 'x' has element type int64;"},
+        {ONNX__TENSOR_PROTO__DATA_TYPE__UINT8, 1, "element type uint8;"},
+        {99, 1, "element type ONNX data type 99;"},
+        {ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16, 0, "tensor 'W1' has data type float16"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        mb b;
+        int64_t d = 2;
+        mb_init(&b, 13, 1, &d, 3);
+        Onnx__TensorProto *w = mb_tensor(&b, "W1", W1, 2, 3, 2);
+        mb_attr(&b, mb_node(&b, "Gemm", "fc1", "y", "x", "W1", NULL), "transB", 0, 1);
+        if (cases[k].input)
+            b.tt[0].elem_type = cases[k].type;
+        else
+            w->data_type = cases[k].type;
+        lc_graph *g = NULL;
+        lc_error err;
+        lc_status st = mb_load(&b, &g, &err);
+        lc_graph_free(g);
+        CHECK_MSG(st == LC_ERR_UNSUPPORTED && strstr(err.msg, cases[k].want), "case %zu: %s", k,
+                  st ? err.msg : "loaded");
+    }
+}
