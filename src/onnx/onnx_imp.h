@@ -135,7 +135,7 @@ typedef struct ox_val {
     int rank;                    /* per-sample shape, batch excluded */
     int64_t dims[OX_MAX_RANK];
     const char *label;           /* name of the dense layer it came from */
-    int final;                   /* made by Softmax/LogSoftmax/Sigmoid */
+    const Onnx__NodeProto *final; /* the Softmax/LogSoftmax/Sigmoid that made it */
     int mat;                     /* node it was materialised into, 0 = none */
     /* OX_CONST */
     const Onnx__TensorProto *tp; /* decoded on first use into t */

@@ -312,7 +312,7 @@ static lc_status put_act(ox_imp *c, const Onnx__NodeProto *n, ox_val *x, lc_act 
     if (st) return st;
     ox_val *v;
     if ((st = ox_put_sym(c, n, ox_aff_node(k, x->a->n), x->rank, x->dims, NULL, &v))) return st;
-    if (v) v->final = lc_act_is_output(act.kind);
+    if (v && lc_act_is_output(act.kind)) v->final = n;
     return LC_OK;
 }
 

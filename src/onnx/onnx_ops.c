@@ -48,10 +48,22 @@ lc_status ox_sym_in(ox_imp *c, const Onnx__NodeProto *n, size_t i, ox_val **out)
         return ox_node_fail(c, n, LC_ERR_UNSUPPORTED,
                             "input '%s' is %s; lincomp needs a value computed from the model "
                             "input here", v->name, ox_kind_desc(v->kind));
-    if (v->final)
+    const Onnx__NodeProto *f = v->final;
+    /* A sigmoid between layers is a smooth activation like Tanh, so the
+     * message says that, at the Sigmoid (x * sigmoid(x) is SiLU); Softmax
+     * feeding a layer breaks the output-only rule. */
+    if (f && f->op_type && !strcmp(f->op_type, "Sigmoid")) {
+        int silu = n->op_type && !strcmp(n->op_type, "Mul");
+        return ox_node_fail(c, f, LC_ERR_UNSUPPORTED,
+                            "a hidden sigmoid activation (feeding node '%s'%s) is not "
+                            "piecewise-linear and not supported; lincomp reads Sigmoid only "
+                            "as the model's last operation", ox_node_label(n),
+                            silu ? ", as in SiLU x * sigmoid(x)" : "");
+    }
+    if (f)
         return ox_node_fail(c, n, LC_ERR_UNSUPPORTED,
-                            "input '%s' comes from Softmax/LogSoftmax/Sigmoid, which lincomp "
-                            "supports only as the model's last operation", v->name);
+                            "input '%s' comes from %s, which lincomp supports only as the "
+                            "model's last operation", v->name, f->op_type);
     return LC_OK;
 }
 

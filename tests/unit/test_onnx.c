@@ -836,3 +836,35 @@ TEST(onnx_element_type_names)
                   st ? err.msg : "loaded");
     }
 }
+
+/* A hidden Sigmoid (alone or in SiLU, x * sigmoid(x)) is refused at the
+ * Sigmoid as a smooth activation; a hidden Softmax keeps the output-only
+ * message at the node it feeds. */
+TEST(onnx_hidden_sigmoid_message)
+{
+    static const struct {
+        const char *act, *mul, *want[3];
+    } cases[] = {
+        {"Sigmoid", NULL, {"node 's1' (Sigmoid)", "not piecewise-linear", "feeding node 'fc2'"}},
+        {"Sigmoid", "Mul", {"node 's1' (Sigmoid)", "not piecewise-linear", "SiLU"}},
+        {"Softmax", NULL, {"node 'fc2' (Gemm)", "comes from Softmax,", "last operation"}},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        mb b;
+        int64_t d = 2;
+        mb_init(&b, 13, 1, &d, 2);
+        mb_tensor(&b, "W1", W1, 2, 3, 2);
+        mb_tensor(&b, "W2", W2, 2, 2, 3);
+        mb_attr(&b, mb_node(&b, "Gemm", "fc1", "z", "x", "W1", NULL), "transB", 0, 1);
+        mb_node(&b, cases[k].act, "s1", cases[k].mul ? "sz" : "h", "z", NULL);
+        if (cases[k].mul) mb_node(&b, "Mul", "silu", "h", "z", "sz", NULL);
+        mb_attr(&b, mb_node(&b, "Gemm", "fc2", "y", "h", "W2", NULL), "transB", 0, 1);
+        lc_graph *g = NULL;
+        lc_error err;
+        lc_status st = mb_load(&b, &g, &err);
+        lc_graph_free(g);
+        int ok = st == LC_ERR_UNSUPPORTED;
+        for (int i = 0; i < 3 && ok; i++) ok = strstr(err.msg, cases[k].want[i]) != NULL;
+        CHECK_MSG(ok, "case %zu: %s", k, st ? err.msg : "loaded");
+    }
+}
