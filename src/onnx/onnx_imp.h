@@ -198,6 +198,7 @@ lc_status ox_op_gemm(ox_imp *c, const Onnx__NodeProto *n, int matmul);
 lc_status ox_op_batchnorm(ox_imp *c, const Onnx__NodeProto *n);
 lc_status ox_op_arith(ox_imp *c, const Onnx__NodeProto *n, char op); /* + - * / */
 lc_status ox_op_sum(ox_imp *c, const Onnx__NodeProto *n);
+lc_status ox_op_neg(ox_imp *c, const Onnx__NodeProto *n);
 lc_status ox_op_act(ox_imp *c, const Onnx__NodeProto *n, lc_act_kind kind);
 lc_status ox_op_prelu(ox_imp *c, const Onnx__NodeProto *n);
 lc_status ox_op_clip(ox_imp *c, const Onnx__NodeProto *n);

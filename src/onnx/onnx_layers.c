@@ -186,6 +186,31 @@ lc_status ox_op_batchnorm(ox_imp *c, const Onnx__NodeProto *n)
 
 /* --------------------------------------------------------- arithmetic */
 
+/* -a: a scaling by -1, so it folds into the next dense layer like Mul by
+ * a constant. New reference, NULL when out of memory. */
+static ox_aff *aff_negate(const ox_aff *a)
+{
+    size_t w = (size_t)a->n;
+    double *neg = malloc(w * sizeof(double));
+    if (!neg) return NULL;
+    for (size_t i = 0; i < w; i++) neg[i] = -1.0;
+    ox_aff *r = ox_aff_scale(a, neg);
+    free(neg);
+    return r;
+}
+
+/* Neg of a computed value (-x in PyTorch); of constants or shapes it is
+ * shape bookkeeping, as in the shape subgraphs some exporters write. */
+lc_status ox_op_neg(ox_imp *c, const Onnx__NodeProto *n)
+{
+    ox_val *x;
+    lc_status st = ox_get_in(c, n, 0, 1, &x);
+    if (st) return st;
+    if (x->kind != OX_SYM) return ox_put_all(c, n, OX_SHAPE);
+    if ((st = ox_sym_in(c, n, 0, &x))) return st;
+    return ox_put_sym(c, n, aff_negate(x->a), x->rank, x->dims, x->label, NULL);
+}
+
 /* Add, Sub, Mul, Div with one computed and one constant input, or Add/Sub
  * of two computed values of the same shape. */
 lc_status ox_op_arith(ox_imp *c, const Onnx__NodeProto *n, char op)
@@ -235,15 +260,9 @@ lc_status ox_op_arith(ox_imp *c, const Onnx__NodeProto *n, char op)
         for (size_t i = 0; i < w; i++) vec[i] = -vec[i];
         r = ox_aff_shift(x->a, vec);
     } else if (op == '-') { /* k - x */
-        double *neg = malloc(w * sizeof(double));
-        ox_aff *nx = NULL;
-        if (neg) {
-            for (size_t i = 0; i < w; i++) neg[i] = -1.0;
-            nx = ox_aff_scale(x->a, neg);
-        }
+        ox_aff *nx = aff_negate(x->a);
         r = nx ? ox_aff_shift(nx, vec) : NULL;
         ox_aff_unref(nx);
-        free(neg);
     } else {
         for (size_t i = 0; op == '/' && i < w; i++) {
             if (vec[i] == 0) {

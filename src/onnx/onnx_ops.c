@@ -318,7 +318,7 @@ static int is_shape_op(const char *op)
 {
     static const char *ops[] = {"Shape", "Size", "Gather", "Unsqueeze", "Squeeze", "Concat",
                                 "Slice", "ConstantOfShape", "Range", "Expand", "Equal",
-                                "Where", "ReduceProd", "Floor", "Ceil", "Neg", NULL};
+                                "Where", "ReduceProd", "Floor", "Ceil", NULL};
     for (int i = 0; ops[i]; i++)
         if (!strcmp(op, ops[i])) return 1;
     return 0;
@@ -352,6 +352,7 @@ lc_status ox_run_node(ox_imp *c, const Onnx__NodeProto *n)
     if (!strcmp(op, "Mul")) return ox_op_arith(c, n, '*');
     if (!strcmp(op, "Div")) return ox_op_arith(c, n, '/');
     if (!strcmp(op, "Sum")) return ox_op_sum(c, n);
+    if (!strcmp(op, "Neg")) return ox_op_neg(c, n);
     if (!strcmp(op, "BatchNormalization")) return ox_op_batchnorm(c, n);
     if (!strcmp(op, "Relu")) return ox_op_act(c, n, LC_ACT_RELU);
     if (!strcmp(op, "LeakyRelu")) return ox_op_act(c, n, LC_ACT_LEAKY_RELU);

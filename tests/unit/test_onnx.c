@@ -868,3 +868,41 @@ TEST(onnx_hidden_sigmoid_message)
         CHECK_MSG(ok, "case %zu: %s", k, st ? err.msg : "loaded");
     }
 }
+
+/* Neg (PyTorch's -x) is a scaling by -1: on the input, on a ReLU's output,
+ * and of a constant (shape bookkeeping, as before). */
+TEST(onnx_neg)
+{
+    static const int64_t shp[] = {-1, 2};
+    mb b;
+    int64_t d = 2;
+    mb_init(&b, 13, 1, &d, 2);
+    mb_tensor(&b, "W1", W1, 2, 3, 2);
+    mb_tensor(&b, "B1", B1, 1, 3, 0);
+    mb_tensor(&b, "W2", W2, 2, 2, 3);
+    mb_tensor(&b, "B2", B2, 1, 2, 0);
+    mb_ints(&b, "shp", shp, 2);
+    mb_node(&b, "Neg", "neg_shape", "nshp", "shp", NULL);
+    mb_node(&b, "Neg", "neg_shape2", "shp2", "nshp", NULL);
+    mb_node(&b, "Reshape", "flat", "xr", "x", "shp2", NULL);
+    mb_node(&b, "Neg", "neg_in", "xn", "xr", NULL);
+    mb_attr(&b, mb_node(&b, "Gemm", "fc1", "z", "xn", "W1", "B1", NULL), "transB", 0, 1);
+    mb_node(&b, "Relu", "r", "h", "z", NULL);
+    mb_node(&b, "Neg", "neg_h", "hn", "h", NULL);
+    mb_attr(&b, mb_node(&b, "Gemm", "fc2", "y", "hn", "W2", "B2", NULL), "transB", 0, 1);
+    lc_graph *g;
+    lc_error err;
+    CHECK_OK(mb_load(&b, &g, &err), &err);
+    float want[8];
+    for (int s = 0; s < 4; s++) {
+        double h[3];
+        for (int i = 0; i < 3; i++)
+            h[i] = -relu(B1[i] - W1[2 * i] * X[2 * s] - W1[2 * i + 1] * X[2 * s + 1], i);
+        for (int o = 0; o < 2; o++)
+            want[2 * s + o] = (float)(B2[o] + W2[3 * o] * h[0] + W2[3 * o + 1] * h[1] +
+                                      W2[3 * o + 2] * h[2]);
+    }
+    int ok = lc_graph_nodes(g) == 3 && check_outputs(g, X, 4, want, 2);
+    lc_graph_free(g);
+    CHECK(ok);
+}
