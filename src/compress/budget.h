@@ -142,7 +142,30 @@ lc_status budget_incr_rebase(budget_incr *bi, const lc_plan *p, lc_error *err);
  * second run (the walk's best move so far). */
 void budget_incr_keep(budget_incr *bi);
 
-/* budget_greedy.c */
+/* budget_greedy.c: a step's move (single node k to grid index j, or a
+ * joint knob k to value j) and the rules of choosing among moves, shared by
+ * the greedy and the joint walks */
+typedef struct {
+    int k, j;
+    size_t params;
+    int pos;     /* its place in the order the reference path scores moves */
+    double hint; /* its knob's ratio in the previous step (INFINITY: unknown) */
+} budget_move;
+/* Whether candidate a replaces b (b may be unset) as the best move from
+ * cur: SIZE: reaching the budget first, then the score (then the size);
+ * else the most parameters saved per point of score lost (then saved). */
+bool budget_better_move(const lc_budget_opts *o, double budget, const budget_state *cur,
+                        const budget_state *a, const budget_state *b);
+/* The least score with which a move to `params` parameters can replace
+ * best by budget_better_move, equal rank included (DROP: not below the
+ * floor); -INFINITY: any score can; INFINITY: none can (not scored). */
+double budget_need_to_win(const lc_budget_opts *o, double budget, double floor_,
+                          const budget_state *cur, const budget_state *best, size_t params);
+/* The order of scoring moves: the previous step's best ratio first (the
+ * step's best is then usually scored first and the others stop early),
+ * then pos; the choice does not depend on it. */
+int budget_by_hint(const void *a, const void *b);
+
 /* The greedy per-node search from `start` (grid indices); hist (steps x n
  * ints, owned by the caller) the path. */
 lc_status budget_greedy(budget_search *s, const int *start, double budget, double floor_,

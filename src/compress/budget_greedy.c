@@ -9,69 +9,60 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool better_move(const lc_budget_opts *o, double budget, double floor_,
-                        const budget_state *cur, const budget_state *a, const budget_state *b)
+bool budget_better_move(const lc_budget_opts *o, double budget, const budget_state *cur,
+                        const budget_state *a, const budget_state *b)
 {
-    /* a replaces b (b may be unset) */
     if (!b->ok) return true;
     if (o->kind == LC_BUDGET_SIZE) {
         bool ra = (double)a->params <= budget, rb = (double)b->params <= budget;
         if (ra != rb) return ra;
         if (ra) return a->score > b->score || (a->score == b->score && a->params < b->params);
     }
-    (void)floor_;
     double sa = (double)(cur->params - a->params), sb = (double)(cur->params - b->params);
     double la = fmax(cur->score - a->score, 0) + 1e-6, lb = fmax(cur->score - b->score, 0) + 1e-6;
     double qa = sa / la, qb = sb / lb;
     return qa > qb || (qa == qb && sa > sb);
 }
 
-/* better_move's ratio of a move from cur: parameters saved per score lost. */
-static double best_ratio(const budget_state *cur, const budget_state *a)
+/* budget_better_move's ratio of a move from cur: parameters saved per
+ * score lost. */
+static double ratio(const budget_state *cur, const budget_state *a)
 {
     return (double)(cur->params - a->params) / (fmax(cur->score - a->score, 0) + 1e-6);
 }
 
-/* The least score with which a move saving `saved` parameters can still
- * replace best (better_move's ratio, ties included; DROP: not below the
- * floor); -INFINITY when any score can (no best yet, or a move may meet a
- * size budget: those compare by score). */
-static double need_to_win(const lc_budget_opts *o, const budget_state *cur,
-                          const budget_state *best, size_t saved, double floor_, bool in_budget)
+double budget_need_to_win(const lc_budget_opts *o, double budget, double floor_,
+                          const budget_state *cur, const budget_state *best, size_t params)
 {
     double need = o->kind == LC_BUDGET_DROP ? floor_ : -INFINITY;
-    if (best->ok && !in_budget)
-        need = fmax(need, cur->score + 1e-6 - (double)saved / best_ratio(cur, best));
-    return need;
+    if (!best->ok) return need;
+    if (o->kind == LC_BUDGET_SIZE) {
+        bool ra = (double)params <= budget, rb = (double)best->params <= budget;
+        if (ra != rb) return ra ? need : INFINITY; /* reaching the budget decides */
+        if (ra) return fmax(need, best->score);    /* then the score (equal: the size) */
+    }
+    /* No move's ratio exceeds saved / 1e-6, that of a move that loses
+     * nothing (a score above cur loses nothing either): below the best's,
+     * none can win; else the score where the ratios are equal. */
+    double saved = (double)(cur->params - params), qb = ratio(cur, best);
+    if (qb > saved / 1e-6) return INFINITY;
+    return fmax(need, cur->score + 1e-6 - saved / qb);
 }
 
-/* A single-node move of a greedy step: node k to grid index j, its size;
- * pos: its place in the order of by_saving; hint: its node's ratio in the
- * previous step (INFINITY: not known). */
-typedef struct {
-    int k, j;
-    size_t params;
-    int pos;
-    double hint;
-} move;
+int budget_by_hint(const void *a, const void *b)
+{
+    const budget_move *x = a, *y = b;
+    if (x->hint != y->hint) return x->hint > y->hint ? -1 : 1;
+    return (x->pos > y->pos) - (x->pos < y->pos);
+}
 
 /* Most parameters saved first, then node order: the order in which the
  * reference path scores the moves, and which of two equal moves is kept. */
 static int by_saving(const void *a, const void *b)
 {
-    const move *x = a, *y = b;
+    const budget_move *x = a, *y = b;
     if (x->params != y->params) return x->params < y->params ? -1 : 1;
     return (x->k > y->k) - (x->k < y->k);
-}
-
-/* The order of scoring: the best ratio of the previous step first, so that
- * the best move is usually scored first and the others' scores can stop
- * early (need_to_win); the choice does not depend on this order. */
-static int by_hint(const void *a, const void *b)
-{
-    const move *x = a, *y = b;
-    if (x->hint != y->hint) return x->hint > y->hint ? -1 : 1;
-    return (x->pos > y->pos) - (x->pos < y->pos);
 }
 
 /* The greedy per-node search from `start` (grid indices). On return *best
@@ -85,7 +76,7 @@ lc_status budget_greedy(budget_search *s, const int *start, double budget, doubl
     int *try_idx = malloc((size_t)n * sizeof *try_idx);
     budget_state best = {malloc((size_t)n * sizeof(int)), 0, 0, false};
     budget_state cand = {try_idx, 0, 0, true};
-    move *moves = malloc((size_t)n * sizeof *moves);
+    budget_move *moves = malloc((size_t)n * sizeof *moves);
     double *hint = malloc((size_t)n * sizeof *hint);
     bool full = s->o->full_walk;
     if (!tau || !try_idx || !best.idx || !moves || !hint) {
@@ -102,10 +93,8 @@ lc_status budget_greedy(budget_search *s, const int *start, double budget, doubl
         if (s->o->kind == LC_BUDGET_SIZE && (double)cur->params <= budget) break;
         best.ok = false;
         /* single nodes: the first grid step down that makes the model
-         * smaller, sized first (cheap), scored in the order of the
-         * parameters they save (then node order) */
+         * smaller, sized first (cheap), then scored best-first (by_hint) */
         int nm = 0;
-        bool in_budget = false;
         for (int k = 1; k < n - 1; k++) {
             memcpy(try_idx, cur->idx, (size_t)n * sizeof(int));
             cand.params = cur->params;
@@ -115,42 +104,31 @@ lc_status budget_greedy(budget_search *s, const int *start, double budget, doubl
                 if (cand.params < cur->params) break;
             }
             if (cand.params >= cur->params) continue;
-            moves[nm++] = (move){k, try_idx[k], cand.params, 0, hint[k]};
-            in_budget |= s->o->kind == LC_BUDGET_SIZE && (double)cand.params <= budget;
+            moves[nm++] = (budget_move){k, try_idx[k], cand.params, 0, hint[k]};
         }
         qsort(moves, (size_t)nm, sizeof *moves, by_saving);
         for (int t = 0; t < nm; t++) moves[t].pos = t;
-        if (!full) qsort(moves, (size_t)nm, sizeof *moves, by_hint);
+        if (!full) qsort(moves, (size_t)nm, sizeof *moves, budget_by_hint);
         int best_pos = nm, best_k = -1;
         for (int t = 0; t < nm; t++) {
-            const move *mv = &moves[t];
-            double saved = (double)(cur->params - mv->params);
-            /* No move scores above cur (no loss), so none has a ratio above
-             * saved / 1e-6 (better_move), the best case of a move that loses
-             * nothing: below the best so far's, or equal with less saved or
-             * later in by_saving, it cannot replace it (the reference path
-             * scores every move). Not when a move may meet a size budget
-             * (those compare by score). */
-            if (!full && best.ok && !in_budget) {
-                double qb = best_ratio(cur, &best), qmax = saved / 1e-6;
-                size_t sb = cur->params - best.params;
-                if (qb > qmax || (qb == qmax && ((double)sb > saved || best_pos < mv->pos)))
-                    continue;
-            }
+            const budget_move *mv = &moves[t];
+            /* a move that cannot replace the best is not scored, and a
+             * plain score stops early once it cannot (the reference path
+             * scores every move in full) */
+            double need = full ? -INFINITY
+                               : budget_need_to_win(s->o, budget, floor_, cur, &best, mv->params);
+            if (need == INFINITY) continue;
             memcpy(try_idx, cur->idx, (size_t)n * sizeof(int));
             try_idx[mv->k] = mv->j;
-            /* a plain score may stop early once it cannot replace the best */
-            s->need = full ? -INFINITY
-                           : need_to_win(s->o, cur, &best, cur->params - mv->params, floor_,
-                                         in_budget);
+            s->need = need;
             st = budget_eval_idx(s, try_idx, tau, true, &cand, err);
             s->need = -INFINITY;
             if (st) goto done;
-            hint[mv->k] = s->cut ? 0 : best_ratio(cur, &cand);
+            hint[mv->k] = s->cut ? 0 : ratio(cur, &cand);
             if (s->cut || (s->o->kind == LC_BUDGET_DROP && cand.score < floor_)) continue;
             /* as if scored in by_saving order: of two equal moves the earlier */
-            if (better_move(s->o, budget, floor_, cur, &cand, &best) ||
-                (!better_move(s->o, budget, floor_, cur, &best, &cand) && mv->pos < best_pos)) {
+            if (budget_better_move(s->o, budget, cur, &cand, &best) ||
+                (!budget_better_move(s->o, budget, cur, &best, &cand) && mv->pos < best_pos)) {
                 budget_keep_scored(s);
                 memcpy(best.idx, try_idx, (size_t)n * sizeof(int));
                 best.params = cand.params;

@@ -176,21 +176,6 @@ static lc_status joint_rebase(joint_ctx *j, const int *x, lc_error *err)
     return st;
 }
 
-/* a replaces b (b may be unset) as the step from cur, under a size budget:
- * reaching the budget first, then the best score; before that the most
- * parameters saved per point of score lost. */
-static bool better(double budget, const budget_state *cur, const budget_state *a,
-                   const budget_state *b)
-{
-    if (!b->ok) return true;
-    bool ra = (double)a->params <= budget, rb = (double)b->params <= budget;
-    if (ra != rb) return ra;
-    if (ra) return a->score > b->score || (a->score == b->score && a->params < b->params);
-    double sa = (double)(cur->params - a->params), sb = (double)(cur->params - b->params);
-    double la = fmax(cur->score - a->score, 0) + 1e-6, lb = fmax(cur->score - b->score, 0) + 1e-6;
-    return sa / la > sb / lb || (sa / la == sb / lb && sa > sb);
-}
-
 static void take_state(budget_state *dst, const budget_state *src, int len)
 {
     memcpy(dst->idx, src->idx, (size_t)len * sizeof(int));
@@ -207,16 +192,24 @@ static lc_status joint_walk(joint_ctx *j, double budget, budget_state *cur, int 
     int n = j->n, len = 2 * n;
     budget_state best = {malloc((size_t)len * sizeof(int)), 0, 0, false};
     budget_state cand = {malloc((size_t)len * sizeof(int)), 0, 0, true};
+    budget_move *moves = malloc((size_t)len * sizeof *moves);
+    double *hint = malloc((size_t)len * sizeof *hint);
+    const lc_budget_opts *o = s->o;
     lc_status st = LC_OK;
-    if (!best.idx || !cand.idx) {
+    if (!best.idx || !cand.idx || !moves || !hint) {
         st = lc_fail(err, LC_ERR_NOMEM, "joint budget search: out of memory");
         goto done;
     }
     if ((st = joint_eval(j, cur->idx, true, cur, err)) || (st = joint_rebase(j, cur->idx, err)))
         goto done;
     budget_meter_run(&s->meter, cur->params, cur->score);
+    for (int pos = 0; pos < len; pos++) hint[pos] = INFINITY;
     while ((double)cur->params > budget) {
         best.ok = false;
+        /* every knob's next value that makes the model smaller, sized
+         * first; scored best-first, as budget_greedy does (the reference
+         * path, o->full_walk: every move in full, in knob order) */
+        int nm = 0;
         for (int pos = 1; pos < len - 1; pos++) {
             if (pos == n - 1 || pos == n) continue; /* the output's and the input's knobs */
             int top = pos < n ? N_GRID : N_PRUNE;
@@ -227,10 +220,35 @@ static lc_status joint_walk(joint_ctx *j, double budget, budget_state *cur, int 
                 if ((st = joint_eval(j, cand.idx, false, &cand, err))) goto done;
                 if (cand.params < cur->params) break;
             }
-            if (cand.params >= cur->params) continue;
-            if ((st = joint_eval(j, cand.idx, true, &cand, err))) goto done;
-            if (better(budget, cur, &cand, &best)) take_state(&best, &cand, len);
+            if (cand.params < cur->params)
+                moves[nm] = (budget_move){pos, cand.idx[pos], cand.params, nm, hint[pos]}, nm++;
         }
+        if (!o->full_walk) qsort(moves, (size_t)nm, sizeof *moves, budget_by_hint);
+        int best_pos = nm, best_at = -1;
+        for (int t = 0; t < nm; t++) {
+            const budget_move *mv = &moves[t];
+            double need = o->full_walk ? -INFINITY
+                                       : budget_need_to_win(o, budget, -INFINITY, cur, &best,
+                                                            mv->params);
+            if (need == INFINITY) continue;
+            memcpy(cand.idx, cur->idx, (size_t)len * sizeof(int));
+            cand.idx[mv->k] = mv->j;
+            s->need = need;
+            st = joint_eval(j, cand.idx, true, &cand, err);
+            s->need = -INFINITY;
+            if (st) goto done;
+            hint[mv->k] = s->cut ? 0 : (double)(cur->params - cand.params) /
+                                           (fmax(cur->score - cand.score, 0) + 1e-6);
+            if (s->cut) continue;
+            if (budget_better_move(o, budget, cur, &cand, &best) ||
+                (!budget_better_move(o, budget, cur, &best, &cand) && mv->pos < best_pos)) {
+                budget_keep_scored(s);
+                take_state(&best, &cand, len);
+                best_pos = mv->pos;
+                best_at = mv->k;
+            }
+        }
+        if (best_at >= 0) hint[best_at] = INFINITY; /* its next move is a new one */
         if (!best.ok) { /* folds that only pay off together: every threshold one step */
             memcpy(cand.idx, cur->idx, (size_t)len * sizeof(int));
             bool moved = true;
@@ -275,6 +293,8 @@ static lc_status joint_walk(joint_ctx *j, double budget, budget_state *cur, int 
 done:
     free(best.idx);
     free(cand.idx);
+    free(moves);
+    free(hint);
     return st;
 }
 

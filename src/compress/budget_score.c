@@ -230,6 +230,7 @@ lc_status budget_score_of(budget_search *s, const lc_plan *p, size_t params, dou
                           lc_error *err)
 {
     uint64_t h = plan_hash(p);
+    s->cut = false;
     for (size_t i = 0; !s->final && i < s->n_cache; i++)
         if (s->cache[i].hash == h && s->cache[i].params == params) {
             *score = s->cache[i].score;
@@ -237,7 +238,6 @@ lc_status budget_score_of(budget_search *s, const lc_plan *p, size_t params, dou
         }
     lc_graph *f = NULL;
     lc_status st;
-    s->cut = false;
     if (budget_scores_recon(s)) {
         st = budget_score_reconstructed(s, p, score, err);
         if (st || s->final) return st;

@@ -483,7 +483,8 @@ static int make_mlp_setup(test_rng *r, setup *s, size_t ns, uint64_t seed, lc_er
  * cannot win, plain scores stopped early) chooses as the reference path
  * that scores every move in full: the same plan, size, score and steps, on
  * enough rows that scores do stop early (more than one pass of rows), on
- * MLPs (long walks) and on random graphs with skip edges. */
+ * MLPs (long walks) and on random graphs with skip edges; the joint walk
+ * (opts.joint) likewise. */
 TEST(budget_walk_matches_full_walk)
 {
     lc_error err;
@@ -499,8 +500,9 @@ TEST(budget_walk_matches_full_walk)
             {.kind = LC_BUDGET_SIZE, .target_size = 0.6},
             {.kind = LC_BUDGET_SIZE, .target_size = 0.3},
             {.kind = LC_BUDGET_DROP, .max_drop = 0.03},
+            {.kind = LC_BUDGET_SIZE, .target_size = 0.4, .joint = 1},
         };
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < 4; i++) {
             lc_budget_opts o = kinds[i], ref = kinds[i];
             o.lt = ref.lt = (lc_layer_threshold){LC_LAYER_AUTO, 0};
             ref.full_walk = 1;
@@ -509,7 +511,9 @@ TEST(budget_walk_matches_full_walk)
             CHECK_OK(lc_budget_search(s.g, s.st, s.d, pc, &ref, &b, &err), &err);
             CHECK_MSG(same_plan(s.g, a.plan, b.plan) && a.params == b.params &&
                           a.score == b.score && a.steps == b.steps && a.method == b.method &&
-                          a.per_node_params == b.per_node_params,
+                          a.per_node_params == b.per_node_params &&
+                          a.joint_params == b.joint_params && a.joint_steps == b.joint_steps &&
+                          (!a.joint_met || a.joint_score == b.joint_score),
                       "rep %d case %d: %zu params %g score %d steps, reference %zu %g %d", rep,
                       i, a.params, a.score, a.steps, b.params, b.score, b.steps);
             CHECK(b.stopped_early == 0 && a.stopped_early <= a.evaluations);
