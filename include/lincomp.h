@@ -525,12 +525,16 @@ LC_API long long lc_fold_saving(const lc_graph *g, int k, int n_fold, int any_li
  * columns L of its consumers are removed. A node left without neurons
  * disappears (later indices shift down); a hidden node left without inputs is
  * a constant and is folded into its consumers' biases; an output node left
- * without inputs gets a zero edge from the narrowest remaining node. Names,
+ * without inputs is a constant and gets a zero edge from the input (the only
+ * all-zero edge a fold makes on purpose). A hidden node whose output no
+ * longer reaches the output node (its consumers all folded away) is removed
+ * too, with its edges, so the result has no unused node. Names,
  * preprocessing and the order of existing edges are kept, new edges are
  * appended. Exact on every input on which each folded neuron stays in its
  * piece (float32 rounding aside).
  * node_map, when not NULL, receives lc_graph_nodes(g) entries: the new index
- * of each old node, or -1 for a node that disappeared.
+ * of each old node, or -1 for a node that disappeared (folded away,
+ * constant, or unused).
  * Errors: LC_ERR_SHAPE when p was made for a differently shaped graph,
  * LC_ERR_NOMEM. */
 LC_API lc_status lc_fold(const lc_graph *g, const lc_plan *p, lc_graph **out, int *node_map,

@@ -4,8 +4,8 @@
  * lc_fold copies the graph into a mutable working form (one allocation per
  * edge, so edges can appear and shrink), folds the planned nodes from the
  * highest index down (so a node's neuron numbering is still the original one
- * when its turn comes), settles nodes that lost all inputs, and builds the
- * result with lc_graph_create. The same code runs without weights to count
+ * when its turn comes), settles nodes that lost all inputs, drops nodes that
+ * no longer reach the output, and builds the result with lc_graph_create. The same code runs without weights to count
  * the parameters a plan leads to (lc_plan_params_after), so the cost model
  * and the transform cannot disagree. */
 #include "compress/compress.h"
@@ -23,6 +23,7 @@ struct wedge {
 struct wnode {
     int width;
     bool gone;
+    bool used; /* feeds the output (drop_unused) */
     int n_in, cap;
     struct wedge *in;
     float *bias, *slope; /* NULL when counting only; slope for PReLU */
@@ -317,8 +318,9 @@ static lc_status fold_node(struct wgraph *wg, int k, const signed char *piece, l
 
 /* Nodes left without inputs (every producer was a folded-away constant):
  * a hidden one is a constant act(b) and goes into its consumers' biases; the
- * output node keeps the shape of a graph with a zero edge from the narrowest
- * remaining node. Increasing order lets constants cascade. */
+ * output node is then a constant too, and keeps the shape of a graph with a
+ * zero edge from the input: any hidden node would stay alive for nothing but
+ * that edge. Increasing order lets constants cascade. */
 static lc_status settle_orphans(struct wgraph *wg, lc_error *err)
 {
     const lc_graph *g = wg->g;
@@ -327,10 +329,7 @@ static lc_status settle_orphans(struct wgraph *wg, lc_error *err)
         struct wnode *n = &wg->nd[k];
         if (n->gone || n->n_in > 0) continue;
         if (k == last) {
-            int best = 0;
-            for (int j = 1; j < k; j++)
-                if (!wg->nd[j].gone && wg->nd[j].width < wg->nd[best].width) best = j;
-            if (w_add_edge(wg, k, best) < 0)
+            if (w_add_edge(wg, k, 0) < 0)
                 return lc_fail(err, LC_ERR_NOMEM, "fold: out of memory");
             continue;
         }
@@ -353,6 +352,28 @@ static lc_status settle_orphans(struct wgraph *wg, lc_error *err)
     return LC_OK;
 }
 
+/* Hidden nodes whose output no longer reaches the output node: a node all
+ * of whose consumers folded away (a layer of constants, or consumers that
+ * became constants) still computes, but nothing reads it. They go, with
+ * their producers in turn when those fed only them. Decreasing order sees
+ * every consumer of a node before the node; a dropped node's consumers are
+ * all unused, so no node that stays loses an input. */
+static void drop_unused(struct wgraph *wg)
+{
+    int last = wg->g->n_nodes - 1;
+    for (int k = 1; k < last; k++) wg->nd[k].used = false;
+    wg->nd[last].used = true;
+    for (int k = last; k >= 1; k--) {
+        struct wnode *n = &wg->nd[k];
+        if (n->gone) continue;
+        if (!n->used) {
+            w_drop_node(wg, k);
+            continue;
+        }
+        for (int e = 0; e < n->n_in; e++) wg->nd[n->in[e].src].used = true;
+    }
+}
+
 static lc_status run_plan(struct wgraph *wg, const lc_plan *p, lc_error *err)
 {
     for (int k = wg->g->n_nodes - 2; k >= 1; k--) {
@@ -363,7 +384,9 @@ static lc_status run_plan(struct wgraph *wg, const lc_plan *p, lc_error *err)
         lc_status st = fold_node(wg, k, pc, err);
         if (st) return st;
     }
-    return settle_orphans(wg, err);
+    lc_status st = settle_orphans(wg, err);
+    if (!st) drop_unused(wg);
+    return st;
 }
 
 lc_status lc_plan_params_after(const lc_graph *g, const lc_plan *p, size_t *params,
