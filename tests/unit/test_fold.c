@@ -86,8 +86,10 @@ static double out_scale(const float *y, size_t n)
 #define RTOL 1e-5
 
 /* Outputs of a and b on x (NS rows) agree through lc_forward, and through
- * lc_forward_ref. Returns 0 after reporting a failure. */
-static int same_function(const lc_graph *a, const lc_graph *b, const float *x, const char *what)
+ * lc_forward_ref. Returns 0 after reporting a failure. Shared with
+ * test_fold_unused.c. */
+int fold_test_same_function(const lc_graph *a, const lc_graph *b, const float *x,
+                            const char *what)
 {
     int ow = lc_graph_output_width(a);
     float *ya = malloc(sizeof(float) * NS * ow), *yb = malloc(sizeof(float) * NS * ow);
@@ -108,11 +110,50 @@ static int same_function(const lc_graph *a, const lc_graph *b, const float *x, c
     return ok;
 }
 
+/* 1 when every hidden node of f feeds a later node (none is unused) and no
+ * edge is all zeros, except the input -> output edge of a constant output
+ * (the output's only edge); else reports what is wrong and returns 0.
+ * Shared with test_fold_unused.c. */
+int fold_test_no_dead_parts(lc_graph *f, const char *what)
+{
+    int n = lc_graph_nodes(f);
+    for (int k = 1; k < n - 1; k++)
+        if (lc_graph_n_out(f, k) == 0) {
+            test_fail(__FILE__, __LINE__, "%s: node %d ('%s') has no consumer", what, k,
+                      lc_graph_name(f, k));
+            return 0;
+        }
+    for (int k = 1; k < n; k++)
+        for (int e = 0; e < lc_graph_n_in(f, k); e++) {
+            int j = lc_graph_src(f, k, e);
+            size_t sz = (size_t)lc_graph_width(f, k) * (size_t)lc_graph_width(f, j), nz = 0;
+            for (size_t i = 0; i < sz; i++) nz += lc_graph_weight(f, k, e)[i] != 0.0f;
+            if (nz == 0 && !(k == n - 1 && j == 0 && lc_graph_n_in(f, k) == 1)) {
+                test_fail(__FILE__, __LINE__, "%s: edge %d -> %d is all zeros", what, j, k);
+                return 0;
+            }
+        }
+    return 1;
+}
+
+/* Nodes of g that lc_fold removed although p keeps some of their neurons:
+ * nodes left unused by the fold. */
+static int unused_dropped(const lc_graph *g, const lc_plan *p, const int *map)
+{
+    int n = 0;
+    for (int k = 1; k < lc_graph_nodes(g) - 1; k++) {
+        int kept = 0;
+        for (int i = 0; i < lc_graph_width(g, k); i++) kept += lc_plan_get(p, k, i) == LC_KEEP;
+        n += map[k] < 0 && kept > 0;
+    }
+    return n;
+}
+
 TEST(fold_exact_random_graphs)
 {
     lc_error err;
     const char *lts[] = {"auto", "0", "2", "0.3", "0.75"};
-    int folded_any = 0, dropped_nodes = 0;
+    int folded_any = 0, dropped_nodes = 0, dropped_unused = 0;
     for (int seed = 1; seed <= 150; seed++) {
         test_rng r = {0x9e3779b97f4a7c15ULL * (unsigned)seed};
         lc_graph *g = fold_test_random_graph(&r);
@@ -128,12 +169,15 @@ TEST(fold_exact_random_graphs)
             lc_plan *p = NULL;
             lc_graph *f = NULL;
             size_t est = 0;
+            int map[8];
             CHECK_OK(lc_plan_from_stats(g, st, 1.0, lt, &p, &err), &err);
             CHECK_OK(lc_plan_params_after(g, p, &est, NULL, &err), &err);
-            CHECK_OK(lc_fold(g, p, &f, NULL, &err), &err);
+            CHECK_OK(lc_fold(g, p, &f, map, &err), &err);
             char what[64];
             snprintf(what, sizeof what, "seed %d layer threshold %s", seed, lts[t]);
-            CHECK_MSG(same_function(g, f, x, what), "%s", what);
+            CHECK_MSG(fold_test_same_function(g, f, x, what), "%s", what);
+            CHECK(fold_test_no_dead_parts(f, what));
+            dropped_unused += unused_dropped(g, p, map);
             CHECK_MSG(est == lc_graph_params(f), "%s: cost model %zu, folded graph %zu", what,
                       est, lc_graph_params(f));
             if (t == 0)
@@ -148,9 +192,11 @@ TEST(fold_exact_random_graphs)
         free(x);
         lc_graph_free(g);
     }
-    /* the generator must actually exercise the transform */
-    CHECK_MSG(folded_any > 300 && dropped_nodes > 20, "folded %d, dropped nodes %d", folded_any,
-              dropped_nodes);
+    /* the generator must actually exercise the transform, including nodes
+     * that a constant consumer leaves unused */
+    CHECK_MSG(folded_any > 300 && dropped_nodes > 20 && dropped_unused > 20,
+              "folded %d, dropped nodes %d, dropped unused %d", folded_any, dropped_nodes,
+              dropped_unused);
 }
 
 /* The plan folding every neuron that stays in one piece on x. */
@@ -210,8 +256,8 @@ TEST(fold_order_independent)
         }
         char what[48];
         snprintf(what, sizeof what, "seed %d", seed);
-        CHECK_MSG(same_function(g, once, x, what), "%s: all at once", what);
-        CHECK_MSG(same_function(once, cur, x, what), "%s: node by node", what);
+        CHECK_MSG(fold_test_same_function(g, once, x, what), "%s: all at once", what);
+        CHECK_MSG(fold_test_same_function(once, cur, x, what), "%s: node by node", what);
         CHECK_MSG(lc_graph_params(once) == lc_graph_params(cur),
                   "%s: all at once %zu params, node by node %zu", what, lc_graph_params(once),
                   lc_graph_params(cur));
@@ -268,7 +314,7 @@ TEST(fold_chain_of_linear_layers)
         CHECK(strcmp(lc_graph_name(f, 1), "out") == 0);
         CHECK(lc_graph_act(f, 1).kind == LC_ACT_LOG_SOFTMAX);
         CHECK(lc_graph_params(f) == 3 * 5 + 3);
-        CHECK(same_function(g, f, x, lts[t]));
+        CHECK(fold_test_same_function(g, f, x, lts[t]));
         lc_graph_free(f);
         lc_plan_free(p);
     }
@@ -358,7 +404,7 @@ TEST(fold_all_constant_orphans_output)
     CHECK_OK(lc_plan_params_after(g, p, &est, NULL, &err), &err);
     CHECK_OK(lc_fold(g, p, &f, NULL, &err), &err);
     CHECK(lc_graph_nodes(f) == 2 && est == lc_graph_params(f) && est == 2 * 3 + 2);
-    CHECK(same_function(g, f, x, "orphaned output"));
+    CHECK(fold_test_same_function(g, f, x, "orphaned output"));
     lc_plan_free(p);
     lc_graph_free(f);
     lc_graph_free(g);
