@@ -121,3 +121,35 @@ if grep -q "^lincomp compress: warning: only 64 calibration samples, fewer than 
 else
     fail compress/warn-few-calibration-rows "$(head -c 300 "$TMP/few.err") $(head -c 200 "$TMP/err")"
 fi
+
+# a hidden layer that is never active folds to constants and leaves the layer
+# feeding it unused: the written file has no node for it, and the report, the
+# file and `info` count the same parameters (the output is then a constant,
+# one Gemm from the input: 3 x 8 + 3)
+/usr/bin/python3 - "$M" "$TMP/dead2.onnx" <<'PY' 2>/dev/null
+import sys, onnx, numpy as np
+from onnx import numpy_helper
+m = onnx.load(sys.argv[1])
+for t in m.graph.initializer:
+    if t.name == "2.bias":
+        t.CopyFrom(numpy_helper.from_array(np.full(numpy_helper.to_array(t).shape, -1e4, np.float32), t.name))
+onnx.save(m, sys.argv[2])
+PY
+if [ -f "$TMP/dead2.onnx" ]; then
+    "$LINCOMP" compress "$TMP/dead2.onnx" --data "$X" --threshold 1 -o "$TMP/dead2_c.onnx" \
+        --report "$TMP/dead2.json" >/dev/null 2>"$TMP/err"
+    info=$("$LINCOMP" info "$TMP/dead2_c.onnx" 2>&1 | tail -n 1)
+    "$LINCOMP" predict "$TMP/dead2.onnx" --data "$X" -o "$TMP/orig.csv" 2>/dev/null
+    "$LINCOMP" predict "$TMP/dead2_c.onnx" --data "$X" -o "$TMP/comp.csv" 2>/dev/null
+    if ! node -e '
+        const j = JSON.parse(require("fs").readFileSync(process.argv[1]));
+        if (j.params_after !== 27) throw new Error("report params_after " + j.params_after);
+        const w = j.layers.map(l => l.width_after).join(",");
+        if (w !== "0,0") throw new Error("widths after " + w);
+    ' "$TMP/dead2.json" 2>"$TMP/err"; then fail compress/dead-layer-drops-unused "$(grep -m 1 "^Error" "$TMP/err")"
+    elif [ "$info" != "  2 nodes (0 hidden), 1 edges, 27 parameters, 48 FLOPs per sample" ]; then
+        fail compress/dead-layer-drops-unused "info: $info"
+    elif [ "$(grep -c . "$TMP/orig.csv")" -lt 2 ] || ! r=$($CMP "$TMP/comp.csv" "$TMP/orig.csv" $TOL 2>&1); then
+        fail compress/dead-layer-drops-unused "outputs: $r"
+    else pass compress/dead-layer-drops-unused; fi
+fi
