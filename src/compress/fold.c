@@ -5,9 +5,10 @@
  * edge, so edges can appear and shrink), folds the planned nodes from the
  * highest index down (so a node's neuron numbering is still the original one
  * when its turn comes), settles nodes that lost all inputs, drops nodes that
- * no longer reach the output, and builds the result with lc_graph_create. The same code runs without weights to count
- * the parameters a plan leads to (lc_plan_params_after), so the cost model
- * and the transform cannot disagree. */
+ * no longer reach the output, and builds the result with lc_graph_create.
+ * The same code runs without weights to count the parameters a plan leads
+ * to (lc_plan_params_after), so the cost model and the transform cannot
+ * disagree. */
 #include "compress/compress.h"
 
 #include <stdlib.h>
