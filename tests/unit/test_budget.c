@@ -436,6 +436,7 @@ TEST(budget_pick_one_standard_error)
             sa = base + 2 * se, sb = base;
             CHECK_OK(budget_pick(&bs, pa, 10, &sa, pb, 20, &sb, &a_wins, &err), &err);
             CHECK_MSG(a_wins, "a two standard errors better, b kept");
+            budget_final_free(&bs); /* the models budget_pick measured */
             decided++;
         }
         free(ca);
