@@ -195,6 +195,9 @@ LC_API lc_status lc_graph_clone(const lc_graph *g, lc_graph **out, lc_error *err
 LC_API int lc_graph_nodes(const lc_graph *g);            /* including input */
 LC_API int lc_graph_input_width(const lc_graph *g);
 LC_API int lc_graph_output_width(const lc_graph *g);
+/* Classes the model tells apart: the output width, or 2 for a single output
+ * (a binary model: logit or sigmoid). */
+LC_API int lc_graph_classes(const lc_graph *g);
 LC_API int lc_graph_width(const lc_graph *g, int k);
 /* Name of node k (the ONNX layer it came from, or "input"/"node<k>").
  * Borrowed. */

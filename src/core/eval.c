@@ -45,7 +45,7 @@ lc_status lc_evaluate(const lc_graph *g, const lc_data *d, lc_eval_result *res, 
     if (lc_data_cols(d) != lc_graph_input_width(g))
         return lc_fail(err, LC_ERR_SHAPE, "data has %d features, the model takes %d",
                        lc_data_cols(d), lc_graph_input_width(g));
-    int classes = w == 1 ? 2 : w;
+    int classes = lc_graph_classes(g);
     for (size_t r = 0; r < n; r++)
         if (y[r] < 0 || y[r] >= classes)
             return lc_fail(err, LC_ERR_SHAPE, "label %d of sample %zu is not one of the model's %d classes",

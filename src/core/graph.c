@@ -158,6 +158,12 @@ lc_status lc_graph_clone(const lc_graph *g, lc_graph **out, lc_error *err)
 int lc_graph_nodes(const lc_graph *g) { return g->n_nodes; }
 int lc_graph_input_width(const lc_graph *g) { return g->nodes[0].width; }
 int lc_graph_output_width(const lc_graph *g) { return g->nodes[g->n_nodes - 1].width; }
+
+int lc_graph_classes(const lc_graph *g)
+{
+    int w = lc_graph_output_width(g);
+    return w == 1 ? 2 : w;
+}
 int lc_graph_width(const lc_graph *g, int k) { return g->nodes[k].width; }
 const char *lc_graph_name(const lc_graph *g, int k) { return g->nodes[k].name; }
 lc_act lc_graph_act(const lc_graph *g, int k) { return g->nodes[k].act; }

@@ -322,7 +322,7 @@ double lc_batch_grad(lc_bwork *b, const float *x, const int32_t *y, size_t rows,
 lc_status lc_check_labels(const lc_graph *g, const int32_t *y, size_t n, const char *what,
                           lc_error *err)
 {
-    int w = lc_graph_output_width(g), classes = w == 1 ? 2 : w;
+    int classes = lc_graph_classes(g);
     for (size_t r = 0; r < n; r++)
         if (y[r] < 0 || y[r] >= classes)
             return lc_fail(err, LC_ERR_SHAPE,
