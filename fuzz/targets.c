@@ -173,9 +173,9 @@ static const char spec_json[] =
     "{\"name\":\"c\",\"kind\":\"numeric\",\"mean\":0,\"sd\":1}],"
     "\"classes\":[\"no\",\"yes\"]}";
 
-/* Mode byte: bit 0 fit a spec, bit 1 give the model's input width as
- * (mode >> 4) + 1, bit 2 apply the stored spec above (instead of fitting),
- * bit 3 name the label column "y". */
+/* Mode byte: bit 0 fit a spec, bit 1 give the model's input width and
+ * class count as (mode >> 4) + 1, bit 2 apply the stored spec above (instead
+ * of fitting), bit 3 name the label column "y". */
 int lc_fuzz_csv(const uint8_t *data, size_t size)
 {
     if (size < 1) return LC_ERR_FORMAT;
@@ -187,7 +187,7 @@ int lc_fuzz_csv(const uint8_t *data, size_t size)
     lc_load_opts o = {0};
     if (mode & 4) o.pre = spec;
     else o.fit = mode & 1;
-    if (mode & 2) o.input_width = (mode >> 4) + 1;
+    if (mode & 2) o.input_width = o.classes = (mode >> 4) + 1;
     if (mode & 8) o.label = "y";
     lc_data *d = NULL;
     lc_status st = lc_csv_load(DATA_NAME, (const char *)data + 1, size - 1, &o, &d, &e);

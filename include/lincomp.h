@@ -286,6 +286,15 @@ typedef struct lc_load_opts {
     int input_width;          /* model's input width, 0 if unknown: a CSV with
                                  exactly this many columns is unlabelled */
     int fit;                  /* fit a new preprocessing on this CSV */
+    int classes;              /* the model's classes (lc_graph_classes), 0 if
+                                 unknown: integer labels must be below it, and
+                                 text labels numbered by sorting this file's
+                                 distinct ones must be this many */
+    const lc_data *labels_like; /* another data set of the same model (e.g. the
+                                 training file for a validation file): CSV
+                                 text labels are mapped through its class
+                                 names when it has `classes` of them; NULL:
+                                 none. Borrowed for the call only. */
 } lc_load_opts;
 
 /* Loads a data file, gunzipping it when it is gzip, and picks the format by
@@ -295,16 +304,22 @@ typedef struct lc_load_opts {
  * features come from opts->pre (columns matched by name, one-hot, missing
  * numeric cells take the stored mean), from a spec fitted here (opts->fit,
  * kept in the data set: lc_data_preproc), or from the numeric columns as
- * they are. opts may be NULL (all zero). The width is not checked against a
- * model: compare lc_data_cols() with lc_graph_input_width().
+ * they are. opts may be NULL (all zero). Labels that are all whole numbers
+ * >= 0 ("3", "3.0") are class indices; other labels are class names, mapped
+ * through opts->pre's classes, else opts->labels_like's, else the file's own
+ * sorted distinct labels (docs/formats.md). The width is not checked
+ * against a model: compare lc_data_cols() with lc_graph_input_width().
  * *out is owned by the caller (lc_data_free); NULL on error.
  * Errors, each naming the file and the place (line and column, row, byte):
  * LC_ERR_IO (cannot open or read), LC_ERR_FORMAT (malformed CSV, IDX or NPY,
  * corrupt gzip, no data rows, a non-numeric cell without preprocessing, a
- * column the preprocessing needs is missing, a label unknown to opts->pre,
- * an empty label), LC_ERR_UNSUPPORTED (an NPY dtype, version or Fortran
- * order lincomp does not read), LC_ERR_NUMERIC (a NaN or infinite value),
- * LC_ERR_SHAPE (a labels file of another length or width), LC_ERR_INVALID
+ * column the preprocessing needs is missing, a label unknown to opts->pre
+ * or opts->labels_like, an empty label, a numeric label that is not whole),
+ * LC_ERR_UNSUPPORTED (an NPY dtype, version or Fortran order lincomp does
+ * not read), LC_ERR_NUMERIC (a NaN or infinite value), LC_ERR_SHAPE (a
+ * labels file of another length or width; with opts->classes, a label
+ * beyond them or a file of sorted text labels of another count),
+ * LC_ERR_INVALID
  * (opts->fit together with opts->pre; opts->labels_path with a CSV),
  * LC_ERR_NOMEM (beyond the size caps, or out of memory). */
 LC_API lc_status lc_data_load(const char *path, const lc_load_opts *opts,
@@ -317,8 +332,8 @@ LC_API size_t lc_data_rows(const lc_data *d);
 LC_API int lc_data_cols(const lc_data *d);
 LC_API const float *lc_data_x(const lc_data *d);     /* (rows, cols) */
 LC_API const int32_t *lc_data_y(const lc_data *d);   /* rows, or NULL */
-/* Number of classes (largest integer label + 1, or the number of distinct
- * string labels / spec classes); 0 when unlabelled. */
+/* Number of classes (largest integer label + 1, or the number of class
+ * names: the distinct labels, the spec's or labels_like's); 0 when unlabelled. */
 LC_API int lc_data_classes(const lc_data *d);
 /* Name of class c (from string labels or the spec's classes), or NULL.
  * Borrowed. */

@@ -4,10 +4,10 @@
  *   - a spec fitted here (opts->fit), or
  *   - the raw numeric columns, in file order (no spec).
  * The same apply step serves all three, so training data and later data go
- * through identical code. */
+ * through identical code. The label column becomes class indices in
+ * csv_labels.c. */
 #include "data/csv_table.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -19,68 +19,12 @@ struct loader {
     lc_error *err;
 };
 
-/* 0: a number in *v; 1: empty (missing); -1: not a number. */
-static int parse_number(const char *s, double *v)
-{
-    while (isspace((unsigned char)*s)) s++;
-    if (!*s) return 1;
-    char *end;
-    double x = strtod(s, &end);
-    if (end == s) return -1;
-    while (isspace((unsigned char)*end)) end++;
-    if (*end) return -1;
-    *v = x;
-    return 0;
-}
-
-/* A label that is a plain non-negative integer below the class cap. */
-static bool parse_class_index(const char *s, int *v)
-{
-    while (isspace((unsigned char)*s)) s++;
-    if (*s == '+') s++;
-    if (!isdigit((unsigned char)*s)) return false;
-    long x = 0;
-    for (; isdigit((unsigned char)*s); s++) {
-        x = x * 10 + (*s - '0');
-        if (x >= LC_MAX_CLASSES) return false;
-    }
-    while (isspace((unsigned char)*s)) s++;
-    if (*s) return false;
-    *v = (int)x;
-    return true;
-}
-
-/* Binary search of s among names[order[0..n)], which order sorts; -1 if absent. */
-static int find_sorted(char *const *names, const int *order, int n, const char *s)
-{
-    int lo = 0, hi = n;
-    while (lo < hi) {
-        int mid = lo + (hi - lo) / 2, c = strcmp(names[order[mid]], s);
-        if (c == 0) return order[mid];
-        if (c < 0) lo = mid + 1;
-        else hi = mid;
-    }
-    return -1;
-}
-
 struct name_at { const char *s; int i; };
 static int cmp_name_at(const void *a, const void *b)
 {
     const struct name_at *x = a, *y = b;
     int c = strcmp(x->s, y->s);
     return c ? c : (x->i > y->i) - (x->i < y->i);
-}
-
-/* order[0..n) = indices of names in strcmp order; false on out of memory. */
-static bool sort_order(char *const *names, int *order, int n)
-{
-    struct name_at *a = malloc((size_t)(n ? n : 1) * sizeof *a);
-    if (!a) return false;
-    for (int i = 0; i < n; i++) a[i] = (struct name_at){names[i], i};
-    qsort(a, (size_t)n, sizeof *a, cmp_name_at);
-    for (int i = 0; i < n; i++) order[i] = a[i].i;
-    free(a);
-    return true;
 }
 
 static int find_column(const struct lc_table *t, const char *name)
@@ -180,7 +124,7 @@ static lc_status fit_spec(const struct loader *L, int label, lc_preproc **out)
         double sum = 0, v;
         size_t n = 0, i;
         for (i = 1; i < t->n_rec; i++) {
-            int rc = parse_number(lc_table_cell(t, i, j), &v);
+            int rc = lc_parse_number(lc_table_cell(t, i, j), &v);
             if (rc < 0) break;
             if (rc == 0 && !isfinite(v))
                 return lc_fail(L->err, LC_ERR_NUMERIC, "%s: line %zu, column '%.60s': '%.40s' is not a finite number",
@@ -197,7 +141,7 @@ static lc_status fit_spec(const struct loader *L, int label, lc_preproc **out)
         c->mean = n ? sum / (double)n : 0;
         double ss = 0;
         for (i = 1; i < t->n_rec; i++)
-            if (parse_number(lc_table_cell(t, i, j), &v) == 0) ss += (v - c->mean) * (v - c->mean);
+            if (lc_parse_number(lc_table_cell(t, i, j), &v) == 0) ss += (v - c->mean) * (v - c->mean);
         c->sd = n ? sqrt(ss / (double)n) : 0;
         if (!(c->sd > 0) || !isfinite(c->sd)) c->sd = 1; /* constant column: leave it centred */
         if (!isfinite(c->mean))
@@ -224,7 +168,7 @@ static lc_status apply(const struct loader *L, const struct lc_pcol *cols, int n
     if (!order) return lc_fail(L->err, LC_ERR_NOMEM, "%s: out of memory", L->path);
     lc_status st = LC_OK;
     for (int i = 0, o = 0; i < n && !st; o += cols[i].n_cat, i++)
-        if (cols[i].kind == LC_COL_CATEGORICAL && !sort_order(cols[i].cats, order + o, cols[i].n_cat))
+        if (cols[i].kind == LC_COL_CATEGORICAL && !lc_sort_order(cols[i].cats, order + o, cols[i].n_cat))
             st = lc_fail(L->err, LC_ERR_NOMEM, "%s: out of memory", L->path);
     for (size_t r = 1; r < t->n_rec && !st; r++) {
         float *x = d->x + (r - 1) * (size_t)d->cols;
@@ -232,14 +176,14 @@ static lc_status apply(const struct loader *L, const struct lc_pcol *cols, int n
             const struct lc_pcol *c = &cols[i];
             const char *s = lc_table_cell(t, r, map[i]);
             if (c->kind == LC_COL_CATEGORICAL) {
-                int k = *s ? find_sorted(c->cats, order + o, c->n_cat, s) : -1;
+                int k = *s ? lc_find_sorted(c->cats, order + o, c->n_cat, s) : -1;
                 memset(x, 0, (size_t)(c->n_cat + 1) * sizeof *x);
                 x[k >= 0 ? k : c->n_cat] = 1;
                 x += c->n_cat + 1;
                 continue;
             }
             double v;
-            int rc = parse_number(s, &v);
+            int rc = lc_parse_number(s, &v);
             if (rc < 0)
                 st = lc_fail(L->err, LC_ERR_FORMAT, "%s: line %zu, column '%.60s': expected a number, found '%.40s'%s",
                              L->path, t->line[r], c->name, s,
@@ -262,80 +206,6 @@ static lc_status apply(const struct loader *L, const struct lc_pcol *cols, int n
         }
     }
     free(order);
-    return st;
-}
-
-/* ------------------------------------------------------------- labels */
-
-/* Labels of column j: through the spec's class names when it has some,
- * else integer class indices when every label is one, else the sorted
- * distinct strings. Fitted specs record string class names. */
-static lc_status read_labels(const struct loader *L, int j, const lc_preproc *pre,
-                             lc_preproc *fitted, lc_data *d)
-{
-    const struct lc_table *t = L->t;
-    size_t rows = t->n_rec - 1;
-    const char *col = lc_table_cell(t, 0, j);
-    bool ints = true;
-    int maxv = -1;
-    for (size_t r = 1; r < t->n_rec; r++) {
-        const char *s = lc_table_cell(t, r, j);
-        int v;
-        if (!*s)
-            return lc_fail(L->err, LC_ERR_FORMAT, "%s: line %zu: the label (column '%.60s') is empty",
-                           L->path, t->line[r], col);
-        if (ints && parse_class_index(s, &v)) {
-            d->y[r - 1] = v;
-            if (v > maxv) maxv = v;
-        } else {
-            ints = false;
-        }
-    }
-    if ((!pre || pre->n_classes == 0) && ints) {
-        d->n_classes = maxv + 1;
-        return LC_OK;
-    }
-    lc_status st;
-    if (pre && pre->n_classes > 0) {
-        d->class_names = calloc((size_t)pre->n_classes, sizeof *d->class_names);
-        if (!d->class_names) return lc_fail(L->err, LC_ERR_NOMEM, "%s: out of memory", L->path);
-        d->n_classes = pre->n_classes;
-        for (int c = 0; c < pre->n_classes; c++)
-            if (!(d->class_names[c] = strdup(pre->classes[c])))
-                return lc_fail(L->err, LC_ERR_NOMEM, "%s: out of memory", L->path);
-    } else {
-        char **all = malloc(rows * sizeof *all);
-        if (!all) return lc_fail(L->err, LC_ERR_NOMEM, "%s: out of memory", L->path);
-        for (size_t r = 1; r < t->n_rec; r++) all[r - 1] = (char *)lc_table_cell(t, r, j);
-        lc_error e2; /* its messages do not name the file */
-        st = lc_sorted_distinct(all, rows, &d->class_names, &d->n_classes, &e2);
-        free(all);
-        if (st)
-            return lc_fail(L->err, st, "%s: label column '%.60s': %s", L->path, col, e2.msg);
-    }
-    int *order = malloc((size_t)d->n_classes * sizeof *order);
-    if (!order || !sort_order(d->class_names, order, d->n_classes)) {
-        free(order);
-        return lc_fail(L->err, LC_ERR_NOMEM, "%s: out of memory", L->path);
-    }
-    st = LC_OK;
-    for (size_t r = 1; r < t->n_rec && !st; r++) {
-        const char *s = lc_table_cell(t, r, j);
-        int c = find_sorted(d->class_names, order, d->n_classes, s);
-        if (c < 0)
-            st = lc_fail(L->err, LC_ERR_FORMAT, "%s: line %zu: label '%.40s' is not one of the %d classes of the model",
-                         L->path, t->line[r], s, d->n_classes);
-        d->y[r - 1] = c;
-    }
-    free(order);
-    if (!st && fitted) {
-        fitted->classes = calloc((size_t)d->n_classes, sizeof *fitted->classes);
-        if (!fitted->classes) return lc_fail(L->err, LC_ERR_NOMEM, "%s: out of memory", L->path);
-        fitted->n_classes = d->n_classes;
-        for (int c = 0; c < d->n_classes; c++)
-            if (!(fitted->classes[c] = strdup(d->class_names[c])))
-                return lc_fail(L->err, LC_ERR_NOMEM, "%s: out of memory", L->path);
-    }
     return st;
 }
 
@@ -393,7 +263,7 @@ static lc_status build(const struct loader *L, const lc_load_opts *o, lc_data **
     if (!st) st = lc_data_alloc(t->n_rec - 1, width, label >= 0, L->path, &d, L->err);
     if (!st)
         st = apply(L, spec ? spec->cols : raw, n, map, !spec, spec && spec->standardize, d);
-    if (!st && label >= 0) st = read_labels(L, label, o->pre, fitted, d);
+    if (!st && label >= 0) st = lc_csv_labels(L->path, t, label, o, fitted, d, L->err);
     free(map);
     free(raw);
     if (st) {

@@ -6,6 +6,7 @@
 #include "data/csv_table.h"
 
 #include <csv.h>
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -136,4 +137,17 @@ void lc_table_free(struct lc_table *t)
     free(t->cell);
     free(t->line);
     memset(t, 0, sizeof *t);
+}
+
+int lc_parse_number(const char *s, double *v)
+{
+    while (isspace((unsigned char)*s)) s++;
+    if (!*s) return 1;
+    char *end;
+    double x = strtod(s, &end);
+    if (end == s) return -1;
+    while (isspace((unsigned char)*end)) end++;
+    if (*end) return -1;
+    *v = x;
+    return 0;
 }

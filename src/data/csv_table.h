@@ -23,6 +23,17 @@ lc_status lc_table_parse(const char *path, const char *buf, size_t len, struct l
                          lc_error *err);
 void lc_table_free(struct lc_table *t);
 
+/* A cell as a number: 0 with the number in *v; 1 when empty (a missing
+ * value); -1 when not a number. Blanks around the number are allowed. */
+int lc_parse_number(const char *s, double *v);
+
+/* The label column j of t (records 1..n_rec-1) into d->y, d->n_classes and
+ * d->class_names, as opts asks (csv_labels.c); a fitted spec, when given,
+ * records class names. */
+lc_status lc_csv_labels(const char *path, const struct lc_table *t, int j,
+                        const lc_load_opts *opts, lc_preproc *fitted, lc_data *d,
+                        lc_error *err);
+
 static inline const char *lc_table_cell(const struct lc_table *t, size_t rec, int col)
 {
     return t->text + t->cell[rec * (size_t)t->ncols + (size_t)col];

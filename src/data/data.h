@@ -78,6 +78,10 @@ lc_status lc_read_maybe_gz(const char *path, unsigned char **buf, size_t *len,
 lc_status lc_sorted_distinct(char *const *names, size_t n, char ***out, int *n_out,
                              lc_error *err);
 void lc_free_strings(char **s, int n);
+/* order[0..n) = the indices of names in strcmp order; false on out of memory. */
+bool lc_sort_order(char *const *names, int *order, int n);
+/* Index of s among names[order[0..n)] (order from lc_sort_order), or -1. */
+int lc_find_sorted(char *const *names, const int *order, int n, const char *s);
 
 /* Format loaders, called by lc_data_load after detection. buf holds the
  * whole (decompressed) file. */

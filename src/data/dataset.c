@@ -103,6 +103,37 @@ lc_status lc_sorted_distinct(char *const *names, size_t n, char ***out, int *n_o
     return LC_OK;
 }
 
+struct name_at { const char *s; int i; };
+static int cmp_name_at(const void *a, const void *b)
+{
+    const struct name_at *x = a, *y = b;
+    int c = strcmp(x->s, y->s);
+    return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+bool lc_sort_order(char *const *names, int *order, int n)
+{
+    struct name_at *a = malloc((size_t)(n ? n : 1) * sizeof *a);
+    if (!a) return false;
+    for (int i = 0; i < n; i++) a[i] = (struct name_at){names[i], i};
+    qsort(a, (size_t)n, sizeof *a, cmp_name_at);
+    for (int i = 0; i < n; i++) order[i] = a[i].i;
+    free(a);
+    return true;
+}
+
+int lc_find_sorted(char *const *names, const int *order, int n, const char *s)
+{
+    int lo = 0, hi = n;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2, c = strcmp(names[order[mid]], s);
+        if (c == 0) return order[mid];
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return -1;
+}
+
 static lc_status copy_class_names(lc_data *dst, const lc_data *src, lc_error *err)
 {
     if (!src->class_names) return LC_OK;

@@ -148,6 +148,92 @@ TEST(data_csv_numeric_labels)
     lc_data_free(d);
 }
 
+/* Labels that are all whole numbers are class indices however spelt (pandas
+ * writes "2.0"); with a negative one among them they are classes in order
+ * of value, not of their text; a fraction is refused. */
+TEST(data_csv_whole_number_labels)
+{
+    lc_data *d;
+    lc_error e;
+    const char *p = write_text("wf.csv", "a,class\n1,0.0\n2,2.0\n3,10.0\n4,1e1\n5, 3 \n");
+    CHECK_OK(load(p, NULL, &d, &e), &e);
+    const int32_t *y = lc_data_y(d);
+    CHECK(y[0] == 0 && y[1] == 2 && y[2] == 10 && y[3] == 10 && y[4] == 3);
+    CHECK(lc_data_classes(d) == 11 && lc_data_class_name(d, 0) == NULL);
+    lc_data_free(d);
+
+    p = write_text("wneg.csv", "a,class\n1,-2\n2,12.0\n3,-13\n4,2\n5,-0.0\n");
+    CHECK_OK(load(p, NULL, &d, &e), &e);
+    y = lc_data_y(d);
+    CHECK(lc_data_classes(d) == 5 && !strcmp(lc_data_class_name(d, 0), "-13") &&
+          !strcmp(lc_data_class_name(d, 2), "0") && !strcmp(lc_data_class_name(d, 4), "12"));
+    CHECK(y[0] == 1 && y[1] == 4 && y[2] == 0 && y[3] == 3 && y[4] == 2);
+    lc_data_free(d);
+    /* fitted, the names go into the spec; a later file maps "12" and "12.0" alike */
+    CHECK_OK(load(p, &((lc_load_opts){.fit = 1}), &d, &e), &e);
+    CHECK(lc_preproc_classes(lc_data_preproc(d)) == 5);
+    lc_data *d2;
+    lc_load_opts o = {.pre = lc_data_preproc(d)};
+    const char *q = write_text("wneg2.csv", "a,class\n1,12\n2,-2.0\n");
+    CHECK_OK(load(q, &o, &d2, &e), &e);
+    CHECK(lc_data_y(d2)[0] == 4 && lc_data_y(d2)[1] == 1);
+    lc_data_free(d2);
+    lc_data_free(d);
+
+    p = write_text("wfrac.csv", "a,class\n1,0\n2,0.5\n");
+    CHECK_LOAD_FAILS(p, NULL, LC_ERR_FORMAT, "wfrac.csv: line 3", "'0.5'", "not a whole one");
+    /* numbers among text: all text */
+    p = write_text("wmix.csv", "a,class\n1,2.0\n2,x\n");
+    CHECK_OK(load(p, NULL, &d, &e), &e);
+    CHECK(lc_data_classes(d) == 2 && !strcmp(lc_data_class_name(d, 0), "2.0"));
+    lc_data_free(d);
+}
+
+/* Text labels numbered within one file shift when the file lacks a class:
+ * with the model's class count known, another count is refused; integer
+ * labels beyond it name the file and line. */
+TEST(data_csv_labels_against_model_classes)
+{
+    lc_data *d, *full;
+    lc_error e;
+    const char *p = write_text("abc.csv", "a,class\n1,a\n2,b\n3,c\n");
+    const char *q = write_text("bc.csv", "a,class\n1,c\n2,b\n");
+    lc_load_opts o = {.classes = 3};
+    CHECK_OK(load(p, &o, &full, &e), &e);
+    CHECK_LOAD_FAILS(q, &o, LC_ERR_SHAPE, "bc.csv: 2 distinct labels in column 'class'",
+                     "the model has 3 classes", "class indices 0 to 2");
+    p = write_text("neg3.csv", "a,class\n1,-1\n2,1\n");
+    CHECK_LOAD_FAILS(p, &o, LC_ERR_SHAPE, "2 distinct labels", "order of value", NULL);
+    /* a single output is a binary model: two classes */
+    o.classes = 2;
+    CHECK_OK(load(q, &o, &d, &e), &e);
+    CHECK(lc_data_y(d)[0] == 1 && lc_data_y(d)[1] == 0);
+    lc_data_free(d);
+
+    /* through the names of a file with every class, the same numbers */
+    o = (lc_load_opts){.classes = 3, .labels_like = full};
+    CHECK_OK(load(q, &o, &d, &e), &e);
+    CHECK(lc_data_classes(d) == 3 && lc_data_y(d)[0] == 2 && lc_data_y(d)[1] == 1);
+    lc_data_free(d);
+    p = write_text("bd.csv", "a,class\n1,b\n2,d\n");
+    CHECK_LOAD_FAILS(p, &o, LC_ERR_FORMAT, "bd.csv: line 3", "label 'd'", NULL);
+    /* names of another count than the model's are not taken */
+    o.classes = 4;
+    CHECK_LOAD_FAILS(q, &o, LC_ERR_SHAPE, "2 distinct labels", NULL, NULL);
+    lc_data_free(full);
+
+    /* integer labels are indices: a file without class 0 is fine, one
+     * beyond the model's classes names its line */
+    p = write_text("int.csv", "a,class\n1,2\n2,1.0\n3,3\n");
+    o = (lc_load_opts){.classes = 3};
+    CHECK_LOAD_FAILS(p, &o, LC_ERR_SHAPE, "int.csv: line 4: label 3", "model's 3 classes (0 to 2)",
+                     NULL);
+    o.classes = 4;
+    CHECK_OK(load(p, &o, &d, &e), &e);
+    CHECK(lc_data_y(d)[0] == 2 && lc_data_y(d)[1] == 1 && lc_data_classes(d) == 4);
+    lc_data_free(d);
+}
+
 TEST(data_csv_string_labels_crlf_quotes)
 {
     lc_data *d;
