@@ -238,7 +238,7 @@ static lc_status labels_mode(const uint8_t *buf, size_t len, bool npy)
     char path[64];
     int fd = mem_file(buf, len, path);
     if (fd >= 0) {
-        st = lc_labels_load(path, d, &e);
+        st = lc_labels_load(path, d, 0, &e);
         check_err(st, &e, path);
         if (!st) check_data(d);
         close(fd);

@@ -284,7 +284,10 @@ typedef struct lc_load_opts {
     const char *labels_path;  /* labels file (NPY or IDX1) of NPY or IDX data */
     const lc_preproc *pre;    /* apply this preprocessing (CSV); NULL: raw */
     int input_width;          /* model's input width, 0 if unknown: a CSV with
-                                 exactly this many columns is unlabelled */
+                                 exactly this many columns is unlabelled
+                                 (unless its last column holds text), and
+                                 without opts->pre a CSV of another width is
+                                 refused */
     int fit;                  /* fit a new preprocessing on this CSV */
     int classes;              /* the model's classes (lc_graph_classes), 0 if
                                  unknown: integer labels must be below it, and
@@ -307,8 +310,9 @@ typedef struct lc_load_opts {
  * they are. opts may be NULL (all zero). Labels that are all whole numbers
  * >= 0 ("3", "3.0") are class indices; other labels are class names, mapped
  * through opts->pre's classes, else opts->labels_like's, else the file's own
- * sorted distinct labels (docs/formats.md). The width is not checked
- * against a model: compare lc_data_cols() with lc_graph_input_width().
+ * sorted distinct labels (docs/formats.md). The width is checked only for a
+ * CSV without preprocessing and with opts->input_width: compare
+ * lc_data_cols() with lc_graph_input_width().
  * *out is owned by the caller (lc_data_free); NULL on error.
  * Errors, each naming the file and the place (line and column, row, byte):
  * LC_ERR_IO (cannot open or read), LC_ERR_FORMAT (malformed CSV, IDX or NPY,
@@ -318,8 +322,8 @@ typedef struct lc_load_opts {
  * LC_ERR_UNSUPPORTED (an NPY dtype, version or Fortran order lincomp does
  * not read), LC_ERR_NUMERIC (a NaN or infinite value), LC_ERR_SHAPE (a
  * labels file of another length or width; with opts->classes, a label
- * beyond them or a file of sorted text labels of another count),
- * LC_ERR_INVALID
+ * beyond them or a file of sorted text labels of another count; with
+ * opts->input_width, a raw CSV of another width), LC_ERR_INVALID
  * (opts->fit together with opts->pre; opts->labels_path with a CSV),
  * LC_ERR_NOMEM (beyond the size caps, or out of memory). */
 LC_API lc_status lc_data_load(const char *path, const lc_load_opts *opts,

@@ -67,7 +67,7 @@ lc_status lc_array_to_data(const char *path, const struct lc_array *a, double sc
     return LC_OK;
 }
 
-lc_status lc_labels_load(const char *path, lc_data *d, lc_error *err)
+lc_status lc_labels_load(const char *path, lc_data *d, int classes, lc_error *err)
 {
     unsigned char *buf;
     size_t len;
@@ -92,6 +92,10 @@ lc_status lc_labels_load(const char *path, lc_data *d, lc_error *err)
             st = lc_fail(err, LC_ERR_FORMAT,
                          "%s: label %zu (0-based) is %g, expected an integer class in [0, %d)",
                          path, i, v, LC_MAX_CLASSES);
+        else if (classes > 0 && v >= classes)
+            st = lc_fail(err, LC_ERR_SHAPE,
+                         "%s: label %zu (0-based) is %g, not one of the model's %d classes (0 to %d)",
+                         path, i, v, classes, classes - 1);
         else if ((y[i] = (int32_t)v) > maxv)
             maxv = y[i];
     }

@@ -157,9 +157,11 @@ static lc_status fit_spec(const struct loader *L, int label, lc_preproc **out)
 /* ------------------------------------------------------------ applying */
 
 /* Fills d->x from the columns cols[0..n) found at file columns map[0..n).
- * raw: no spec, so a missing cell is an error and nothing is scaled. */
+ * raw: no spec, so a missing cell is an error and nothing is scaled;
+ * guessed: the label is the last column by default, so a text column may
+ * be the label in another place. */
 static lc_status apply(const struct loader *L, const struct lc_pcol *cols, int n, const int *map,
-                       bool raw, bool standardize, lc_data *d)
+                       bool raw, bool guessed, bool standardize, lc_data *d)
 {
     const struct lc_table *t = L->t;
     int total = 0;
@@ -185,9 +187,11 @@ static lc_status apply(const struct loader *L, const struct lc_pcol *cols, int n
             double v;
             int rc = lc_parse_number(s, &v);
             if (rc < 0)
-                st = lc_fail(L->err, LC_ERR_FORMAT, "%s: line %zu, column '%.60s': expected a number, found '%.40s'%s",
+                st = lc_fail(L->err, LC_ERR_FORMAT, "%s: line %zu, column '%.60s': expected a number, found '%.40s'%s%s%s",
                              L->path, t->line[r], c->name, s,
-                             raw ? " (without stored preprocessing, every column but the label must be numeric)" : "");
+                             raw ? " (without stored preprocessing, every column but the label must be numeric" : "",
+                             raw && guessed ? ", and the label is the last column unless --label names another" : "",
+                             raw ? ")" : "");
             else if (rc == 1 && raw)
                 st = lc_fail(L->err, LC_ERR_FORMAT,
                              "%s: line %zu, column '%.60s': missing value, and no stored preprocessing gives a mean to fill it in",
@@ -224,9 +228,42 @@ static lc_status pick_label(const struct loader *L, const lc_load_opts *o, int *
         return LC_OK; /* a stored spec's label column may be absent: unlabelled */
     }
     if (o->pre) return LC_OK;
-    if (!o->fit && o->input_width > 0 && L->t->ncols == o->input_width) return LC_OK;
     *label = L->t->ncols - 1;
+    if (o->fit || o->input_width <= 0 || L->t->ncols != o->input_width) return LC_OK;
+    /* as many columns as the model has inputs: unlabelled, unless the last
+     * column holds text, which no input without preprocessing can take; then
+     * it is the label of a file with a feature column too few, and the
+     * width check says so instead of blaming the label's text */
+    for (size_t r = 1; r < L->t->n_rec; r++) {
+        double v;
+        if (lc_parse_number(lc_table_cell(L->t, r, *label), &v) < 0) return LC_OK;
+    }
+    *label = -1;
     return LC_OK;
+}
+
+/* Why a file without preprocessing has n feature columns, not the model's
+ * o->input_width: the label column, and the usual culprits. */
+static lc_status raw_width_error(const struct loader *L, const lc_load_opts *o, int label, int n)
+{
+    const struct lc_table *t = L->t;
+    const char *first = lc_table_cell(t, 0, 0);
+    return lc_fail(L->err, LC_ERR_SHAPE, "%s: %d features per sample (the columns besides the label '%.60s'), "
+                   "but the model takes %d%s", L->path, n, lc_table_cell(t, 0, label), o->input_width,
+                   n == o->input_width + 1 && label != 0 && (!*first || !strcmp(first, "Unnamed: 0"))
+                       ? "; the unnamed first column looks like a pandas index (write the CSV with index=False)"
+                       : "");
+}
+
+/* A header of one field that holds a ';' or a tab is most likely a file
+ * with another delimiter: lincomp reads commas only. */
+static const char *delimiter_hint(const struct lc_table *t)
+{
+    const char *h = lc_table_cell(t, 0, 0);
+    if (t->ncols != 1) return "";
+    if (strchr(h, ';')) return " (the header is one column holding ';': lincomp reads comma-separated files)";
+    if (strchr(h, '\t')) return " (the header is one column holding tabs: lincomp reads comma-separated files)";
+    return "";
 }
 
 static lc_status build(const struct loader *L, const lc_load_opts *o, lc_data **out)
@@ -241,7 +278,10 @@ static lc_status build(const struct loader *L, const lc_load_opts *o, lc_data **
     const lc_preproc *spec = o->pre ? o->pre : fitted;
     int n = spec ? spec->n_cols : t->ncols - (label >= 0);
     if (!st && n < 1)
-        st = lc_fail(L->err, LC_ERR_FORMAT, "%s: no feature columns besides the label", L->path);
+        st = lc_fail(L->err, LC_ERR_FORMAT, "%s: no feature columns besides the label%s", L->path,
+                     delimiter_hint(t));
+    if (!st && !spec && label >= 0 && o->input_width > 0 && n != o->input_width)
+        st = raw_width_error(L, o, label, n);
     if (!st && !(map = malloc((size_t)n * sizeof *map)))
         st = lc_fail(L->err, LC_ERR_NOMEM, "%s: out of memory", L->path);
     if (!st && spec) {
@@ -262,7 +302,7 @@ static lc_status build(const struct loader *L, const lc_load_opts *o, lc_data **
     lc_data *d = NULL;
     if (!st) st = lc_data_alloc(t->n_rec - 1, width, label >= 0, L->path, &d, L->err);
     if (!st)
-        st = apply(L, spec ? spec->cols : raw, n, map, !spec, spec && spec->standardize, d);
+        st = apply(L, spec ? spec->cols : raw, n, map, !spec, !o->label, spec && spec->standardize, d);
     if (!st && label >= 0) st = lc_csv_labels(L->path, t, label, o, fitted, d, L->err);
     free(map);
     free(raw);

@@ -116,8 +116,9 @@ double lc_array_get(const struct lc_array *a, size_t i);
 lc_status lc_array_to_data(const char *path, const struct lc_array *a, double scale,
                            lc_data **out, lc_error *err);
 /* Labels from a separate file (NPY of integers or integral floats, or IDX1),
- * exactly d->rows of them; sets d->y and d->n_classes. */
-lc_status lc_labels_load(const char *path, lc_data *d, lc_error *err);
+ * exactly d->rows of them, each below `classes` when that is > 0 (the
+ * model's); sets d->y and d->n_classes. */
+lc_status lc_labels_load(const char *path, lc_data *d, int classes, lc_error *err);
 
 bool lc_is_npy(const unsigned char *buf, size_t len);
 bool lc_is_idx(const unsigned char *buf, size_t len);

@@ -106,7 +106,7 @@ lc_status lc_idx_load(const char *path, const unsigned char *buf, size_t len,
     st = lc_array_to_data(path, &a, a.kind == 'u' && a.size == 1 ? 1.0 / 255.0 : 1.0, &d, err);
     if (st) return st;
     if (opts->labels_path) {
-        st = lc_labels_load(opts->labels_path, d, err);
+        st = lc_labels_load(opts->labels_path, d, opts->classes, err);
     } else {
         /* a missing labels file leaves the data unlabelled: commands that
          * need labels say so, calibration does not need them */
@@ -116,7 +116,7 @@ lc_status lc_idx_load(const char *path, const unsigned char *buf, size_t len,
             FILE *f = fopen(names[i], "rb");
             if (!f && errno == ENOENT) continue;
             if (f) fclose(f);
-            st = lc_labels_load(names[i], d, err);
+            st = lc_labels_load(names[i], d, opts->classes, err);
             break;
         }
     }

@@ -209,7 +209,7 @@ lc_status lc_npy_load(const char *path, const unsigned char *buf, size_t len,
     lc_status st = lc_npy_parse(path, buf, len, &a, err);
     lc_data *d = NULL;
     if (!st) st = lc_array_to_data(path, &a, 1.0, &d, err);
-    if (!st && opts->labels_path) st = lc_labels_load(opts->labels_path, d, err);
+    if (!st && opts->labels_path) st = lc_labels_load(opts->labels_path, d, opts->classes, err);
     if (st) {
         lc_data_free(d);
         return st;

@@ -81,7 +81,7 @@ printf 'a,b,c,d,y\n1,2,-inf,4,0\n' >"$I/inf.csv"
 expect_error catalogue/csv-inf-cell 1 "inf.csv: line 2, column 'c': '-inf' is not a finite number" "$O" \
     "$LINCOMP" compress "$M4" --data "$I/inf.csv" -o "$O"
 printf 'a,b,c,d,e,f,y\n1,2,3,4,5,6,0\n' >"$I/wide.csv"
-expect_error catalogue/csv-wrong-column-count 1 "wide.csv: 6 features per sample, but the model takes 4" "$P" \
+expect_error catalogue/csv-wrong-column-count 1 "wide.csv: 6 features per sample \(the columns besides the label .y.\), but the model takes 4" "$P" \
     "$LINCOMP" predict "$M4" --data "$I/wide.csv" -o "$P"
 printf 'a,"b\n1,2\n' >"$I/quote.csv"
 expect_error catalogue/csv-open-quote 1 "quote.csv: line 1: malformed quoting" "$P" \

@@ -234,6 +234,36 @@ TEST(data_csv_labels_against_model_classes)
     lc_data_free(d);
 }
 
+/* Files that do not fit a model without preprocessing say why: the width
+ * besides the label, a text column where the label was not looked for, a
+ * delimiter other than the comma, a pandas index. */
+TEST(data_csv_width_messages)
+{
+    lc_data *d;
+    lc_error e;
+    /* as many columns as inputs, but the last is text: a feature too few */
+    const char *p = write_text("few.csv", "a,b,class\n1,2,x\n3,4,y\n");
+    lc_load_opts o = {.input_width = 3};
+    CHECK_LOAD_FAILS(p, &o, LC_ERR_SHAPE, "few.csv: 2 features per sample", "label 'class'",
+                     "model takes 3");
+    /* numbers only: unlabelled, as before */
+    p = write_text("few2.csv", "a,b,c\n1,2,3\n");
+    CHECK_OK(load(p, &o, &d, &e), &e);
+    CHECK(lc_data_cols(d) == 3 && lc_data_y(d) == NULL);
+    lc_data_free(d);
+    p = write_text("first.csv", "class,a,b\nx,1,2\n");
+    o.input_width = 2;
+    CHECK_LOAD_FAILS(p, &o, LC_ERR_FORMAT, "column 'class'", "--label", NULL);
+    CHECK_LOAD_FAILS(p, &((lc_load_opts){.label = "b"}), LC_ERR_FORMAT, "column 'class'", NULL,
+                     NULL);
+    lc_error e2;
+    CHECK(load(p, &((lc_load_opts){.label = "b"}), &d, &e2) != LC_OK && !strstr(e2.msg, "--label"));
+    p = write_text("semi.csv", "a;b;class\n1;2;0\n");
+    CHECK_LOAD_FAILS(p, NULL, LC_ERR_FORMAT, "no feature columns", "';'", "comma-separated");
+    p = write_text("index.csv", ",a,b,class\n0,1,2,x\n1,3,4,y\n");
+    CHECK_LOAD_FAILS(p, &o, LC_ERR_SHAPE, "3 features per sample", "pandas index", NULL);
+}
+
 TEST(data_csv_string_labels_crlf_quotes)
 {
     lc_data *d;
@@ -498,6 +528,12 @@ TEST(data_npy_dtypes_and_shapes)
                  sizeof yf);
     o.labels_path = write_file("yf.npy", buf, n);
     CHECK_LOAD_FAILS(x, &o, LC_ERR_FORMAT, "label 2", "2.5", NULL);
+    /* with the model's class count known, a label beyond it names the file */
+    o.labels_path = tmp_path("y.npy");
+    o.classes = 4;
+    CHECK_LOAD_FAILS(x, &o, LC_ERR_SHAPE, "y.npy: label 2 (0-based) is 4", "model's 4 classes",
+                     NULL);
+    o.classes = 0;
     /* unsigned bytes, '|u1', and int16 */
     unsigned char u1[4] = {0, 255, 3, 4};
     n = make_npy(buf, 1, "{'descr': '|u1', 'fortran_order': False, 'shape': (2, 2), }", u1, 4);
