@@ -91,9 +91,18 @@ int cli_write_text(const char *text, const char *path);
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int cli_load_model(const char *path, lc_graph **g);
-/* Loads data for model g (its preprocessing and input width), checks the width. */
-int cli_load_data(const cli_common *c, const char *path, const lc_graph *g, bool need_labels,
-                  lc_data **d);
+/* What a command does with the labels of a data file. */
+typedef enum cli_labels {
+    CLI_LABELS_UNUSED,  /* loaded if present, never read: not checked */
+    CLI_LABELS_USED,    /* used if present: checked against the model's classes */
+    CLI_LABELS_NEEDED   /* checked, and a file without labels is an error */
+} cli_labels;
+/* Loads data for model g (its preprocessing, input width and classes) and
+ * checks the width. Text labels are mapped through the class names of
+ * `like` (an earlier file of the command, or NULL) when it has some, so
+ * that one command numbers the classes of all its files alike. */
+int cli_load_data(const cli_common *c, const char *path, const lc_graph *g, cli_labels labels,
+                  const lc_data *like, lc_data **d);
 
 /* Parses numbers strictly; false on trailing garbage or out of range. */
 bool cli_parse_int(const char *s, long lo, long hi, long *out);

@@ -118,8 +118,8 @@ int cli_load_model(const char *path, lc_graph **g)
     return 0;
 }
 
-int cli_load_data(const cli_common *c, const char *path, const lc_graph *g, bool need_labels,
-                  lc_data **d)
+int cli_load_data(const cli_common *c, const char *path, const lc_graph *g, cli_labels labels,
+                  const lc_data *like, lc_data **d)
 {
     lc_error err = {0};
     lc_load_opts o = {0};
@@ -127,6 +127,8 @@ int cli_load_data(const cli_common *c, const char *path, const lc_graph *g, bool
     o.labels_path = c->labels_path;
     o.pre = g ? lc_graph_preproc(g) : NULL;
     o.input_width = g ? lc_graph_input_width(g) : 0;
+    o.classes = g && labels != CLI_LABELS_UNUSED ? lc_graph_classes(g) : 0;
+    o.labels_like = like;
     if (lc_data_load(path, &o, d, &err)) return cli_lc_error(&err);
     if (g && lc_data_cols(*d) != lc_graph_input_width(g)) {
         int rc = cli_error(1, "%s: %d features per sample, but the model takes %d", path,
@@ -135,7 +137,7 @@ int cli_load_data(const cli_common *c, const char *path, const lc_graph *g, bool
         *d = NULL;
         return rc;
     }
-    if (need_labels && !lc_data_y(*d)) {
+    if (labels == CLI_LABELS_NEEDED && !lc_data_y(*d)) {
         lc_data_free(*d);
         *d = NULL;
         return cli_error(1, "%s: no labels (needed here)", path);

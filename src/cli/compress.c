@@ -41,9 +41,9 @@ int cmd_compress(int argc, char **argv)
         cli_error(1, "%s: %s", a.teacher, err.msg);
         goto done;
     }
-    if (cli_load_data(&c, a.data, g, false, &d)) goto done;
-    if (a.val && cli_load_data(&c, a.val, g, true, &v)) goto done;
-    if (a.train && cli_load_data(&c, a.train, g, a.dist.labels, &tr)) goto done;
+    if (cli_load_data(&c, a.data, g, CLI_LABELS_USED, NULL, &d)) goto done;
+    if (a.val && cli_load_data(&c, a.val, g, CLI_LABELS_NEEDED, d, &v)) goto done;
+    if (a.train && cli_load_data(&c, a.train, g, a.dist.labels ? CLI_LABELS_NEEDED : CLI_LABELS_USED, d, &tr)) goto done;
     if (a.finetune && a.dist.labels && !a.train && !lc_data_y(d)) {
         cli_error(1, "%s: no labels for --finetune-target labels (give --train)", a.data);
         goto done;

@@ -166,13 +166,13 @@ int cmd_prune(int argc, char **argv)
         cli_error(1, "%s: %s", model_path, err.msg);
         goto done;
     }
-    if (cli_load_data(&c, train_path, g, false, &tr)) goto done;
+    if (cli_load_data(&c, train_path, g, CLI_LABELS_USED, NULL, &tr)) goto done;
     if (!lc_data_y(tr) && dist.labels) {
         cli_error(1, "%s: no labels: --finetune-target labels needs a label column "
                      "(--label) or, for NPY, --labels", train_path);
         goto done;
     }
-    if (val_path && cli_load_data(&c, val_path, g, true, &va)) goto done;
+    if (val_path && cli_load_data(&c, val_path, g, CLI_LABELS_NEEDED, tr, &va)) goto done;
 
     cli_distill_apply(&dist, g, &o.train);
     if (!c.quiet) o.epoch_cb = on_epoch;

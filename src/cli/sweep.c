@@ -202,8 +202,8 @@ int cmd_sweep(int argc, char **argv)
     int *map = NULL, rc = 1;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (cli_load_model(model_path, &g) || cli_load_data(&c, data, g, false, &d) ||
-        cli_load_data(&c, test, g, true, &t))
+    if (cli_load_model(model_path, &g) || cli_load_data(&c, data, g, CLI_LABELS_UNUSED, NULL, &d) ||
+        cli_load_data(&c, test, g, CLI_LABELS_NEEDED, d, &t))
         goto done;
     if (lc_data_rows(d) == 0) {
         cli_error(1, "%s: no samples", data);

@@ -1,0 +1,76 @@
+# labels.sh - how a CSV's labels become the model's classes (docs/formats.md):
+# text labels numbered in sorted order within one file must be as many as
+# the model's classes (else a file without some class shifts the others,
+# silently); one command numbers the text labels of all its files alike;
+# whole numbers are class indices however spelt ("2.0" as pandas writes
+# them); and a file that does not fit the model says why, naming the file
+# and line.
+. "${ROOT:-$PWD}/tests/cli/lib.sh"
+M="$ROOT/examples/iris.onnx"   # no stored preprocessing: 4 inputs, 3 classes
+IR="$DATA/iris.csv"            # labels Iris-setosa, Iris-versicolor, Iris-virginica
+D="$TMP/labels"
+mkdir -p "$D"
+
+# the same rows with the labels as class indices, as integers and as floats
+awk -F, 'BEGIN { OFS = "," } NR == 1 { print; next }
+    { $5 = $5 == "Iris-setosa" ? 0 : $5 == "Iris-versicolor" ? 1 : 2; print }' "$IR" >"$D/int.csv"
+sed '2,$s/,\([0-9]\)$/,\1.0/' "$D/int.csv" >"$D/float.csv"
+# the rows without the first class, with text and with index labels
+grep -v 'Iris-setosa' "$IR" >"$D/nosetosa.csv"
+awk -F, 'NR == 1 || $5 != 0' "$D/int.csv" >"$D/nosetosa_int.csv"
+
+# indices shifted by -2: negative whole numbers are classes in order of value
+# (as text, "-1" < "-2" < "0")
+awk -F, 'BEGIN { OFS = "," } NR > 1 { $5 -= 2 } { print }' "$D/int.csv" >"$D/neg.csv"
+awk -F, 'NR == 1 || $5 != 0' "$D/float.csv" >"$D/nosetosa_float.csv"
+
+acc_text=$(model_acc "$M" "$IR")
+acc_int=$(model_acc "$M" "$D/int.csv")
+acc_float=$(model_acc "$M" "$D/float.csv")
+acc_neg=$(model_acc "$M" "$D/neg.csv")
+acc_part=$(model_acc "$M" "$D/nosetosa_int.csv")
+acc_part_float=$(model_acc "$M" "$D/nosetosa_float.csv")
+# "1.0" and "2.0" without "0.0" are the indices 1 and 2, not the names of two classes
+if [ -n "$acc_text" ] && [ "$acc_text" = "$acc_int" ] && [ "$acc_float" = "$acc_int" ] &&
+    [ "$acc_part_float" = "$acc_part" ]; then
+    pass labels/float-labels-are-indices
+else fail labels/float-labels-are-indices "accuracy text $acc_text, int $acc_int, float $acc_float; without class 0: int $acc_part, float $acc_part_float"; fi
+if [ -n "$acc_neg" ] && [ "$acc_neg" = "$acc_int" ]; then pass labels/negative-labels-by-value
+else fail labels/negative-labels-by-value "accuracy $acc_neg, with indices $acc_int"; fi
+
+# a file without one class: the text labels would be numbered 0..1, not 1..2
+expect_error labels/text-file-lacks-a-class 1 \
+    "nosetosa.csv: 2 distinct labels in column 'class', but the model has 3 classes: .*class indices 0 to 2" - \
+    "$LINCOMP" eval "$M" --data "$D/nosetosa.csv"
+# as indices the same rows are fine
+if [ -n "$acc_part" ] && awk -v a="$acc_part" 'BEGIN { exit !(a > 0.9) }'; then pass labels/index-file-lacks-a-class
+else fail labels/index-file-lacks-a-class "accuracy $acc_part"; fi
+# one command maps --val through the class names of --data (every class)
+"$LINCOMP" compress "$M" --data "$IR" --val "$D/nosetosa.csv" --report "$D/r.json" \
+    -o "$D/o.onnx" >"$TMP/out" 2>"$TMP/err"
+if json "$D/r.json" "Math.abs(j.accuracy_before - $acc_part) < 1e-6"; then pass labels/one-command-one-numbering
+else fail labels/one-command-one-numbering "$(head -c 300 "$TMP/err") $(cat "$TMP/jerr") (want $acc_part)"; fi
+# a command that never reads the labels does not check them
+check labels/predict-ignores-labels "$LINCOMP" predict "$M" --data "$D/nosetosa.csv" -o "$D/p.csv"
+
+# numbers that are not whole are no class
+sed '3s/,[0-9]$/,0.5/' "$D/int.csv" >"$D/frac.csv"
+expect_error labels/fraction 1 "frac.csv: line 3: label '0.5' \(column 'class'\) is a number but not a whole one" - \
+    "$LINCOMP" eval "$M" --data "$D/frac.csv"
+# an index beyond the model's classes: the file and the line, as other CSV errors
+sed '5s/,[0-9]$/,3/' "$D/int.csv" >"$D/range.csv"
+expect_error labels/out-of-range 1 "range.csv: line 5: label 3 is not one of the model's 3 classes \(0 to 2\)" - \
+    "$LINCOMP" eval "$M" --data "$D/range.csv"
+
+# a feature column too few: as many columns as inputs, the last text
+cut -d, -f1-3,5 "$IR" >"$D/few.csv"
+expect_error labels/feature-too-few 1 \
+    "few.csv: 3 features per sample \(the columns besides the label 'class'\), but the model takes 4" - \
+    "$LINCOMP" eval "$M" --data "$D/few.csv"
+# the label first: where the label is looked for, and how to name it
+awk -F, 'BEGIN { OFS = "," } { print $5, $1, $2, $3, $4 }' "$IR" | cut -d, -f1-4 >"$D/first.csv"
+expect_error labels/label-not-last 1 "first.csv: line 2, column 'class': expected a number, found 'Iris-setosa' .*--label" - \
+    "$LINCOMP" eval "$M" --data "$D/first.csv"
+tr ',' ';' <"$IR" >"$D/semi.csv"
+expect_error labels/semicolons 1 "semi.csv: no feature columns besides the label \(the header is one column holding ';'" - \
+    "$LINCOMP" eval "$M" --data "$D/semi.csv"
