@@ -29,30 +29,37 @@ typedef struct {
     lc_data *d;
 } setup;
 
-static int make_setup_rows(test_rng *r, setup *s, size_t ns, lc_error *err)
+/* s->g given: ns random inputs, their statistics, and labels: the graph's
+ * own predictions with every `every`-th changed. */
+static int setup_data(test_rng *r, setup *s, size_t ns, int every, lc_error *err)
 {
-    memset(s, 0, sizeof *s);
-    s->g = fold_test_random_graph(r);
-    if (!s->g) return 0;
     int iw = lc_graph_input_width(s->g), ow = lc_graph_output_width(s->g);
     s->x = malloc(sizeof(float) * ns * (size_t)iw);
     float *y = malloc(sizeof(float) * ns * (size_t)ow);
     int32_t *lab = malloc(sizeof(int32_t) * ns);
-    fold_test_random_input(r, s->x, ns * (size_t)iw);
-    int ok = lc_stats_compute(s->g, s->x, ns, iw, &s->st, err) == LC_OK &&
-             lc_forward(s->g, s->x, ns, y, err) == LC_OK;
+    int ok = s->x && y && lab;
+    if (ok) fold_test_random_input(r, s->x, ns * (size_t)iw);
+    ok = ok && lc_stats_compute(s->g, s->x, ns, iw, &s->st, err) == LC_OK &&
+         lc_forward(s->g, s->x, ns, y, err) == LC_OK;
     int classes = ow < 2 ? 2 : ow;
     for (size_t i = 0; ok && i < ns; i++) {
         int best = 0;
         for (int c = 1; c < ow; c++)
             if (y[i * ow + c] > y[i * ow + best]) best = c;
         if (ow == 1) best = y[i] > 0;
-        lab[i] = i % 3 == 0 ? (best + 1) % classes : best;
+        lab[i] = i % (size_t)every == 0 ? (best + 1) % classes : best;
     }
     ok = ok && lc_data_from_arrays(ns, iw, s->x, lab, classes, &s->d, err) == LC_OK;
     free(y);
     free(lab);
     return ok;
+}
+
+static int make_setup_rows(test_rng *r, setup *s, size_t ns, lc_error *err)
+{
+    memset(s, 0, sizeof *s);
+    s->g = fold_test_random_graph(r);
+    return s->g && setup_data(r, s, ns, 3, err);
 }
 
 static int make_setup(test_rng *r, setup *s, lc_error *err)
@@ -460,24 +467,8 @@ static int make_mlp_setup(test_rng *r, setup *s, size_t ns, uint64_t seed, lc_er
                      test_randint(r, 8, 24)};
     int in = test_randint(r, 4, 12), classes = test_randint(r, 2, 6);
     lc_act relu = {LC_ACT_RELU, 0, 0, 0};
-    if (lc_graph_mlp(in, hidden, 4, classes, relu, seed, &s->g, err)) return 0;
-    s->x = malloc(sizeof(float) * ns * (size_t)in);
-    float *y = malloc(sizeof(float) * ns * (size_t)classes);
-    int32_t *lab = malloc(sizeof(int32_t) * ns);
-    int ok = s->x && y && lab;
-    if (ok) fold_test_random_input(r, s->x, ns * (size_t)in);
-    ok = ok && lc_stats_compute(s->g, s->x, ns, in, &s->st, err) == LC_OK &&
-         lc_forward(s->g, s->x, ns, y, err) == LC_OK;
-    for (size_t i = 0; ok && i < ns; i++) {
-        int best = 0;
-        for (int c = 1; c < classes; c++)
-            if (y[i * classes + c] > y[i * classes + best]) best = c;
-        lab[i] = i % 5 == 0 ? (best + 1) % classes : best;
-    }
-    ok = ok && lc_data_from_arrays(ns, in, s->x, lab, classes, &s->d, err) == LC_OK;
-    free(y);
-    free(lab);
-    return ok;
+    return lc_graph_mlp(in, hidden, 4, classes, relu, seed, &s->g, err) == LC_OK &&
+           setup_data(r, s, ns, 5, err);
 }
 
 /* The greedy walks' fast path (moves scored best-first, skipped when they
