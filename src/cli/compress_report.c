@@ -28,12 +28,15 @@ static void print_table(const cJSON *rep, bool proof)
 {
     const cJSON *l;
     bool pruned = cJSON_IsNumber(get(get(rep, "budget"), "pruned")); /* --joint */
-    printf("  %-20s %8s %8s %8s %9s%s%s\n", "node", "before", "after", "linear", "constant",
-           pruned ? "   pruned" : "", proof ? "   proven" : "");
+    bool unused = false; /* a column only when some node lost neurons so */
+    cJSON_ArrayForEach(l, get(rep, "layers")) unused |= num(l, "removed_unused") > 0;
+    printf("  %-20s %8s %8s %8s %9s%s%s%s\n", "node", "before", "after", "linear", "constant",
+           pruned ? "   pruned" : "", unused ? "   unused" : "", proof ? "   proven" : "");
     cJSON_ArrayForEach(l, get(rep, "layers")) {
         printf("  %-20.20s %8.0f %8.0f %8.0f %9.0f", str(l, "name"), num(l, "width_before"),
                num(l, "width_after"), num(l, "folded_linear"), num(l, "removed_constant"));
         if (pruned) printf(" %8.0f", num(l, "pruned"));
+        if (unused) printf(" %8.0f", num(l, "removed_unused"));
         if (proof) printf(" %8.0f", num(l, "folded_proven"));
         printf("\n");
     }

@@ -33,6 +33,11 @@ static cJSON *layer_report(const pl_compress *r, const lc_graph *cg)
         cJSON_AddNumberToObject(l, "removed_constant",
                                 lc_plan_removed_constant(r->plan, k) - pruned);
         if (r->budget && r->b.pruned) cJSON_AddNumberToObject(l, "pruned", pruned);
+        /* kept by the plan, gone with their node: it feeds nothing any more
+         * (every node it fed folded away) */
+        int kept = lc_graph_width(g, k) - lc_plan_folded_linear(r->plan, k) -
+                   lc_plan_removed_constant(r->plan, k);
+        cJSON_AddNumberToObject(l, "removed_unused", r->map[k] < 0 ? kept : 0);
         if (r->pf) cJSON_AddNumberToObject(l, "folded_proven", folded_proven(r->plan, r->pf, g, k));
     }
     return layers;

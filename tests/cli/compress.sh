@@ -146,6 +146,8 @@ if [ -f "$TMP/dead2.onnx" ]; then
         if (j.params_after !== 27) throw new Error("report params_after " + j.params_after);
         const w = j.layers.map(l => l.width_after).join(",");
         if (w !== "0,0") throw new Error("widths after " + w);
+        const u = j.layers.map(l => l.removed_unused + "/" + l.removed_constant).join(",");
+        if (u !== "16/0,0/16") throw new Error("unused/constant " + u);
     ' "$TMP/dead2.json" 2>"$TMP/err"; then fail compress/dead-layer-drops-unused "$(grep -m 1 "^Error" "$TMP/err")"
     elif [ "$info" != "  2 nodes (0 hidden), 1 edges, 27 parameters, 48 FLOPs per sample" ]; then
         fail compress/dead-layer-drops-unused "info: $info"

@@ -28,8 +28,8 @@ for R in 0.25 0.1; do
                 Math.abs(j.budget.score_after - $aj) < 1e-5 && j.budget.joint.met &&
                 ['paper', 'per-node', 'joint'].includes(j.method) &&
                 (j.method === 'joint' || j.budget.pruned === 0) &&
-                j.layers.every(l => l.pruned >= 0 && (l.width_after === 0 ||
-                    l.folded_linear + l.removed_constant + l.pruned === l.width_before - l.width_after)) &&
+                j.layers.every(l => l.pruned >= 0 &&
+                    l.folded_linear + l.removed_constant + l.pruned + l.removed_unused === l.width_before - l.width_after) &&
                 j.budget.pruned === j.layers.reduce((s, l) => s + l.pruned, 0)"; then
             pass "joint/report-$R"
         else fail "joint/report-$R" "$(cat "$TMP/jerr")"; fi
