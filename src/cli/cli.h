@@ -123,6 +123,17 @@ void cli_stage(const cli_common *c, const char *fmt, ...) __attribute__((format(
  * so that it does not end in a failed save ("-" is stdout). 0 or 1
  * (message printed). */
 int cli_check_output(const char *path);
+/* A file a command reads or writes, with the option that names it. */
+typedef struct {
+    const char *opt; /* "-o", "--report", "--data", "MODEL", ... */
+    const char *path; /* NULL or "-": not a file, not checked */
+} cli_path;
+/* Refuses (usage error, EXIT_USAGE returned, message printed) when two
+ * outputs name the same file, or an output names a file the command reads:
+ * the write would destroy the other output or an input. The one exception,
+ * when model_out is set: -o may name MODEL (the model is read first, and
+ * replacing it is a user's choice). 0 when they are all apart. */
+int cli_check_paths(const cli_path *out, int n_out, const cli_path *in, int n_in, bool model_out);
 /* Largest |a(x) - b(x)| over the rows of d (NaN if any output differs by
  * NaN). 0 or 1 (message printed). */
 int cli_max_abs_diff(const lc_graph *a, const lc_graph *b, const lc_data *d, double *out);

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 const char *cli_cmd = "lincomp";
@@ -195,6 +196,51 @@ int cli_check_output(const char *path)
     else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
     if (access(dir, W_OK | X_OK))
         return cli_error(1, "%s: cannot write into '%s': %s", path, dir, strerror(errno));
+    return 0;
+}
+
+/* path as an absolute name: its folder resolved (links, "..") and its own
+ * name, so that a file that does not exist yet compares too. */
+static bool canonical(const char *path, char *out, size_t len)
+{
+    char dir[PATH_MAX], real[PATH_MAX];
+    const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
+    if (!slash) snprintf(dir, sizeof dir, ".");
+    else if (slash == path) snprintf(dir, sizeof dir, "/");
+    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    if (!realpath(dir, real)) return false;
+    return snprintf(out, len, "%s/%s", real, name) < (int)len;
+}
+
+/* Whether a and b are one file: the same inode when both exist (hard
+ * links, links), else the same canonical name. */
+static bool same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    if (!strcmp(a, b)) return true;
+    if (!stat(a, &sa) && !stat(b, &sb)) return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    char ca[PATH_MAX], cb[PATH_MAX];
+    return canonical(a, ca, sizeof ca) && canonical(b, cb, sizeof cb) && !strcmp(ca, cb);
+}
+
+static bool is_file(const cli_path *p) { return p->path && strcmp(p->path, "-"); }
+
+int cli_check_paths(const cli_path *out, int n_out, const cli_path *in, int n_in, bool model_out)
+{
+    for (int i = 0; i < n_out; i++) {
+        if (!is_file(&out[i])) continue;
+        for (int j = i + 1; j < n_out; j++)
+            if (is_file(&out[j]) && same_file(out[i].path, out[j].path))
+                return cli_usage_error("%s and %s name the same file '%s': one would overwrite "
+                                       "the other", out[i].opt, out[j].opt, out[i].path);
+        for (int j = 0; j < n_in; j++) {
+            if (!is_file(&in[j]) || !same_file(out[i].path, in[j].path)) continue;
+            if (model_out && !strcmp(out[i].opt, "-o") && !strcmp(in[j].opt, "MODEL")) continue;
+            return cli_usage_error("%s '%s' is also %s, which this command reads: writing it "
+                                   "would destroy it; choose another file", out[i].opt,
+                                   out[i].path, in[j].opt);
+        }
+    }
     return 0;
 }
 

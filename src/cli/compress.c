@@ -18,6 +18,11 @@ int cmd_compress(int argc, char **argv)
     const char *model_path;
     int prc = compress_parse(argc, argv, &c, &a, &model_path);
     if (prc >= 0) return prc;
+    const cli_path outs[] = {{"-o", a.out}, {"--report", a.report}};
+    const cli_path ins[] = {{"MODEL", model_path}, {"--data", a.data},   {"--val", a.val},
+                            {"--train", a.train},  {"--teacher", a.teacher}, {"--test", a.test},
+                            {"--labels", c.labels_path}, {"--bounds", a.pr.bounds}};
+    if (cli_check_paths(outs, 2, ins, 8, true)) return EXIT_USAGE;
     if (a.mode == MODE_INDUCE) return compress_induce(&c, &a, model_path);
     lc_error err = {0};
     lc_compress_opts o;

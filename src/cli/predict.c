@@ -53,6 +53,9 @@ int cmd_predict(int argc, char **argv)
     if (cli_one_positional(argc, argv, &model_path, "MODEL")) return EXIT_USAGE;
     if (!data_path) return cli_usage_error("--data is required");
     if (!out_path) return cli_usage_error("-o OUT.csv is required ('-' for stdout)");
+    const cli_path outs[] = {{"-o", out_path}};
+    const cli_path ins[] = {{"MODEL", model_path}, {"--data", data_path}, {"--labels", c.labels_path}};
+    if (cli_check_paths(outs, 1, ins, 3, false)) return EXIT_USAGE;
     if (cli_check_output(out_path)) return 1;
 
     lc_graph *g = NULL;

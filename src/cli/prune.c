@@ -153,6 +153,10 @@ int cmd_prune(int argc, char **argv)
     if (!have_target) return cli_usage_error("--target-size is required");
     if (!out_path) return cli_usage_error("-o OUT.onnx is required");
     if (cli_distill_check(&dist)) return EXIT_USAGE;
+    const cli_path outs[] = {{"-o", out_path}, {"--report", report_path}};
+    const cli_path ins[] = {{"MODEL", model_path}, {"--train", train_path}, {"--val", val_path},
+                            {"--labels", c.labels_path}};
+    if (cli_check_paths(outs, 2, ins, 4, true)) return EXIT_USAGE;
     if (cli_check_output(out_path)) return 1;
 
     lc_graph *g = NULL, *pg = NULL;

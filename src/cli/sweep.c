@@ -191,6 +191,10 @@ int cmd_sweep(int argc, char **argv)
     lc_error err = {0};
     lc_layer_threshold lt;
     if (lc_layer_threshold_parse(layer, &lt, &err)) return cli_usage_error("%s", err.msg);
+    const cli_path outs[] = {{"--csv", csv}, {"--svg", svg}};
+    const cli_path ins[] = {{"MODEL", model_path}, {"--data", data}, {"--test", test},
+                            {"--labels", c.labels_path}};
+    if (cli_check_paths(outs, 2, ins, 4, false)) return EXIT_USAGE;
     if ((csv && cli_check_output(csv)) || (svg && cli_check_output(svg))) return 1;
 
     lc_graph *g = NULL;

@@ -248,6 +248,10 @@ int cmd_train(int argc, char **argv)
     if (!out_path) return cli_usage_error("-o MODEL.onnx is required");
     if (patience_set && !val_path) return cli_usage_error("--patience needs --val");
     if (val_labels && !val_path) return cli_usage_error("--val-labels needs --val");
+    const cli_path outs[] = {{"-o", out_path}};
+    const cli_path ins[] = {{"--train", train_path}, {"--val", val_path},
+                            {"--val-labels", val_labels}, {"--labels", c.labels_path}};
+    if (cli_check_paths(outs, 1, ins, 4, false)) return EXIT_USAGE;
     if (cli_check_output(out_path)) return 1;
 
     lc_data *tr = NULL, *va = NULL;

@@ -339,7 +339,8 @@ static lc_status refit_node(struct side *fs, int f, const float *z, int zw, cons
     *changed = false;
     if (!normal_init(&ne, d, w)) {
         free(rw.xb), free(rw.yb), free(rw.gf), free(rw.bf);
-        return lc_fail(err, LC_ERR_NOMEM, "reconstruct: out of memory for a %d x %d system", d, w);
+        return lc_fail(err, LC_ERR_NOMEM, "reconstruct: out of memory for a node of %d inputs "
+                       "(%.1f GB); --no-reconstruct folds without it", d, 2.4e-8 * d * (double)d);
     }
     if (!rw.xb || !rw.yb || !rw.gf || !rw.bf) {
         st = lc_fail(err, LC_ERR_NOMEM, "reconstruct: out of memory");
