@@ -489,7 +489,11 @@ class Model:
         elif train is not None or any(k in options for k in _FINETUNE_OPTIONS):
             raise _invalid("train, lr, batch, optimizer, momentum, seed and the distillation "
                            "options need finetune")
-        self._finetune_opts(o, options)
+        # the C structure holds only raw pointers: keep holds the Python
+        # objects behind them (the teacher Model) until lc_compress returns,
+        # else a teacher passed as a temporary is freed before it is read
+        keep = []
+        self._finetune_opts(o, options, keep)
         o.threads = int(options.pop("threads", 0) or 0)
         boxes, datas = [], []
         try:
@@ -524,6 +528,7 @@ class Model:
                 d.close()
             for b in boxes:
                 lib.lc_box_free(b)
+            keep.clear()  # lc_compress has returned: the teacher may go
 
     def _induce(self, o, X, target_size, val, train, progress, options):
         """compress(induce=True, ...): lc_compress with induced linearity."""
@@ -573,8 +578,10 @@ class Model:
                 dd.close()
 
     @staticmethod
-    def _finetune_opts(o, options):
-        """The fine-tuning options into o.finetune (as the CLI reads them)."""
+    def _finetune_opts(o, options, keep):
+        """The fine-tuning options into o.finetune (as the CLI reads them);
+        the teacher Model goes into keep, which the caller holds while the C
+        call runs (o.finetune.teacher is only its pointer)."""
         t = o.finetune
         o.finetune_labels = _distill_target(options, t, "distill")
         teacher = options.pop("teacher", None)
@@ -583,7 +590,8 @@ class Model:
                 raise _invalid("teacher needs finetune_target distill")
             if not isinstance(teacher, Model):
                 raise _invalid("teacher wants a Model")
-            t.teacher = teacher._ptr  # the caller keeps it alive during compress()
+            keep.append(teacher)
+            t.teacher = teacher._ptr
         if "anneal" in options:
             t.anneal = float(options.pop("anneal"))
             if not 0 <= t.anneal <= 1:

@@ -1,0 +1,46 @@
+"""A Model owns its C graph: what points into it from a C structure stays
+alive until the C call returns, and copies and pickles are models of their
+own. The cases that crashed run in a child interpreter, so a regression
+fails the test instead of killing pytest."""
+import os
+import subprocess
+import sys
+
+from conftest import FIX, ROOT
+
+MODEL = os.path.join(FIX, "mlp_linear_stack.onnx")
+X_NPY = os.path.join(FIX, "mlp_linear_stack_in.npy")
+
+
+def child(code, *args, cwd=None):
+    """Runs code in a fresh interpreter on this lincomp; (exit status, output)."""
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"))
+    r = subprocess.run([sys.executable, "-c", code] + [str(a) for a in args], cwd=cwd,
+                       capture_output=True, text=True, env=env, timeout=300)
+    return r.returncode, r.stdout + r.stderr
+
+
+TEACHER = """
+import sys, weakref, numpy as np, lincomp
+m, X = lincomp.load(sys.argv[1]), np.load(sys.argv[2])
+refs, alive = [], []
+def teacher():  # reachable only through the call's arguments
+    t = lincomp.load(sys.argv[1])
+    refs.append(weakref.ref(t))
+    return t
+# the progress callback runs inside lc_compress: is the teacher still there?
+m.compress(X, threshold=0.8, finetune=1, train=X, teacher=teacher(),
+           progress=lambda line: alive.append(refs[0]() is not None))
+print("alive during the call", bool(alive) and all(alive))
+print("gone after it", refs[0]() is None)
+for i in range(5):  # freed memory reused by the next load: the crash of old
+    s, r = m.compress(X, target_size=0.5, finetune=1, train=X, teacher=lincomp.load(sys.argv[1]))
+print("teacher", r["finetune"]["target"])
+"""
+
+
+def test_temporary_teacher_lives_through_compress():
+    status, out = child(TEACHER, MODEL, X_NPY)
+    assert status == 0, out
+    assert "alive during the call True" in out and "gone after it True" in out
+    assert "teacher distill" in out
