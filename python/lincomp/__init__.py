@@ -359,6 +359,31 @@ class Model:
                 "input_width": self.input_width, "output_width": self.output_width,
                 "nodes": nodes}
 
+    # -- copies: each Model frees its own graph, so none of them
+    # may share a pointer (the default copy copies _ptr as a number: a double free)
+    def _clone(self):
+        g = ctypes.c_void_p()
+        err = _lib.lc_error()
+        _check(lib.lc_graph_clone(self._ptr, ctypes.byref(g), ctypes.byref(err)), err)
+        new = object.__new__(type(self))
+        new._ptr = g.value
+        return new
+
+    def __copy__(self):
+        """A Model of its own: the graph cloned (lc_graph_clone)."""
+        new = self._clone()
+        new.__dict__.update((k, v) for k, v in self.__dict__.items() if k != "_ptr")
+        return new
+
+    def __deepcopy__(self, memo):
+        import copy
+        new = self._clone()
+        memo[id(self)] = new
+        for k, v in self.__dict__.items():
+            if k != "_ptr":
+                setattr(new, k, copy.deepcopy(v, memo))
+        return new
+
     def __repr__(self):
         return "<lincomp.Model %s, %d parameters>" % ("-".join(map(str, self.widths)), self.params)
 

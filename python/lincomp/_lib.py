@@ -164,6 +164,7 @@ _decl("lc_onnx_save_mem", _S, _G, ctypes.POINTER(ctypes.c_void_p),
       ctypes.POINTER(ctypes.c_size_t), _E)
 _decl("lc_free", None, ctypes.c_void_p)
 _decl("lc_graph_free", None, _G)
+_decl("lc_graph_clone", _S, _G, _GP, _E)
 _decl("lc_graph_nodes", ctypes.c_int, _G)
 _decl("lc_graph_input_width", ctypes.c_int, _G)
 _decl("lc_graph_output_width", ctypes.c_int, _G)

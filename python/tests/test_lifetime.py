@@ -44,3 +44,26 @@ def test_temporary_teacher_lives_through_compress():
     assert status == 0, out
     assert "alive during the call True" in out and "gone after it True" in out
     assert "teacher distill" in out
+
+
+COPY = """
+import copy, gc, sys, numpy as np, lincomp
+m, X = lincomp.load(sys.argv[1]), np.load(sys.argv[2])
+want = m.predict(X)
+c = copy.deepcopy(m) if sys.argv[3] == "deep" else copy.copy(m)
+print("own graph", c._ptr != m._ptr)
+del m
+gc.collect()
+print("same outputs", np.array_equal(c.predict(X), want))
+del c
+gc.collect()
+print("end")
+"""
+
+
+def test_copy_and_deepcopy_are_models_of_their_own():
+    for how in ("shallow", "deep"):
+        status, out = child(COPY, MODEL, X_NPY, how)
+        assert status == 0, (how, out)
+        assert "own graph True" in out and "same outputs True" in out and "end" in out, out
+
