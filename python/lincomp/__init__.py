@@ -359,8 +359,9 @@ class Model:
                 "input_width": self.input_width, "output_width": self.output_width,
                 "nodes": nodes}
 
-    # -- copies: each Model frees its own graph, so none of them
-    # may share a pointer (the default copy copies _ptr as a number: a double free)
+    # -- copies and pickles: each Model frees its own graph, so none of them
+    # may share a pointer (the default copy and pickle copy _ptr as a number:
+    # a double free, or an address in a process where it means nothing)
     def _clone(self):
         g = ctypes.c_void_p()
         err = _lib.lc_error()
@@ -383,6 +384,10 @@ class Model:
             if k != "_ptr":
                 setattr(new, k, copy.deepcopy(v, memo))
         return new
+
+    def __reduce__(self):
+        """Pickled as its ONNX bytes (to_bytes), unpickled by load."""
+        return load, (self.to_bytes(),)
 
     def __repr__(self):
         return "<lincomp.Model %s, %d parameters>" % ("-".join(map(str, self.widths)), self.params)

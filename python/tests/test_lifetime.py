@@ -67,3 +67,26 @@ def test_copy_and_deepcopy_are_models_of_their_own():
         assert status == 0, (how, out)
         assert "own graph True" in out and "same outputs True" in out and "end" in out, out
 
+
+PICKLE = """
+import pickle, sys, numpy as np, lincomp
+if sys.argv[1] == "dump":
+    m = lincomp.load(sys.argv[2])
+    open("m.pkl", "wb").write(pickle.dumps(m))
+    np.save("want.npy", m.predict(np.load(sys.argv[3])))
+    print("same process", np.array_equal(pickle.loads(pickle.dumps(m)).predict(np.load(sys.argv[3])),
+                                          np.load("want.npy")))
+else:
+    m = pickle.load(open("m.pkl", "rb"))
+    print(m)
+    print("same outputs", np.array_equal(m.predict(np.load(sys.argv[3])), np.load("want.npy")))
+"""
+
+
+def test_pickle_round_trips_across_processes(tmp):
+    # the loading process is another one: a pickled pointer means nothing there
+    status, out = child(PICKLE, "dump", MODEL, X_NPY, cwd=tmp)
+    assert status == 0 and "same process True" in out, out
+    status, out = child(PICKLE, "load", MODEL, X_NPY, cwd=tmp)
+    assert status == 0, out
+    assert "<lincomp.Model" in out and "same outputs True" in out, out
