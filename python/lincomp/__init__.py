@@ -23,6 +23,8 @@ The library is found through $LINCOMP_LIB, else beside the installed package
 """
 import ctypes
 import json
+import math
+import numbers
 import os
 import sys
 import time
@@ -224,6 +226,40 @@ def _report(ptr):
 
 def _invalid(message):
     return Error(LC_ERR_INVALID, message)
+
+
+def _whole(value, what, wants):
+    """value as an int when it is a whole number (an int, a numpy integer or
+    a float such as 3.0), else "WHAT wants WANTS": int() alone would quietly
+    turn 2.7 epochs into 2 where the CLI refuses the number."""
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer():
+        return int(value)
+    raise _invalid("%s wants %s, got %r" % (what, wants, value))
+
+
+def _threads(options):
+    """threads=N from options as --threads takes it (1 to 1024); None, the
+    default, leaves the library's own choice (0 in the C structure, which is
+    why 0 and negative numbers must be refused here: they would mean it)."""
+    value = options.pop("threads", None)
+    if value is None:
+        return 0
+    n = _whole(value, "threads", "an integer from 1 to 1024")
+    if not 1 <= n <= 1024:
+        raise _invalid("threads wants an integer from 1 to 1024, got %d" % n)
+    return n
+
+
+def _target_size(value):
+    """target_size as --target-size takes it, in (0, 1]. None is "not set";
+    0 is how the C structure says that, so a 0 given here is refused rather
+    than silently read as no budget."""
+    ts = float(value)
+    if not 0 < ts <= 1:
+        raise _invalid("target_size wants a number in (0, 1], got %g" % ts)
+    return ts
 
 
 def _distill_target(options, t, default):
@@ -431,7 +467,7 @@ class Model:
         boxes = []
         try:
             _prove_opts(o.prove, self._ptr, prove, options, boxes)
-            o.threads = int(options.pop("threads", 0) or 0)
+            o.threads = _threads(options)
             options.pop("quiet", None)
             if options:
                 raise _invalid("analyze: unknown option '%s'" % sorted(options)[0])
@@ -468,12 +504,13 @@ class Model:
         does (lc_compress), with its options and defaults (None: the CLI's
         default): threshold, thresholds={node name: tau} (per node, the
         others at threshold), target_size, max_drop (percentage points),
-        val=(Xv, yv), finetune=EPOCHS, train=(Xt, yt) or Xt, prove=True or a
+        val=(Xv, yv), finetune=EPOCHS (None or 0: none), train=(Xt, yt) or Xt, prove=True or a
         method name, and as keywords layer_threshold, confidence,
         no_reconstruct, joint (with target_size), bounds, input_range, lp_time, finetune_target
         ("distill" or "labels"), temperature, distill_alpha, teacher (a Model
         to distil towards instead of this one), anneal, lr, batch,
-        optimizer, momentum, seed, threads. induce=True trains neurons to
+        optimizer, momentum, seed, threads (1 to 1024). Values the CLI
+        refuses raise lincomp.Error with its wording. induce=True trains neurons to
         become linear (`compress --induce`: target_size, train=(Xt, yt) and
         val=(Xv, yv) needed, X may be None, test=(Xte, yte), epochs,
         min_steps, finetune_epochs, gate_lr, lambda0, lambda_factor, batch,
@@ -498,9 +535,14 @@ class Model:
             tau = self._node_thresholds(per_node, o.threshold)  # alive until we return
             o.node_thresholds = ctypes.cast(tau, ctypes.POINTER(ctypes.c_double))
         if target_size is not None:
-            o.target_size = float(target_size)
+            o.target_size = _target_size(target_size)
         if max_drop is not None:
+            # negative is the C structure's "not set": refused, else it
+            # silently returns the model unchanged
             o.max_drop = float(max_drop)
+            if not 0 <= o.max_drop <= 100:
+                raise _invalid("max_drop wants percentage points from 0 to 100, got %g"
+                               % o.max_drop)
         lt = options.pop("layer_threshold", None)
         if lt is not None:
             _check(lib.lc_layer_threshold_parse(str(lt).encode(), ctypes.byref(o.lt),
@@ -514,8 +556,12 @@ class Model:
             if target_size is None or max_drop is not None:
                 raise _invalid("joint needs target_size (a size budget)")
             o.joint = 1
-        if finetune:
-            o.finetune_epochs = int(finetune)
+        # None or 0: no fine-tuning
+        epochs = _whole(finetune or 0, "finetune", "a positive number of epochs")
+        if epochs < 0:
+            raise _invalid("finetune wants a positive number of epochs, got %d" % epochs)
+        if epochs:
+            o.finetune_epochs = epochs
         elif train is not None or any(k in options for k in _FINETUNE_OPTIONS):
             raise _invalid("train, lr, batch, optimizer, momentum, seed and the distillation "
                            "options need finetune")
@@ -524,7 +570,7 @@ class Model:
         # else a teacher passed as a temporary is freed before it is read
         keep = []
         self._finetune_opts(o, options, keep)
-        o.threads = int(options.pop("threads", 0) or 0)
+        o.threads = _threads(options)
         boxes, datas = [], []
         try:
             _prove_opts(o.prove, self._ptr, prove, options, boxes)
@@ -564,15 +610,16 @@ class Model:
         """compress(induce=True, ...): lc_compress with induced linearity."""
         o.induce = 1
         io = o.induce_opts
-        o.target_size = float(target_size) if target_size is not None else 0.0
-        for key, cast in (("epochs", int), ("min_steps", int), ("finetune_epochs", int),
-                          ("gate_lr", float), ("lambda0", float), ("lambda_factor", float),
-                          ("batch", int), ("lr", float), ("seed", int)):
+        o.target_size = _target_size(target_size) if target_size is not None else 0.0
+        for key, whole in (("epochs", True), ("min_steps", True), ("finetune_epochs", True),
+                           ("gate_lr", False), ("lambda0", False), ("lambda_factor", False),
+                           ("batch", True), ("lr", False), ("seed", True)):
             if options.get(key) is not None:
-                setattr(io, key, cast(options.pop(key)))
+                v = options.pop(key)
+                setattr(io, key, _whole(v, key, "an integer") if whole else float(v))
             options.pop(key, None)
         io.finetune_labels = _distill_target(options, io, "distill")
-        o.threads = int(options.pop("threads", 0) or 0)
+        o.threads = _threads(options)
         test = options.pop("test", None)
         if options:
             raise _invalid("compress: unknown option '%s' with induce" % sorted(options)[0])

@@ -6,7 +6,8 @@ import math
 
 from . import _lib
 from ._lib import lib
-from . import Model, _check, _distill_target, _invalid, _report, _split
+from . import (Model, _check, _distill_target, _invalid, _report, _split, _target_size,
+               _threads, _whole)
 from ._train import _train_opts
 
 
@@ -25,10 +26,11 @@ def prune(self, train, target_size, val=None, epochs=None, progress=None, **opti
     options.pop("quiet", None)
     o = _lib.lc_prune_opts()
     lib.lc_prune_opts_default(ctypes.byref(o))
-    # the ranges (target, epochs, start_acc, quantile) are lc_prune's to check
-    o.target = float(target_size)
+    # the ranges (epochs, start_acc, quantile) are lc_prune's to check;
+    # target_size's is checked here too, for compress's message
+    o.target = _target_size(target_size)
     if epochs is not None:
-        o.train.epochs = int(epochs)
+        o.train.epochs = _whole(epochs, "epochs", "a positive integer")
     for key in ("start_acc", "quantile"):
         if options.get(key) is not None:
             setattr(o, key, float(options.pop(key)))
@@ -37,7 +39,7 @@ def prune(self, train, target_size, val=None, epochs=None, progress=None, **opti
     if not _distill_target(options, o.train, "labels"):
         o.train.teacher = self._ptr
     _train_opts(o.train, options)
-    threads = int(options.pop("threads", 0) or 0)
+    threads = _threads(options)
     if options:
         raise _invalid("prune: unknown option '%s'" % sorted(options)[0])
     if threads > 0:

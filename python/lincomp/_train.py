@@ -8,7 +8,7 @@ import numpy as np
 
 from . import _lib
 from ._lib import lib
-from . import Model, _Bar, _Data, _as_x, _as_y, _check, _invalid, _split
+from . import Model, _Bar, _Data, _as_x, _as_y, _check, _invalid, _split, _threads, _whole
 
 
 def _train_opts(t, options):
@@ -24,7 +24,7 @@ def _train_opts(t, options):
         if not t.lr > 0:
             raise _invalid("lr wants a positive number, got %g" % t.lr)
     if options.get("batch") is not None:
-        t.batch = int(options.pop("batch"))
+        t.batch = _whole(options.pop("batch"), "batch", "a positive integer")
         if t.batch < 1:
             raise _invalid("batch wants a positive integer, got %d" % t.batch)
     if options.get("momentum") is not None:
@@ -32,9 +32,10 @@ def _train_opts(t, options):
         if not 0 <= t.momentum < 1:
             raise _invalid("momentum wants a number in [0, 1), got %g" % t.momentum)
     if options.get("seed") is not None:
-        t.seed = int(options.pop("seed"))
-        if t.seed < 0:
-            raise _invalid("seed wants a non-negative integer")
+        seed = _whole(options.pop("seed"), "seed", "a non-negative integer")
+        if seed < 0:  # checked before the uint64 field would wrap it round
+            raise _invalid("seed wants a non-negative integer, got %d" % seed)
+        t.seed = seed
     for k in ("lr", "batch", "momentum", "seed"):
         options.pop(k, None)  # given as None: the default
 
@@ -90,7 +91,7 @@ def train(X, y, val=None, hidden=None, epochs=None, seed=None, progress=None, **
     t = _lib.lc_train_opts()
     lib.lc_train_opts_default(ctypes.byref(t))
     if epochs is not None:
-        t.epochs = int(epochs)
+        t.epochs = _whole(epochs, "epochs", "a positive integer")
         if t.epochs < 1:
             raise _invalid("epochs wants a positive integer, got %d" % t.epochs)
     if seed is not None:
@@ -105,7 +106,7 @@ def train(X, y, val=None, hidden=None, epochs=None, seed=None, progress=None, **
     if patience is not None:
         if val is None:
             raise _invalid("patience needs val")
-        t.patience = int(patience)
+        t.patience = _whole(patience, "patience", "a positive integer")
         if t.patience < 1:
             raise _invalid("patience wants a positive integer")
     monitor = options.pop("monitor", None)
@@ -114,7 +115,7 @@ def train(X, y, val=None, hidden=None, epochs=None, seed=None, progress=None, **
             raise _invalid("monitor wants loss or acc, got '%s'" % monitor)
         t.monitor = 1 if monitor == "acc" else 0
     _train_opts(t, options)
-    threads = int(options.pop("threads", 0) or 0)
+    threads = _threads(options)
     if options:
         raise _invalid("train: unknown option '%s'" % sorted(options)[0])
     if threads > 0:

@@ -121,3 +121,44 @@ def test_missing_library_is_an_import_error(tmp):
     r = subprocess.run([sys.executable, "-c", "import lincomp"], capture_output=True, text=True,
                        env=env)
     assert r.returncode == 1 and "LINCOMP_LIB" in r.stderr and "Segmentation" not in r.stderr
+
+
+def test_option_values_the_cli_refuses(m):
+    # each was taken silently: 0 and a negative max_drop as "not set", a
+    # negative thread count as the default, 2.7 epochs as 2
+    Xv, yv = X, m.predict(X).argmax(1)
+    for kw, msg in ((dict(target_size=0), r"target_size wants a number in \(0, 1\], got 0"),
+                    (dict(target_size=float("nan")), "target_size wants"),
+                    (dict(max_drop=-1, val=(Xv, yv)), "max_drop wants percentage points from 0 "
+                                                      "to 100, got -1"),
+                    (dict(threshold=0.9, threads=-1), "threads wants an integer from 1 to 1024"),
+                    (dict(threshold=0.9, threads=0), "threads wants an integer from 1 to 1024"),
+                    (dict(threshold=0.9, threads=2.5), "threads wants an integer"),
+                    (dict(target_size=0.5, finetune=2.7), "finetune wants a positive number of "
+                                                          "epochs, got 2.7"),
+                    (dict(target_size=0.5, finetune=-1), "finetune wants a positive number"),
+                    (dict(threshold=0.9, finetune=1, batch=8.5), "batch wants a positive integer"),
+                    (dict(threshold=0.9, finetune=1, seed=-1), "seed wants a non-negative")):
+        with pytest.raises(lincomp.Error, match=msg) as e:
+            m.compress(X, **kw)
+        assert e.value.status_name == "invalid argument"
+    with pytest.raises(lincomp.Error, match="target_size wants"):
+        m.prune((X, yv), 0)
+    with pytest.raises(lincomp.Error, match="epochs wants a positive integer, got 1.5"):
+        m.prune((X, yv), 0.5, epochs=1.5)
+    with pytest.raises(lincomp.Error, match="threads wants"):
+        m.prune((X, yv), 0.5, threads=-1)
+    with pytest.raises(lincomp.Error, match="threads wants"):
+        m.analyze(X, threads=-1)
+    with pytest.raises(lincomp.Error, match="epochs wants a positive integer, got 2.5"):
+        lincomp.train(X, yv, epochs=2.5)
+    with pytest.raises(lincomp.Error, match="epochs wants an integer"):
+        m.compress(None, induce=True, target_size=0.5, train=(X, yv), val=(X, yv), epochs=1.5)
+    with pytest.raises(lincomp.Error, match="target_size wants"):
+        m.compress(None, induce=True, target_size=0, train=(X, yv), val=(X, yv))
+    # whole numbers of any integer or float type are still numbers of epochs
+    small, rep = m.compress(X, threshold=0.9, finetune=np.int64(1), threads=2.0, seed=3.0)
+    assert rep["finetune"]["seed"] == 3 and small.params == rep["params_after"]
+    small, rep = m.compress(X, threshold=0.9, finetune=0)  # 0, like None: no fine-tuning
+    assert small.params == rep["params_after"]
+
