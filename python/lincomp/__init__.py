@@ -135,11 +135,15 @@ class _Data:
 
 
 def _split(pair, what):
-    """(X, y) or X alone."""
-    if isinstance(pair, (tuple, list)) and len(pair) == 2:
+    """(X, y), [X, y] or X alone. A list may also be X itself, rows of
+    numbers: two items are [X, y] only when they differ in dimensions (the
+    features have one more than the labels), so two rows stay two rows."""
+    if isinstance(pair, tuple):
+        if len(pair) != 2:
+            raise ValueError("%s: wants (X, y) or X" % what)
         return pair[0], pair[1]
-    if isinstance(pair, (tuple, list)):
-        raise ValueError("%s: wants (X, y) or X" % what)
+    if isinstance(pair, list) and len(pair) == 2 and np.ndim(pair[0]) != np.ndim(pair[1]):
+        return pair[0], pair[1]
     return pair, None
 
 

@@ -44,7 +44,7 @@ def prune(self, train, target_size, val=None, epochs=None, progress=None, **opti
         raise _invalid("prune: unknown option '%s'" % sorted(options)[0])
     if threads > 0:
         lib.lc_set_threads(threads)
-    tx, ty = _split(train, "train") if isinstance(train, tuple) else (train, None)
+    tx, ty = _split(train, "train")
     datas = []
     try:
         datas.append(self._data(tx, ty, "train"))

@@ -162,3 +162,19 @@ def test_option_values_the_cli_refuses(m):
     small, rep = m.compress(X, threshold=0.9, finetune=0)  # 0, like None: no fine-tuning
     assert small.params == rep["params_after"]
 
+
+def test_pairs_as_lists_or_tuples(m):
+    # [X, y] is (X, y) wherever a pair is taken; prune read the list as X
+    y = m.predict(X).argmax(1)
+    y[::5] = (y[::5] + 1) % 3
+    a, ra = m.prune((X, y), 0.5, val=(X, y), epochs=2, seed=1, threads=1)
+    b, rb = m.prune([X, y], 0.5, val=[X, y], epochs=2, seed=1, threads=1)
+    assert ra["params_after"] == rb["params_after"] and ra["accuracy_after"] == rb["accuracy_after"]
+    assert np.array_equal(a.predict(X), b.predict(X))
+    _, ra = m.compress(X, target_size=0.5, val=(X, y), finetune=1, train=(X, y), seed=1, threads=1)
+    _, rb = m.compress(X, target_size=0.5, val=[X, y], finetune=1, train=[X, y], seed=1, threads=1)
+    assert ra["params_after"] == rb["params_after"] and ra["accuracy_after"] == rb["accuracy_after"]
+    # a list of two rows is still two rows of features, not a pair
+    rows = [list(map(float, X[0])), list(map(float, X[1]))]
+    _, rep = m.compress(X, threshold=0.9, finetune=1, train=rows, seed=1, threads=1)
+    assert rep["params_after"] > 0
