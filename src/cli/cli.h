@@ -123,6 +123,10 @@ void cli_stage(const cli_common *c, const char *fmt, ...) __attribute__((format(
  * so that it does not end in a failed save ("-" is stdout). 0 or 1
  * (message printed). */
 int cli_check_output(const char *path);
+/* -o of a command that writes an ONNX model: "-" is refused (a model is
+ * binary and goes to a file; other commands read "-" as standard output).
+ * 0 or EXIT_USAGE (message printed). */
+int cli_model_output(const char *path);
 /* A file a command reads or writes, with the option that names it. */
 typedef struct {
     const char *opt; /* "-o", "--report", "--data", "MODEL", ... */

@@ -199,6 +199,13 @@ int cli_check_output(const char *path)
     return 0;
 }
 
+int cli_model_output(const char *path)
+{
+    if (strcmp(path, "-")) return 0;
+    return cli_usage_error("-o wants a file name: the model is written as an ONNX file, not to "
+                           "standard output");
+}
+
 /* path as an absolute name: its folder resolved (links, "..") and its own
  * name, so that a file that does not exist yet compares too. */
 static bool canonical(const char *path, char *out, size_t len)

@@ -310,7 +310,7 @@ int compress_parse(int argc, char **argv, cli_common *c, compress_args *a, const
         if (!a->train) return cli_usage_error("--train is required with --induce");
         if (!a->val) return cli_usage_error("--val is required with --induce");
         if (!a->out) return cli_usage_error("-o OUT.onnx is required");
-        if (cli_distill_check(&a->dist)) return EXIT_USAGE;
+        if (cli_model_output(a->out) || cli_distill_check(&a->dist)) return EXIT_USAGE;
         a->io.finetune_labels = a->dist.labels;
         a->io.temperature = a->dist.temp;
         a->io.alpha = a->dist.alpha;
@@ -322,6 +322,7 @@ int compress_parse(int argc, char **argv, cli_common *c, compress_args *a, const
     }
     if (!a->data) return cli_usage_error("--data is required");
     if (!a->out) return cli_usage_error("-o OUT.onnx is required");
+    if (cli_model_output(a->out)) return EXIT_USAGE;
     int pcr = cli_prove_check(&a->pr);
     if (pcr) return pcr;
     if (a->drop_pp >= 0 && !a->val)

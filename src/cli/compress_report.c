@@ -110,8 +110,10 @@ void compress_print(const char *model, const compress_args *a, const cJSON *rep)
                cJSON_IsTrue(get(get(rep, "finetune"), "kept"))
                    ? "" : " (no epoch beat the folded model: kept it)");
     else if (a->finetune)
-        printf("  fine-tuned for %d epochs (training accuracy %.4f in the last epoch)\n",
-               a->finetune, num(get(rep, "finetune"), "train_accuracy"));
+        printf("  fine-tuned for %d epochs (training %s %.4f in the last epoch)\n", a->finetune,
+               strcmp(str(get(rep, "finetune"), "train_score"), "teacher_agreement")
+                   ? "accuracy" : "agreement with the teacher",
+               num(get(rep, "finetune"), "train_accuracy"));
     if (budget) print_budget(a, rep);
     const cJSON *rc = get(rep, "reconstruct");
     if (cJSON_IsObject(rc)) {

@@ -28,6 +28,7 @@ int cmd_convert(int argc, char **argv)
     const char *model_path;
     if (cli_one_positional(argc, argv, &model_path, "MODEL")) return EXIT_USAGE;
     if (!out_path) return cli_usage_error("-o OUT.onnx is required");
+    if (cli_model_output(out_path)) return EXIT_USAGE;
     lc_graph *g;
     if (cli_load_model(model_path, &g)) return 1;
     lc_error err = {0};

@@ -152,6 +152,7 @@ int cmd_prune(int argc, char **argv)
     if (!train_path) return cli_usage_error("--train is required");
     if (!have_target) return cli_usage_error("--target-size is required");
     if (!out_path) return cli_usage_error("-o OUT.onnx is required");
+    if (cli_model_output(out_path)) return EXIT_USAGE;
     if (cli_distill_check(&dist)) return EXIT_USAGE;
     const cli_path outs[] = {{"-o", out_path}, {"--report", report_path}};
     const cli_path ins[] = {{"MODEL", model_path}, {"--train", train_path}, {"--val", val_path},

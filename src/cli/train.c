@@ -246,6 +246,7 @@ int cmd_train(int argc, char **argv)
     if (optind < argc) return cli_usage_error("unexpected argument '%s'", argv[optind]);
     if (!train_path) return cli_usage_error("--train is required");
     if (!out_path) return cli_usage_error("-o MODEL.onnx is required");
+    if (cli_model_output(out_path)) return EXIT_USAGE;
     if (patience_set && !val_path) return cli_usage_error("--patience needs --val");
     if (val_labels && !val_path) return cli_usage_error("--val-labels needs --val");
     const cli_path outs[] = {{"-o", out_path}};

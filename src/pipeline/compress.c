@@ -275,6 +275,7 @@ static lc_status finetune(pl_compress *r, lc_graph **cgp, const lc_data *tr, con
         r->lr_runs = run + 1;
         r->tuned_kept = true;
         r->tuned_train_acc = log.train_acc;
+        r->tuned_agreement = !lc_data_y(tr); /* lc_finetune then scores agreement */
         if (v) {
             if ((st = lc_evaluate(*cgp, v, &r->tuned, err))) goto done;
             /* a run that only ties the folded model backs off; the last run

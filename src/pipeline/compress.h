@@ -22,6 +22,7 @@ typedef struct pl_compress {
     lc_eval_result before, after, tuned;
     bool tuned_kept;
     double tuned_train_acc, tuned_seconds;
+    bool tuned_agreement; /* tuned_train_acc is agreement with the teacher (no labels) */
     double lr;                  /* fine-tuning's, resolved (the kept run's) */
     int lr_runs;                /* fine-tuning runs: 2 when the default lr backed off */
     bool train_given;

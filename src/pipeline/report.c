@@ -125,6 +125,7 @@ static cJSON *finetune_json(const pl_compress *r)
     cJSON_AddNumberToObject(f, "seed", (double)o->finetune.seed);
     cJSON_AddBoolToObject(f, "kept", r->tuned_kept);
     cJSON_AddNumberToObject(f, "train_accuracy", r->tuned_train_acc);
+    cJSON_AddStringToObject(f, "train_score", r->tuned_agreement ? "teacher_agreement" : "accuracy");
     cJSON_AddNumberToObject(f, "seconds", r->tuned_seconds);
     return f;
 }

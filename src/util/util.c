@@ -79,7 +79,7 @@ lc_status lc_read_file(const char *path, size_t cap, char **buf, size_t *len, lc
     if (ferror(f)) {
         free(b);
         fclose(f);
-        return lc_fail(err, LC_ERR_IO, "%s: read error", path);
+        return lc_fail(err, LC_ERR_IO, "%s: read error: %s", path, strerror(errno));
     }
     fclose(f);
     b[n] = 0;

@@ -32,3 +32,16 @@ else fail paths/inputs-unchanged "the model or the data changed"; fi
 if "$LINCOMP" compress "$M" --data "$X" -o "$M" >/dev/null 2>"$TMP/err" &&
     "$LINCOMP" info "$M" >/dev/null 2>&1; then pass paths/out-may-be-model
 else fail paths/out-may-be-model "$(head -c 300 "$TMP/err")"; fi
+
+# a model cannot go to standard output: -o - is refused, not a file named '-'
+( cd "$TMP" && expect_error paths/model-not-to-stdout 2 "ONNX file, not to standard output" "$TMP/-" \
+    "$LINCOMP" compress "$M" --data "$X" -o - )
+# a folder given as a model says why it cannot be read
+expect_error paths/folder-as-model 1 "Is a directory" - "$LINCOMP" info "$TMP/sub"
+# fine-tuning on unlabelled rows reports agreement with the teacher, not accuracy
+"$LINCOMP" compress "$M" --data "$X" --threshold 0.8 --finetune 1 -o "$TMP/ft.onnx" --report "$TMP/ft.json" >"$TMP/ft.out" 2>/dev/null
+if grep -q "training agreement with the teacher" "$TMP/ft.out" &&
+    node -e 'const j = JSON.parse(require("fs").readFileSync(process.argv[1]));
+        if (j.finetune.train_score !== "teacher_agreement") throw new Error(j.finetune.train_score);' "$TMP/ft.json"; then
+    pass paths/finetune-unlabelled-says-agreement
+else fail paths/finetune-unlabelled-says-agreement "$(head -c 300 "$TMP/ft.out")"; fi
