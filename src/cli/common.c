@@ -189,6 +189,12 @@ int cli_parse_threshold(const char *s, double *out)
 int cli_check_output(const char *path)
 {
     if (!strcmp(path, "-")) return 0;
+    /* a folder (or a name ending in '/') would fail only at the save, after
+     * the work, with the system's puzzling "Not a directory" */
+    struct stat st;
+    size_t len = strlen(path);
+    if ((len && path[len - 1] == '/') || (!stat(path, &st) && S_ISDIR(st.st_mode)))
+        return cli_error(1, "%s: is a folder; the output wants a file name", path);
     char dir[4096];
     const char *slash = strrchr(path, '/');
     if (!slash) snprintf(dir, sizeof dir, ".");

@@ -45,3 +45,9 @@ if grep -q "training agreement with the teacher" "$TMP/ft.out" &&
         if (j.finetune.train_score !== "teacher_agreement") throw new Error(j.finetune.train_score);' "$TMP/ft.json"; then
     pass paths/finetune-unlabelled-says-agreement
 else fail paths/finetune-unlabelled-says-agreement "$(head -c 300 "$TMP/ft.out")"; fi
+# an output that is a folder fails at once, saying so (it failed after the
+# work with "Not a directory")
+expect_error paths/out-is-folder 1 "is a folder; the output wants a file name" - \
+    "$LINCOMP" compress "$M" --data "$X" -o "$TMP/sub"
+expect_error paths/out-ends-in-slash 1 "is a folder" - \
+    "$LINCOMP" train --train "$DATA/iris.csv" --hidden 4 --epochs 1 -o "$TMP/sub/"
