@@ -20,7 +20,7 @@ static void usage(FILE *f)
                CLI_PROVE_HELP
                "  --label NAME    label column of a CSV (default: the last one)\n"
                "  --threads N     BLAS threads (default: OpenBLAS's choice)\n"
-               "  --quiet         no progress on stderr; --verbose: stage lines from the start\n");
+               "  -q, --quiet     no progress on stderr; --verbose: stage lines from the start\n");
 }
 
 static int num(const cJSON *o, const char *key)
@@ -76,7 +76,7 @@ int cmd_analyze(int argc, char **argv)
     cli_prove pr = {0};
     const char *data_path = NULL;
     int opt;
-    while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":hq", opts, NULL)) != -1) {
         if (opt == 'h') return usage(stdout), 0;
         if (opt == OPT_DATA) data_path = optarg;
         else {

@@ -95,7 +95,8 @@ int cli_common_opt(cli_common *c, int opt, const char *arg, char **argv)
         c->threads = (int)v;
         lc_set_threads(c->threads);
         return 1;
-    case OPT_QUIET: c->quiet = true; return 1;
+    case OPT_QUIET:
+    case 'q': c->quiet = true; return 1;
     case OPT_VERBOSE: c->verbose = true; return 1;
     case OPT_JSON: c->json = true; return 1;
     case OPT_LABEL: c->label = arg; return 1;

@@ -116,7 +116,7 @@ static void usage(FILE *f)
                "  --train FILE             training data (--finetune: default --data's rows,\n"
                "                           labels optional; --induce: labelled)\n"
                "  --report FILE            JSON report (--json: on stdout)\n"
-               "  --label NAME, --labels FILE, --threads N, --quiet, --verbose\n\n"
+               "  --label NAME, --labels FILE, --threads N, -q/--quiet, --verbose\n\n"
                "thresholds (the default mode):\n"
                "  --threshold T            fold a neuron in one piece on >= T of the\n"
                "                           samples (default %.1f: exact on the data)\n"
@@ -286,7 +286,7 @@ int compress_parse(int argc, char **argv, cli_common *c, compress_args *a, const
 {
     bool given[N_OPTS] = {0};
     int opt, at;
-    while ((at = -1, opt = getopt_long(argc, argv, ":ho:", table, &at)) != -1) {
+    while ((at = -1, opt = getopt_long(argc, argv, ":hqo:", table, &at)) != -1) {
         if (opt == 'h') return usage(stdout), 0;
         if (take(opt, optarg, c, a, argv) < 0) return EXIT_USAGE;
         if (opt == 'o') at = 1; /* the short form of --output */

@@ -16,7 +16,7 @@ int cmd_convert(int argc, char **argv)
     cli_common c = {0};
     const char *out_path = NULL;
     int opt;
-    while ((opt = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":hqo:", opts, NULL)) != -1) {
         if (opt == 'h') return usage(stdout), 0;
         if (opt == 'o') out_path = optarg;
         else {

@@ -26,7 +26,7 @@ static void usage(FILE *f)
                "                are held out for calibration and validation)\n"
                "  --epochs N    training epochs (default 8)\n"
                "  --out DIR     output folder (default demo)\n"
-               "  --threads N   BLAS threads; --quiet: no progress; --verbose: stage lines\n"
+               "  --threads N   BLAS threads; -q/--quiet: no progress; --verbose: stage lines\n"
                "                from the start\n");
 }
 
@@ -214,7 +214,7 @@ int cmd_demo(int argc, char **argv)
     long samples = 60000, epochs = 8;
     const char *dir = "demo";
     int opt;
-    while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":hq", opts, NULL)) != -1) {
         switch (opt) {
         case 'h': usage(stdout); return 0;
         case OPT_SAMPLES:

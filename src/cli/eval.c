@@ -20,7 +20,7 @@ int cmd_eval(int argc, char **argv)
     cli_common c = {0};
     const char *data_path = NULL;
     int opt;
-    while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":hq", opts, NULL)) != -1) {
         if (opt == 'h') return usage(stdout), 0;
         if (opt == OPT_DATA) data_path = optarg;
         else {

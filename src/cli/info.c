@@ -34,7 +34,7 @@ int cmd_info(int argc, char **argv)
     static const struct option opts[] = {CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
     cli_common c = {0};
     int opt;
-    while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":hq", opts, NULL)) != -1) {
         if (opt == 'h') return usage(stdout), 0;
         int r = cli_common_opt(&c, opt, optarg, argv);
         if (r < 0) return EXIT_USAGE;

@@ -39,7 +39,7 @@ int cmd_predict(int argc, char **argv)
     cli_common c = {0};
     const char *data_path = NULL, *out_path = NULL;
     int opt;
-    while ((opt = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":hqo:", opts, NULL)) != -1) {
         if (opt == 'h') return usage(stdout), 0;
         if (opt == OPT_DATA) data_path = optarg;
         else if (opt == 'o') out_path = optarg;

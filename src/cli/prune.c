@@ -44,7 +44,7 @@ static void usage(FILE *f)
             "--finetune-target distill the given model as the teacher (then labels are\n"
             "optional; without them its predictions count for --start-acc):\n"
             CLI_DISTILL_HELP("labels")
-            "  --label NAME, --labels FILE, --threads N, --quiet, --verbose\n",
+            "  --label NAME, --labels FILE, --threads N, -q/--quiet, --verbose\n",
             o.train.epochs, o.start_acc, o.quantile, o.train.batch, o.train.momentum,
             (unsigned long long)o.train.seed);
 }
@@ -110,7 +110,7 @@ int cmd_prune(int argc, char **argv)
     long v;
     double x;
     int opt;
-    while ((opt = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":hqo:", opts, NULL)) != -1) {
         switch (opt) {
         case 'h': return usage(stdout), 0;
         case 'o': out_path = optarg; break;

@@ -30,7 +30,7 @@ static void usage(FILE *f)
                "                       (default: only the samples on which a folded\n"
                "                       neuron leaves its piece; the rest keep the\n"
                "                       original's verdict, as folding is exact there)\n"
-               "  --label NAME, --labels FILE, --threads N, --quiet, --verbose\n");
+               "  --label NAME, --labels FILE, --threads N, -q/--quiet, --verbose\n");
 }
 
 typedef struct {
@@ -165,7 +165,7 @@ int cmd_sweep(int argc, char **argv)
     int n_taus = 20;
     for (int i = 0; i < 20; i++) taus[i] = (20 - i) * 0.05;
     int opt;
-    while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":hq", opts, NULL)) != -1) {
         switch (opt) {
         case 'h': usage(stdout); return 0;
         case OPT_DATA: data = optarg; break;

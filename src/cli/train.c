@@ -45,7 +45,7 @@ static void usage(FILE *f)
             "  --labels FILE       labels of an NPY training file\n"
             "  --threads N         BLAS threads (default: OpenBLAS's choice); same seed\n"
             "                      and same threads give the same model\n"
-            "  --quiet             no line per epoch on stderr\n"
+            "  -q, --quiet         no line per epoch on stderr\n"
             "  --json              summary as JSON on stdout\n",
             DEFAULT_HIDDEN, o.epochs, o.batch, o.momentum, o.weight_decay,
             (unsigned long long)o.seed);
@@ -197,7 +197,7 @@ int cmd_train(int argc, char **argv)
     long v;
     double x;
     int opt;
-    while ((opt = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":hqo:", opts, NULL)) != -1) {
         switch (opt) {
         case 'h': return usage(stdout), 0;
         case 'o': out_path = optarg; break;

@@ -57,3 +57,7 @@ fi
 # --quiet: nothing on either
 "$LINCOMP" compress "$M" --data "$TMP/cal.idx" --target-size 0.25 -o "$TMP/c.onnx" --quiet >/dev/null 2>"$TMP/q"
 [ -s "$TMP/q" ] && fail compress-progress/quiet "$(head -c 200 "$TMP/q")" || pass compress-progress/quiet
+# -q is --quiet, with --verbose given too (the last of the two is not what
+# decides: quiet wins, as with --quiet)
+"$LINCOMP" compress "$M" --data "$TMP/cal.idx" --target-size 0.25 -o "$TMP/d.onnx" -q --verbose >/dev/null 2>"$TMP/q2"
+[ -s "$TMP/q2" ] && fail compress-progress/quiet-short "$(head -c 200 "$TMP/q2")" || pass compress-progress/quiet-short
