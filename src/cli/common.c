@@ -187,6 +187,16 @@ int cli_parse_threshold(const char *s, double *out)
     return 0;
 }
 
+/* The folder of path into dir ("." for a bare name); returns its own name. */
+static const char *folder_of(const char *path, char *dir, size_t len)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash) snprintf(dir, len, ".");
+    else if (slash == path) snprintf(dir, len, "/");
+    else snprintf(dir, len, "%.*s", (int)(slash - path), path);
+    return slash ? slash + 1 : path;
+}
+
 int cli_check_output(const char *path)
 {
     if (!strcmp(path, "-")) return 0;
@@ -196,11 +206,8 @@ int cli_check_output(const char *path)
     size_t len = strlen(path);
     if ((len && path[len - 1] == '/') || (!stat(path, &st) && S_ISDIR(st.st_mode)))
         return cli_error(1, "%s: is a folder; the output wants a file name", path);
-    char dir[4096];
-    const char *slash = strrchr(path, '/');
-    if (!slash) snprintf(dir, sizeof dir, ".");
-    else if (slash == path) snprintf(dir, sizeof dir, "/");
-    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    char dir[PATH_MAX];
+    folder_of(path, dir, sizeof dir);
     if (access(dir, W_OK | X_OK))
         return cli_error(1, "%s: cannot write into '%s': %s", path, dir, strerror(errno));
     return 0;
@@ -218,10 +225,7 @@ int cli_model_output(const char *path)
 static bool canonical(const char *path, char *out, size_t len)
 {
     char dir[PATH_MAX], real[PATH_MAX];
-    const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
-    if (!slash) snprintf(dir, sizeof dir, ".");
-    else if (slash == path) snprintf(dir, sizeof dir, "/");
-    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    const char *name = folder_of(path, dir, sizeof dir);
     if (!realpath(dir, real)) return false;
     return snprintf(out, len, "%s/%s", real, name) < (int)len;
 }

@@ -151,6 +151,9 @@ typedef struct {
     int pos;     /* its place in the order the reference path scores moves */
     double hint; /* its knob's ratio in the previous step (INFINITY: unknown) */
 } budget_move;
+/* A move's parameters saved per point of score lost (the loss at least
+ * 1e-6: a move that loses nothing ranks by its saving). */
+double budget_move_ratio(const budget_state *cur, const budget_state *a);
 /* Whether candidate a replaces b (b may be unset) as the best move from
  * cur: SIZE: reaching the budget first, then the score (then the size);
  * else the most parameters saved per point of score lost (then saved). */

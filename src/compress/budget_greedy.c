@@ -9,6 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+double budget_move_ratio(const budget_state *cur, const budget_state *a)
+{
+    return (double)(cur->params - a->params) / (fmax(cur->score - a->score, 0) + 1e-6);
+}
+
 bool budget_better_move(const lc_budget_opts *o, double budget, const budget_state *cur,
                         const budget_state *a, const budget_state *b)
 {
@@ -18,17 +23,8 @@ bool budget_better_move(const lc_budget_opts *o, double budget, const budget_sta
         if (ra != rb) return ra;
         if (ra) return a->score > b->score || (a->score == b->score && a->params < b->params);
     }
-    double sa = (double)(cur->params - a->params), sb = (double)(cur->params - b->params);
-    double la = fmax(cur->score - a->score, 0) + 1e-6, lb = fmax(cur->score - b->score, 0) + 1e-6;
-    double qa = sa / la, qb = sb / lb;
-    return qa > qb || (qa == qb && sa > sb);
-}
-
-/* budget_better_move's ratio of a move from cur: parameters saved per
- * score lost. */
-static double ratio(const budget_state *cur, const budget_state *a)
-{
-    return (double)(cur->params - a->params) / (fmax(cur->score - a->score, 0) + 1e-6);
+    double qa = budget_move_ratio(cur, a), qb = budget_move_ratio(cur, b);
+    return qa > qb || (qa == qb && a->params < b->params); /* then the more saved */
 }
 
 double budget_need_to_win(const lc_budget_opts *o, double budget, double floor_,
@@ -44,7 +40,7 @@ double budget_need_to_win(const lc_budget_opts *o, double budget, double floor_,
     /* No move's ratio exceeds saved / 1e-6, that of a move that loses
      * nothing (a score above cur loses nothing either): below the best's,
      * none can win; else the score where the ratios are equal. */
-    double saved = (double)(cur->params - params), qb = ratio(cur, best);
+    double saved = (double)(cur->params - params), qb = budget_move_ratio(cur, best);
     if (qb > saved / 1e-6) return INFINITY;
     return fmax(need, cur->score + 1e-6 - saved / qb);
 }
@@ -124,7 +120,7 @@ lc_status budget_greedy(budget_search *s, const int *start, double budget, doubl
             st = budget_eval_idx(s, try_idx, tau, true, &cand, err);
             s->need = -INFINITY;
             if (st) goto done;
-            hint[mv->k] = s->cut ? 0 : ratio(cur, &cand);
+            hint[mv->k] = s->cut ? 0 : budget_move_ratio(cur, &cand);
             if (s->cut || (s->o->kind == LC_BUDGET_DROP && cand.score < floor_)) continue;
             /* as if scored in by_saving order: of two equal moves the earlier */
             if (budget_better_move(s->o, budget, cur, &cand, &best) ||

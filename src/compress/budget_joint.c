@@ -237,8 +237,7 @@ static lc_status joint_walk(joint_ctx *j, double budget, budget_state *cur, int 
             st = joint_eval(j, cand.idx, true, &cand, err);
             s->need = -INFINITY;
             if (st) goto done;
-            hint[mv->k] = s->cut ? 0 : (double)(cur->params - cand.params) /
-                                           (fmax(cur->score - cand.score, 0) + 1e-6);
+            hint[mv->k] = s->cut ? 0 : budget_move_ratio(cur, &cand);
             if (s->cut) continue;
             if (budget_better_move(o, budget, cur, &cand, &best) ||
                 (!budget_better_move(o, budget, cur, &best, &cand) && mv->pos < best_pos)) {

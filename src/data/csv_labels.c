@@ -141,13 +141,16 @@ static lc_status distinct_names(const struct labels *L, lc_data *d)
     return st;
 }
 
-static lc_status copy_names(const struct labels *L, char *const *names, int n, lc_data *d)
+/* Copies of n names into *out, *count = n (the owner frees what is there
+ * after a failure). */
+static lc_status dup_names(const struct labels *L, char *const *names, int n, char ***out,
+                           int *count)
 {
-    if (!(d->class_names = calloc((size_t)n, sizeof *d->class_names)))
+    if (!(*out = calloc((size_t)n, sizeof **out)))
         return lc_fail(L->err, LC_ERR_NOMEM, "%s: out of memory", L->path);
-    d->n_classes = n;
+    *count = n;
     for (int c = 0; c < n; c++)
-        if (!(d->class_names[c] = strdup(names[c])))
+        if (!((*out)[c] = strdup(names[c])))
             return lc_fail(L->err, LC_ERR_NOMEM, "%s: out of memory", L->path);
     return LC_OK;
 }
@@ -167,10 +170,10 @@ static lc_status read_names(const struct labels *L, const lc_load_opts *o, lc_pr
     const char *from;
     lc_status st;
     if (o->pre && o->pre->n_classes > 0) {
-        st = copy_names(L, o->pre->classes, o->pre->n_classes, d);
+        st = dup_names(L, o->pre->classes, o->pre->n_classes, &d->class_names, &d->n_classes);
         from = "the model's";
     } else if (like) {
-        st = copy_names(L, like->class_names, like->n_classes, d);
+        st = dup_names(L, like->class_names, like->n_classes, &d->class_names, &d->n_classes);
         from = "the other labelled data's";
     } else {
         st = distinct_names(L, d);
@@ -200,14 +203,8 @@ static lc_status read_names(const struct labels *L, const lc_load_opts *o, lc_pr
         d->y[r - 1] = c;
     }
     free(order);
-    if (!st && fitted) {
-        fitted->classes = calloc((size_t)d->n_classes, sizeof *fitted->classes);
-        if (!fitted->classes) return lc_fail(L->err, LC_ERR_NOMEM, "%s: out of memory", L->path);
-        fitted->n_classes = d->n_classes;
-        for (int c = 0; c < d->n_classes; c++)
-            if (!(fitted->classes[c] = strdup(d->class_names[c])))
-                return lc_fail(L->err, LC_ERR_NOMEM, "%s: out of memory", L->path);
-    }
+    if (!st && fitted)
+        st = dup_names(L, d->class_names, d->n_classes, &fitted->classes, &fitted->n_classes);
     return st;
 }
 
