@@ -1461,6 +1461,12 @@ typedef struct lc_compress_opts {
                               on the calibration data; 0: the paper's fold */
     int joint;             /* 1: with target_size only, the search adds the
                               joint plan (lc_budget_opts.joint); default 0 */
+    size_t search_rows;    /* target_size with val: the search scores on at
+                              least this many rows, val's and, while fewer,
+                              calibration rows spread evenly over data,
+                              labelled with g's own predictions (agreement);
+                              default LC_SEARCH_ROWS; 0: val alone
+                              (docs/budgets.md, "Scoring rows") */
     lc_prove_opts prove;   /* fold what is proven on a box (not with a budget) */
     int prove_threshold;   /* with prove: 1 also folds by threshold on top */
     int finetune_epochs;   /* > 0: fine-tune the result (default 0) */
@@ -1494,8 +1500,11 @@ typedef struct lc_compress_opts {
     const lc_data *induce_test;
 } lc_compress_opts;
 
+#define LC_SEARCH_ROWS 2048 /* lc_compress_opts_default's search_rows */
+
 /* The command's defaults: threshold 1, layer threshold auto, no budget
- * (max_drop -1), confidence 0.95, reconstruction on, no proof (symbolic
+ * (max_drop -1), confidence 0.95, reconstruction on, search_rows
+ * LC_SEARCH_ROWS, no proof (symbolic
  * when on), no fine-tuning (lc_train_opts_default, lr 0), distillation,
  * threads 0, no callback, no names, no induction (lc_induce_opts_default). */
 LC_API void lc_compress_opts_default(lc_compress_opts *o);
@@ -1503,9 +1512,9 @@ LC_API void lc_compress_opts_default(lc_compress_opts *o);
 /* Compresses g as `lincomp compress` does (docs/budgets.md, docs/proofs.md)
  * on the calibration data `data` (features of g's input width; labels not
  * needed; NULL allowed only with o->induce). The plan: by o->target_size
- * or o->max_drop (a budget search: scored on val when given, else on
- * agreement with g on data; max_drop proposes on data and certifies on
- * val, which it needs), else by proof (o->prove.on), else by o->threshold
+ * or o->max_drop (a budget search: scored on val when given, topped up
+ * to o->search_rows rows with agreement on data, else on agreement with g
+ * on data; max_drop proposes on data and certifies on val, which it needs), else by proof (o->prove.on), else by o->threshold
  * or o->node_thresholds, under o->lt.
  * Then lc_fold, lc_reconstruct (o->reconstruct, not for proofs), the
  * largest output change on data, accuracy before and after on val (may be

@@ -510,7 +510,9 @@ class Model:
         others at threshold), target_size, max_drop (percentage points),
         val=(Xv, yv), finetune=EPOCHS (None or 0: none), train=(Xt, yt) or Xt, prove=True or a
         method name, and as keywords layer_threshold, confidence,
-        no_reconstruct, joint (with target_size), bounds, input_range, lp_time, finetune_target
+        no_reconstruct, joint (with target_size), search_rows (with target_size
+        and val: score on at least N rows, val's and calibration rows labelled
+        with the model's predictions; default 2048, 0: val alone), bounds, input_range, lp_time, finetune_target
         ("distill" or "labels"), temperature, distill_alpha, teacher (a Model
         to distil towards instead of this one), anneal, lr, batch,
         optimizer, momentum, seed, threads (1 to 1024). Values the CLI
@@ -560,6 +562,17 @@ class Model:
             if target_size is None or max_drop is not None:
                 raise _invalid("joint needs target_size (a size budget)")
             o.joint = 1
+        if "search_rows" in options:
+            rows = _whole(options.pop("search_rows"), "search_rows", "a number of rows >= 0")
+            if rows < 0:
+                raise _invalid("search_rows wants a number of rows >= 0, got %d" % rows)
+            if target_size is None or max_drop is not None:
+                raise _invalid("search_rows belongs to target_size: max_drop scores agreement "
+                               "on every calibration row and certifies on val")
+            if val is None:
+                raise _invalid("search_rows tops up the rows of val; without val the search "
+                               "scores agreement on every calibration row")
+            o.search_rows = rows
         # None or 0: no fine-tuning
         epochs = _whole(finetune or 0, "finetune", "a positive number of epochs")
         if epochs < 0:

@@ -98,7 +98,7 @@ class lc_compress_opts(ctypes.Structure):
                 ("lt", lc_layer_threshold), ("target_size", ctypes.c_double),
                 ("max_drop", ctypes.c_double), ("confidence", ctypes.c_double),
                 ("reconstruct", ctypes.c_int), ("joint", ctypes.c_int),
-                ("prove", lc_prove_opts),
+                ("search_rows", ctypes.c_size_t), ("prove", lc_prove_opts),
                 ("prove_threshold", ctypes.c_int), ("finetune_epochs", ctypes.c_int),
                 ("finetune", lc_train_opts), ("finetune_labels", ctypes.c_int),
                 ("threads", ctypes.c_int), ("progress", progress_fn),

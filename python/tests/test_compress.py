@@ -77,6 +77,21 @@ def test_compress_joint(tmp):
         m.compress(X, threshold=0.9, joint=True)
 
 
+def test_compress_search_rows(tmp):
+    m, X, Xv, yv = halves(tmp)
+    for rows in (0, len(Xv) + 7):
+        _, rep = same_as_cli(tmp, m, X, {"target_size": 0.5, "val": (Xv, yv),
+                                         "search_rows": rows},
+                             ["--target-size", "0.5", "--val", tmp / "Xv.npy", "--labels",
+                              tmp / "yv.npy", "--search-rows", str(rows)])
+        assert rep["budget"]["score_rows"] == {"val": len(Xv), "calibration": 7 if rows else 0}
+    for bad in ({"search_rows": -1}, {"search_rows": 2.5}, {"search_rows": 10, "val": None},
+                {"search_rows": 10, "target_size": None, "max_drop": 1}):
+        kw = {"target_size": 0.5, "val": (Xv, yv), **bad}
+        with pytest.raises(lincomp.Error, match="search_rows"):
+            m.compress(X, **kw)
+
+
 def test_compress_max_drop(tmp):
     m, X, Xv, yv = halves(tmp)
     same_as_cli(tmp, m, X, {"max_drop": 5, "val": (Xv, yv)},

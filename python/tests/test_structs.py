@@ -15,6 +15,7 @@ def test_compress_opts_layout():
     assert o.threshold == 1.0 and not o.node_thresholds
     assert o.lt.kind == 0 and o.max_drop == -1 and o.target_size == 0
     assert o.confidence == 0.95 and o.reconstruct == 1 and o.joint == 0
+    assert o.search_rows == 2048
     assert o.prove.on == 0 and o.prove.method == 1 and not o.prove.box and o.prove.lp_time == 0
     assert o.prove_threshold == 0 and o.finetune_epochs == 0
     t = o.finetune

@@ -64,6 +64,7 @@ int cmd_compress(int argc, char **argv)
     o.confidence = a.confidence;
     o.reconstruct = !a.no_recon;
     o.joint = a.joint;
+    if (a.search_rows >= 0) o.search_rows = (size_t)a.search_rows;
     o.prove_threshold = a.tau_set;
     o.finetune_epochs = a.finetune;
     o.finetune = a.topts;

@@ -31,6 +31,7 @@ typedef struct compress_args {
     int finetune;    /* epochs, 0: off */
     bool no_recon;   /* --no-reconstruct: the paper's fold */
     bool joint;      /* --joint: the budget search adds the joint plan (prune + fold) */
+    long search_rows; /* --search-rows; -1: not given (LC_SEARCH_ROWS) */
     lc_train_opts topts;
     cli_distill dist;         /* --finetune-target, --temperature, --distill-alpha */
     cli_prove pr;

@@ -16,7 +16,7 @@ enum {
     OPT_DATA = OPT_FIRST_OWN, OPT_TAU, OPT_LAYER, OPT_VAL, OPT_REPORT, OPT_TARGET, OPT_DROP,
     OPT_FINETUNE, OPT_TRAIN, OPT_INDUCE, OPT_TEST, OPT_EPOCHS, OPT_FT_EPOCHS, OPT_MIN_STEPS,
     OPT_GATE_LR, OPT_LAMBDA0, OPT_LFACTOR, OPT_CONFIDENCE, OPT_NO_RECON, OPT_JOINT, OPT_TEACHER,
-    OPT_ANNEAL
+    OPT_ANNEAL, OPT_SEARCH_ROWS
 };
 
 /* The table: every option compress knows. Room for plain flags (a
@@ -31,6 +31,7 @@ static const struct option table[] = {
     {"max-drop", required_argument, 0, OPT_DROP},
     {"confidence", required_argument, 0, OPT_CONFIDENCE},
     {"no-reconstruct", no_argument, 0, OPT_NO_RECON}, {"joint", no_argument, 0, OPT_JOINT},
+    {"search-rows", required_argument, 0, OPT_SEARCH_ROWS},
     CLI_PROVE_OPTIONS,
     {"finetune", required_argument, 0, OPT_FINETUNE}, CLI_OPTIMIZER_OPTIONS, CLI_DISTILL_OPTIONS,
     {"teacher", required_argument, 0, OPT_TEACHER}, {"anneal", required_argument, 0, OPT_ANNEAL},
@@ -76,6 +77,8 @@ static const struct {
     {OPT_JOINT, MODE_INDUCE, "--induce trains neurons to become linear; prune first with "
                              "`lincomp prune`"},
     {OPT_MOMENTUM, MODE_INDUCE, "--induce trains with Adam (momentum is SGD's)"},
+    {OPT_SEARCH_ROWS, MODE_THRESHOLD | MODE_PROVE | MODE_INDUCE, "it sets the scoring rows of "
+                                                                 "a --target-size search"},
 };
 
 /* Options of induction training only: "needs --induce" in other modes. */
@@ -89,6 +92,7 @@ void compress_defaults(compress_args *a)
     a->layer = "auto";
     a->drop_pp = -1;
     a->confidence = 0.95;
+    a->search_rows = -1;
     lc_train_opts_default(&a->topts);
     a->topts.lr = 0; /* the optimizer's default, chosen after parsing */
     a->topts.anneal = LC_FINETUNE_ANNEAL;
@@ -137,7 +141,11 @@ static void usage(FILE *f)
                "                           least squares to the original on --data\n"
                "  --joint                  --target-size: also search one joint plan, per\n"
                "                           node a threshold and a share of its neurons\n"
-               "                           pruned by activation rate (docs/budgets.md)\n\n"
+               "                           pruned by activation rate (docs/budgets.md)\n"
+               "  --search-rows N          --target-size with --val: score on at least N\n"
+               "                           rows, --val's and, while fewer, --data rows\n"
+               "                           labelled with the model's own predictions\n"
+               "                           (default %d; 0: --val alone)\n\n"
                "proofs (exact on a whole input box, not only on the data):\n"
                CLI_PROVE_HELP
                "  (compress --prove folds only proven neurons; with --threshold also the\n"
@@ -155,7 +163,7 @@ static void usage(FILE *f)
                "  --batch N                (default %d)\n"
                "  --momentum M             SGD momentum (default %g)\n"
                "  --seed N                 shuffling (default %llu)\n\n",
-            d.tau, d.confidence, d.topts.optimizer == LC_OPT_SGD ? "sgd" : "adam", FINETUNE_LR_ADAM,
+            d.tau, d.confidence, LC_SEARCH_ROWS, d.topts.optimizer == LC_OPT_SGD ? "sgd" : "adam", FINETUNE_LR_ADAM,
             FINETUNE_LR_SGD, d.topts.anneal, d.topts.batch, d.topts.momentum,
             (unsigned long long)d.topts.seed);
     fprintf(f, "induced linearity (--induce; docs/induce.md): every hidden ReLU neuron gets\n"
@@ -213,6 +221,12 @@ static int take(int opt, const char *arg, cli_common *c, compress_args *a, char 
     case OPT_INDUCE: return 1;
     case OPT_NO_RECON: a->no_recon = true; return 1;
     case OPT_JOINT: a->joint = true; return 1;
+    case OPT_SEARCH_ROWS:
+        if (!cli_parse_int(arg, 0, INT_MAX, &v))
+            return cli_usage_error("--search-rows wants a number of rows >= 0, got '%s'", arg),
+                   -1;
+        a->search_rows = v;
+        return 1;
     case OPT_TARGET: return cli_parse_target(arg, &a->target) ? -1 : 1;
     case OPT_DROP:
         if (!cli_parse_double(arg, &a->drop_pp) || !(a->drop_pp >= 0 && a->drop_pp <= 100))
@@ -330,6 +344,12 @@ int compress_parse(int argc, char **argv, cli_common *c, compress_args *a, const
                                "certify the promise");
     if (a->confidence != 0.95 && a->drop_pp < 0)
         return cli_usage_error("--confidence belongs to --max-drop");
+    if (a->search_rows >= 0 && a->drop_pp >= 0)
+        return cli_usage_error("--search-rows belongs to --target-size: --max-drop scores "
+                               "agreement on every --data row and certifies on --val");
+    if (a->search_rows >= 0 && !a->val)
+        return cli_usage_error("--search-rows tops up the rows of --val; without --val the "
+                               "search scores agreement on every --data row");
     bool ft_opt = false;
     for (int i = 0; i < N_OPTS; i++)
         ft_opt |= given[i] && (table[i].val == OPT_TRAIN || table[i].val == OPT_LR ||

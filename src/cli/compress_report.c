@@ -57,9 +57,15 @@ static void print_budget(const compress_args *a, const cJSON *rep)
     }
     const cJSON *pp = get(b, "paper"), *pn = get(b, "per_node");
     const cJSON *jn = get(b, "joint");
-    printf("\n  %s: paper (global tau) %.0f params, %.4f; per-node %.0f params, %.4f",
-           !strcmp(str(b, "score"), "calibration_agreement") ? "agreement with the original on --data"
-                                                            : "accuracy on --val",
+    const cJSON *srows = get(b, "score_rows");
+    char what[96];
+    if (!strcmp(str(b, "score"), "calibration_agreement"))
+        snprintf(what, sizeof what, "agreement with the original on --data");
+    else if (num(srows, "calibration") > 0) /* --val topped up (--search-rows) */
+        snprintf(what, sizeof what, "accuracy on --val (%.0f rows) and agreement on %.0f --data "
+                 "rows", num(srows, "val"), num(srows, "calibration"));
+    else snprintf(what, sizeof what, "accuracy on --val");
+    printf("\n  %s: paper (global tau) %.0f params, %.4f; per-node %.0f params, %.4f", what,
            num(pp, "params_after"), num(pp, "score"), num(pn, "params_after"), num(pn, "score"));
     if (jn) printf("; joint %.0f params, %.4f", num(jn, "params_after"), num(jn, "score"));
     printf("\n");

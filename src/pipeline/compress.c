@@ -24,6 +24,7 @@ void lc_compress_opts_default(lc_compress_opts *o)
     o->max_drop = -1;
     o->confidence = 0.95;
     o->reconstruct = 1;
+    o->search_rows = LC_SEARCH_ROWS;
     o->prove.method = LC_PROVE_SYMBOLIC;
     lc_train_opts_default(&o->finetune);
     o->finetune.lr = 0; /* the optimizer's default, resolved at the run */
@@ -122,6 +123,46 @@ static void on_search(void *ctx, const lc_budget_progress *p)
               0, note);
 }
 
+/* The scoring rows of a size budget with val (docs/budgets.md, "Scoring
+ * rows"): val's rows with their labels, then, while fewer than `want`,
+ * calibration rows spread evenly over d (row i * rows(d) / added), labelled
+ * with g's own predictions, so that a few validation rows do not leave the
+ * search blind. *out stays NULL when nothing is added. */
+static lc_status scoring_rows(const lc_graph *g, const lc_data *d, const lc_data *v, size_t want,
+                              lc_data **out, size_t *added, lc_error *err)
+{
+    size_t nv = lc_data_rows(v), nd = lc_data_rows(d), n;
+    *out = NULL;
+    *added = nv < want ? (want - nv < nd ? want - nv : nd) : 0;
+    if (!*added) return LC_OK;
+    int cols = lc_data_cols(v);
+    n = nv + *added;
+    size_t *idx = malloc(*added * sizeof *idx);
+    float *x = malloc(n * (size_t)cols * sizeof *x);
+    int32_t *y = malloc(n * sizeof *y);
+    lc_data *sub = NULL, *pred = NULL;
+    lc_status st = idx && x && y ? LC_OK : lc_fail(err, LC_ERR_NOMEM, "out of memory for %zu "
+                                                   "scoring rows", n);
+    for (size_t i = 0; !st && i < *added; i++) idx[i] = i * nd / *added;
+    if (!st) st = lc_data_subset(d, idx, *added, &sub, err);
+    if (!st) st = lc_data_predicted(g, sub, &pred, err);
+    if (!st) {
+        memcpy(x, lc_data_x(v), nv * (size_t)cols * sizeof *x);
+        memcpy(x + nv * (size_t)cols, lc_data_x(pred), *added * (size_t)cols * sizeof *x);
+        memcpy(y, lc_data_y(v), nv * sizeof *y);
+        memcpy(y + nv, lc_data_y(pred), *added * sizeof *y);
+        int classes = lc_data_classes(v) > lc_data_classes(pred) ? lc_data_classes(v)
+                                                                 : lc_data_classes(pred);
+        st = lc_data_from_arrays(n, cols, x, y, classes, out, err);
+    }
+    lc_data_free(sub);
+    lc_data_free(pred);
+    free(idx);
+    free(x);
+    free(y);
+    return st;
+}
+
 static lc_status budget_plan(pl_compress *r, const lc_data *d, const lc_data *v,
                              const lc_stats *st, const pl_sink *s, lc_error *err)
 {
@@ -151,11 +192,22 @@ static lc_status budget_plan(pl_compress *r, const lc_data *d, const lc_data *v,
                "labelling %zu calibration samples with the model's predictions", lc_data_rows(d));
         if ((st2 = lc_data_predicted(g, d, &agree, err))) goto done;
     }
-    const lc_data *sd = r->agreement ? agree : v;
+    else if (!drop) {
+        if ((st2 = scoring_rows(g, d, v, o->search_rows, &agree, &r->score_cal_rows, err)))
+            goto done;
+        r->score_val_rows = lc_data_rows(v);
+    }
+    const lc_data *sd = agree ? agree : v;
+    if (r->agreement) r->score_cal_rows = lc_data_rows(sd);
     pl_say(s, LC_PROGRESS_STAGE, "pieces", 0, "linear pieces of %zu samples", lc_data_rows(sd));
     if ((st2 = lc_pieces_compute(g, sd, &pc, err))) goto done;
-    pl_say(s, LC_PROGRESS_STAGE, "budget search", 0, "budget search on %zu samples",
-           lc_data_rows(sd));
+    if (r->score_val_rows && r->score_cal_rows)
+        pl_say(s, LC_PROGRESS_STAGE, "budget search", 0, "budget search on %zu samples (%zu "
+               "validation, %zu calibration labelled with the model's predictions)",
+               lc_data_rows(sd), r->score_val_rows, r->score_cal_rows);
+    else
+        pl_say(s, LC_PROGRESS_STAGE, "budget search", 0, "budget search on %zu samples",
+               lc_data_rows(sd));
     double t0 = pl_now();
     st2 = lc_budget_search(g, st, sd, pc, &bo, &r->b, err);
     r->budget_seconds = pl_now() - t0;

@@ -10,6 +10,9 @@ typedef struct pl_compress {
     const lc_graph *g;
     size_t rows;                /* calibration rows */
     bool budget, agreement;     /* a budget ran; its score is agreement */
+    /* the budget's scoring rows: from val (accuracy), from the calibration
+     * data (agreement with the original) */
+    size_t score_val_rows, score_cal_rows;
     lc_budget_result b;
     double budget_seconds;
     lc_plan *plan;

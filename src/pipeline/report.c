@@ -58,7 +58,13 @@ static cJSON *budget_json(const pl_compress *r)
     const lc_budget_result *b = &r->b;
     cJSON *j = cJSON_CreateObject(), *pp = cJSON_CreateObject(), *pn = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "kind", r->o->target_size > 0 ? "target_size" : "max_drop");
-    cJSON_AddStringToObject(j, "score", r->agreement ? "calibration_agreement" : "val_accuracy");
+    cJSON *rows = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "score", r->agreement ? "calibration_agreement"
+                                        : r->score_cal_rows ? "val_accuracy_and_calibration_agreement"
+                                                            : "val_accuracy");
+    cJSON_AddNumberToObject(rows, "val", (double)r->score_val_rows);
+    cJSON_AddNumberToObject(rows, "calibration", (double)r->score_cal_rows);
+    cJSON_AddItemToObject(j, "score_rows", rows);
     cJSON_AddNumberToObject(j, "score_before", b->score_before);
     cJSON_AddNumberToObject(j, "score_after", b->score);
     if (b->paper_tau > 1) cJSON_AddNullToObject(pp, "threshold");

@@ -20,9 +20,10 @@ DM="$TMP/diabetes.onnx" DA="$TMP/diabetes_a.csv" DB="$TMP/diabetes_b.csv"
 SE=$(awk 'END { printf "%.9f", 1 / sqrt(NR - 1) }' "$DB")
 VM="$TMP/vowel.onnx" VA="$TMP/vowel_a.csv" VB="$TMP/vowel_b.csv"
 
-# --target-size meets its size, with --val and (agreement) without
+# --target-size meets its size, with --val alone (--search-rows 0) and
+# (agreement) without
 for R in 0.75 0.5 0.25; do
-    if "$LINCOMP" compress "$DM" --data "$DA" --val "$DB" --target-size $R -o "$TMP/t.onnx" --json >"$TMP/t.json" 2>"$TMP/err" &&
+    if "$LINCOMP" compress "$DM" --data "$DA" --val "$DB" --target-size $R --search-rows 0 -o "$TMP/t.onnx" --json >"$TMP/t.json" 2>"$TMP/err" &&
         json "$TMP/t.json" "j.params_after <= $R * j.params_before && j.target_size === $R &&
             ['paper', 'per-node'].includes(j.method) && Object.keys(j.thresholds).length === 2 &&
             j.budget.score === 'val_accuracy' && j.accuracy_after >= j.budget.paper.score - $SE - 1e-9" &&
@@ -34,8 +35,23 @@ if "$LINCOMP" compress "$VM" --data "$VA" --target-size 0.3 -o "$TMP/t.onnx" --j
         j.accuracy_after === null && j.budget.score_before === 1"; then pass budget/target-size-agreement
 else fail budget/target-size-agreement "$(head -c 300 "$TMP/err") $(cat "$TMP/jerr")"; fi
 
+# by default --val's rows are topped up to 2048 with --data rows labelled
+# by the original (all of them here); --search-rows N tops up to N; the
+# table says so (the score itself is recomputed in
+# unit/pipeline_budget_scores_val_and_calibration_agreement)
+NA=$(($(wc -l <"$DA") - 1)) NB=$(($(wc -l <"$DB") - 1))
+if "$LINCOMP" compress "$DM" --data "$DA" --val "$DB" --target-size 0.5 -o "$TMP/t.onnx" --json >"$TMP/t.json" 2>"$TMP/err" &&
+    json "$TMP/t.json" "j.budget.score === 'val_accuracy_and_calibration_agreement' &&
+        j.budget.score_rows.val === $NB && j.budget.score_rows.calibration === $NA" &&
+    "$LINCOMP" compress "$DM" --data "$DA" --val "$DB" --target-size 0.5 --search-rows $((NB + 25)) -o "$TMP/t.onnx" --json >"$TMP/t.json" 2>"$TMP/err" &&
+    json "$TMP/t.json" "j.budget.score_rows.val === $NB && j.budget.score_rows.calibration === 25" &&
+    "$LINCOMP" compress "$DM" --data "$DA" --val "$DB" --target-size 0.5 -o "$TMP/t.onnx" >"$TMP/t.txt" 2>"$TMP/err" &&
+    grep -q "accuracy on --val ($NB rows) and agreement on $NA --data rows" "$TMP/t.txt"; then
+    pass budget/search-rows
+else fail budget/search-rows "$(head -c 300 "$TMP/err") $(cat "$TMP/jerr" 2>/dev/null) $(grep 'on --val' "$TMP/t.txt" 2>/dev/null)"; fi
+
 # the per-node search beats the paper's global tau on a fixed case
-if "$LINCOMP" compress "$DM" --data "$DA" --val "$DB" --target-size 0.25 -o "$TMP/t.onnx" --json >"$TMP/t.json" 2>"$TMP/err" &&
+if "$LINCOMP" compress "$DM" --data "$DA" --val "$DB" --target-size 0.25 --search-rows 0 -o "$TMP/t.onnx" --json >"$TMP/t.json" 2>"$TMP/err" &&
     json "$TMP/t.json" "j.budget.per_node.met && j.budget.per_node.score >= j.budget.paper.score &&
         j.accuracy_after >= j.budget.paper.score - $SE - 1e-9"; then
     pass budget/per-node-vs-paper
@@ -159,6 +175,10 @@ expect_error budget/err-drop-no-val 2 "max-drop.*--val" "$O" $C --max-drop 1
 expect_error budget/err-confidence-range 2 "confidence.*(0, 1)" "$O" $C --val "$DB" --max-drop 1 --confidence 1.5
 expect_error budget/err-confidence-alone 2 "confidence.*max-drop" "$O" $C --confidence 0.9
 expect_error budget/err-drop-negative 2 "max-drop" "$O" $C --val "$DB" --max-drop -1
+expect_error budget/err-search-rows-text 2 "search-rows.*>= 0" "$O" $C --val "$DB" --target-size 0.5 --search-rows -3
+expect_error budget/err-search-rows-no-val 2 "search-rows.*without --val" "$O" $C --target-size 0.5 --search-rows 100
+expect_error budget/err-search-rows-drop 2 "search-rows.*--max-drop" "$O" $C --val "$DB" --max-drop 1 --search-rows 100
+expect_error budget/err-search-rows-threshold 2 "search-rows.*threshold mode" "$O" $C --val "$DB" --search-rows 100
 expect_error budget/err-both-budgets 2 "either" "$O" $C --val "$DB" --max-drop 1 --target-size 0.5
 expect_error budget/err-budget-threshold 2 "threshold" "$O" $C --target-size 0.5 --threshold 0.9
 expect_error budget/err-finetune-epochs 2 "finetune" "$O" $C --finetune 0 --train "$DA"

@@ -151,7 +151,9 @@ TEST(pipeline_budget_within_target_and_progress)
     CHECK(cJSON_GetObjectItem(j, "size_ratio")->valuedouble <= 0.5);
     CHECK(cJSON_GetObjectItem(j, "target_size")->valuedouble == 0.5);
     cJSON *b = cJSON_GetObjectItem(j, "budget");
-    CHECK(cJSON_IsObject(b) && !strcmp(cJSON_GetObjectItem(b, "score")->valuestring, "val_accuracy"));
+    /* 300 validation rows, topped up to LC_SEARCH_ROWS with all 300 calibration rows */
+    CHECK(cJSON_IsObject(b) && !strcmp(cJSON_GetObjectItem(b, "score")->valuestring,
+                                       "val_accuracy_and_calibration_agreement"));
     CHECK(cJSON_IsObject(cJSON_GetObjectItem(j, "finetune")));
     CHECK(cJSON_IsNumber(cJSON_GetObjectItem(j, "accuracy_after_finetune")));
     cJSON_Delete(j);
@@ -162,6 +164,80 @@ TEST(pipeline_budget_within_target_and_progress)
     CHECK(s.updates > 2 && s.ends == 1 && s.finals == 1 && s.lines >= 1);
     CHECK(s.last_done == s.last_total); /* the last batch of the epoch */
     lc_graph_free(cg);
+    lc_data_free(v);
+    lc_data_free(d);
+    lc_graph_free(g);
+}
+
+/* The class of each of n rows of x under g: the first largest output. */
+static void classes_of(const lc_graph *g, const float *x, size_t n, int *cls)
+{
+    static float y[N * 3];
+    lc_error err;
+    CHECK_OK(lc_forward(g, x, n, y, &err), &err);
+    for (size_t r = 0; r < n; r++) {
+        int c = 0;
+        for (int j = 1; j < 3; j++) c = y[r * 3 + j] > y[r * 3 + c] ? j : c;
+        cls[r] = c;
+    }
+}
+
+/* A size budget with validation data scores on val's rows (their labels)
+ * and, up to search_rows, calibration rows spread evenly (row 2i of 300
+ * when 150 are added) labelled with the original's predictions: the
+ * report's score of the written model equals that share, computed here
+ * from the two models' outputs; search_rows 0 scores val alone. */
+TEST(pipeline_budget_scores_val_and_calibration_agreement)
+{
+    lc_error err = {0};
+    /* an MLP without model()'s always-active neurons: its class varies
+     * with the input, so that folds change some predictions */
+    int hidden[2] = {16, 16};
+    lc_graph *g = NULL;
+    CHECK_OK(lc_graph_mlp(IN, hidden, 2, 3, (lc_act){.kind = LC_ACT_RELU}, 7, &g, &err), &err);
+    lc_data *d = data(4, false), *v = data(5, true);
+    CHECK(d && v);
+    static int c0[N], c1[N], v1[N];
+    classes_of(g, lc_data_x(d), N, c0);
+    const size_t tops[3] = {N + N / 2, 0, 10 * N}, added[3] = {N / 2, 0, N};
+    for (int t = 0; t < 3; t++) {
+        lc_compress_opts o;
+        lc_compress_opts_default(&o);
+        o.target_size = 0.2;
+        o.reconstruct = t != 0; /* the paper's fold: disagrees on some rows */
+        o.search_rows = tops[t];
+        lc_graph *cg = NULL;
+        char *rep = NULL;
+        CHECK_OK(lc_compress(g, d, v, NULL, &o, &cg, &rep, &err), &err);
+        classes_of(cg, lc_data_x(d), N, c1);
+        classes_of(cg, lc_data_x(v), N, v1);
+        size_t right = 0, differ = 0;
+        for (int r = 0; r < N; r++) right += v1[r] == lc_data_y(v)[r];
+        for (int r = 0; r < N; r++) differ += c1[r] != c0[r] && (r % 2 == 0) != (r < N / 2);
+        for (size_t i = 0; i < added[t]; i++) {
+            size_t r = i * N / added[t]; /* evenly spread */
+            right += c1[r] == c0[r];
+        }
+        cJSON *j = cJSON_Parse(rep), *b = cJSON_GetObjectItem(j, "budget");
+        cJSON *rows = cJSON_GetObjectItem(b, "score_rows");
+        CHECK_MSG(!strcmp(cJSON_GetObjectItem(b, "score")->valuestring,
+                          added[t] ? "val_accuracy_and_calibration_agreement" : "val_accuracy"),
+                  "score %s", cJSON_GetObjectItem(b, "score")->valuestring);
+        CHECK(cJSON_GetObjectItem(rows, "val")->valuedouble == N);
+        CHECK_MSG(cJSON_GetObjectItem(rows, "calibration")->valuedouble == (double)added[t],
+                  "calibration rows %g, want %zu",
+                  cJSON_GetObjectItem(rows, "calibration")->valuedouble, added[t]);
+        /* the rows added matter: the model disagrees with the original on
+         * rows that only one of "every second row" and "the first half" has */
+        CHECK_MSG(t != 0 || differ > 0, "no row tells which calibration rows were scored");
+        double want = (double)right / (double)(N + added[t]);
+        double got = cJSON_GetObjectItem(b, "score_after")->valuedouble;
+        CHECK_MSG(fabs(got - want) < 1e-12, "search %zu: score %.6f, recomputed %.6f", tops[t],
+                  got, want);
+        cJSON_Delete(j);
+        lc_free(rep);
+        lc_graph_free(cg);
+    }
     lc_data_free(v);
     lc_data_free(d);
     lc_graph_free(g);
