@@ -1514,8 +1514,9 @@ LC_API void lc_compress_opts_default(lc_compress_opts *o);
  * needed; NULL allowed only with o->induce). The plan: by o->target_size
  * or o->max_drop (a budget search: scored on val when given, topped up
  * to o->search_rows rows with agreement on data, else on agreement with g
- * on data; max_drop proposes on data and certifies on val, which it needs), else by proof (o->prove.on), else by o->threshold
- * or o->node_thresholds, under o->lt.
+ * on data; max_drop proposes on data and certifies on val, which it
+ * needs), else by proof (o->prove.on), else by o->threshold or
+ * o->node_thresholds, under o->lt.
  * Then lc_fold, lc_reconstruct (o->reconstruct, not for proofs), the
  * largest output change on data, accuracy before and after on val (may be
  * NULL; labelled), and with o->finetune_epochs lc_finetune on train (NULL:

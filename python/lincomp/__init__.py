@@ -512,7 +512,8 @@ class Model:
         method name, and as keywords layer_threshold, confidence,
         no_reconstruct, joint (with target_size), search_rows (with target_size
         and val: score on at least N rows, val's and calibration rows labelled
-        with the model's predictions; default 2048, 0: val alone), bounds, input_range, lp_time, finetune_target
+        with the model's predictions; default 2048, 0: val alone), bounds,
+        input_range, lp_time, finetune_target
         ("distill" or "labels"), temperature, distill_alpha, teacher (a Model
         to distil towards instead of this one), anneal, lr, batch,
         optimizer, momentum, seed, threads (1 to 1024). Values the CLI

@@ -163,8 +163,8 @@ static void usage(FILE *f)
                "  --batch N                (default %d)\n"
                "  --momentum M             SGD momentum (default %g)\n"
                "  --seed N                 shuffling (default %llu)\n\n",
-            d.tau, d.confidence, LC_SEARCH_ROWS, d.topts.optimizer == LC_OPT_SGD ? "sgd" : "adam", FINETUNE_LR_ADAM,
-            FINETUNE_LR_SGD, d.topts.anneal, d.topts.batch, d.topts.momentum,
+            d.tau, d.confidence, LC_SEARCH_ROWS, d.topts.optimizer == LC_OPT_SGD ? "sgd" : "adam",
+            FINETUNE_LR_ADAM, FINETUNE_LR_SGD, d.topts.anneal, d.topts.batch, d.topts.momentum,
             (unsigned long long)d.topts.seed);
     fprintf(f, "induced linearity (--induce; docs/induce.md): every hidden ReLU neuron gets\n"
                "a gate g in [0, 1] (relu(z) + g min(z, 0)); weights and gates train with a\n"

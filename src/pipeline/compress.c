@@ -191,8 +191,7 @@ static lc_status budget_plan(pl_compress *r, const lc_data *d, const lc_data *v,
         pl_say(s, LC_PROGRESS_STAGE, "labelling", 0,
                "labelling %zu calibration samples with the model's predictions", lc_data_rows(d));
         if ((st2 = lc_data_predicted(g, d, &agree, err))) goto done;
-    }
-    else if (!drop) {
+    } else { /* a size budget with val */
         if ((st2 = scoring_rows(g, d, v, o->search_rows, &agree, &r->score_cal_rows, err)))
             goto done;
         r->score_val_rows = lc_data_rows(v);

@@ -59,9 +59,10 @@ static cJSON *budget_json(const pl_compress *r)
     cJSON *j = cJSON_CreateObject(), *pp = cJSON_CreateObject(), *pn = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "kind", r->o->target_size > 0 ? "target_size" : "max_drop");
     cJSON *rows = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "score", r->agreement ? "calibration_agreement"
-                                        : r->score_cal_rows ? "val_accuracy_and_calibration_agreement"
-                                                            : "val_accuracy");
+    const char *score = r->agreement        ? "calibration_agreement"
+                        : r->score_cal_rows ? "val_accuracy_and_calibration_agreement"
+                                            : "val_accuracy";
+    cJSON_AddStringToObject(j, "score", score);
     cJSON_AddNumberToObject(rows, "val", (double)r->score_val_rows);
     cJSON_AddNumberToObject(rows, "calibration", (double)r->score_cal_rows);
     cJSON_AddItemToObject(j, "score_rows", rows);
