@@ -71,6 +71,7 @@ def merge():
         res["tabular_summary"] = sec["tabular"]["summary"]
         res["tabular_recipe"] = sec["tabular"]["recipe"]
         res["tabular_vs_torch"] = sec["tabular"].get("torch")
+        res["tabular_torch_models"] = sec["tabular"].get("torch_models")
     if sec["speed"]:
         res["speed"] = sec["speed"]
     if sec["proofs"]:
@@ -374,6 +375,22 @@ def md_tabular(res):
                          [[c["data"], c["test_samples"], acc(c["lincomp_test_acc"]), acc(c["torch_test_acc"]),
                            f"{c['diff_pp']:+.2f}", f"{c.get('lincomp_sd_pp', 0):.2f}", f"{c.get('torch_sd_pp', 0):.2f}"]
                           for c in t["per_data_set"]]))
+    tm = res.get("tabular_torch_models")
+    if tm and tm.get("data_sets"):
+        out.append(f"\n### PyTorch-trained models, compressed by lincomp\n\n"
+                   "The first seed's PyTorch model of the comparison above, exported by "
+                   "`torch.onnx.export` (opset 13) with its preprocessed splits, compressed with "
+                   "`compress --target-size 0.25 --data train --val val` as the suite's own models are: "
+                   f"**{tm['within_0.5pp_at_25pct_test']} of {tm['data_sets']}** within 0.5 pp of the "
+                   f"PyTorch model's test accuracy ({tm['within_0.5pp_at_25pct_test_val_only']} when the "
+                   "search scores `--val` alone, `--search-rows 0`).\n")
+        out.append(table(["data", "test samples", "PyTorch model", "25 %", "its size",
+                          "25 %, --val alone", "its size"],
+                         [[r["data"], r["test_samples"], acc(r["test_acc"]),
+                           acc(r["target_0.25"]["test_acc"]), pct(r["target_0.25"]["size_ratio"]) + " %",
+                           acc(r["target_0.25_val_only"]["test_acc"]),
+                           pct(r["target_0.25_val_only"]["size_ratio"]) + " %"]
+                          for r in tm["per_data_set"]]))
     return "\n".join(out)
 
 

@@ -7,12 +7,17 @@ python3-torch, CPU). Run with /usr/bin/python3; prints one JSON object.
         the given samples: {"seconds", "samples", "loss"} (seconds: the
         epoch's loop only, as lincomp's `train` reports it)
 
-    torch_ref.py tabular SPLIT_DIR THREADS SEEDS NAME...
+    torch_ref.py tabular SPLIT_DIR THREADS SEEDS [--export DIR] NAME...
         the paper's OpenML recipe on each NAME-{train,val,test}.csv:
         in-64-128-128-256-256-out, Adam 1e-3, 10 epochs, batch 32, with
         lincomp's preprocessing redone here (see Preproc), once per seed of
         the comma-separated SEEDS: {"NAME": {"test_accs": [...],
-        "val_accs": [...], "inputs", "seconds"}, ...}
+        "val_accs": [...], "inputs", "seconds"}, ...}. With --export, the
+        first seed's model is written as DIR/NAME-torch.onnx by
+        torch.onnx.export (opset 13, a dynamic batch axis) together with
+        its preprocessed splits DIR/NAME-torch-{train,val,test}.csv (numeric
+        features, the class index in the last column), so that lincomp can
+        compress a model it did not train
 """
 import csv
 import json
@@ -132,7 +137,26 @@ def accuracy(model, x, y):
         return float((model(x).argmax(1) == y).float().mean())
 
 
-def cmd_tabular(split_dir, threads, seeds, names):
+def write_numeric(path, x, y):
+    """Features and class indices as a CSV lincomp reads as they are."""
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow([f"f{j}" for j in range(x.shape[1])] + ["class"])
+        for row, label in zip(x.numpy().tolist(), y.numpy().tolist()):
+            w.writerow([repr(v) for v in row] + [label])
+
+
+def export(model, pre_splits, out_dir, name):
+    model.eval()
+    (xtr, ytr), (xva, yva), (xte, yte) = pre_splits
+    onnx_path = f"{out_dir}/{name}-torch.onnx"
+    torch.onnx.export(model, xtr[:1], onnx_path, input_names=["input"], output_names=["logits"],
+                      dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, opset_version=13)
+    for part, (x, y) in (("train", (xtr, ytr)), ("val", (xva, yva)), ("test", (xte, yte))):
+        write_numeric(f"{out_dir}/{name}-torch-{part}.csv", x, y)
+
+
+def cmd_tabular(split_dir, threads, seeds, names, export_dir=None):
     torch.set_num_threads(threads)
     out = {}
     for name in names:
@@ -150,6 +174,8 @@ def cmd_tabular(split_dir, threads, seeds, names):
                 train_epoch(model, opt, xtr, ytr, 32, gen)
             r["test_accs"].append(accuracy(model, xte, yte))
             r["val_accs"].append(accuracy(model, xva, yva))
+            if export_dir and seed == seeds[0]:
+                export(model, ((xtr, ytr), (xva, yva), (xte, yte)), export_dir, name)
         r["seconds"] = time.perf_counter() - t0
         out[name] = r
     return out
@@ -160,7 +186,10 @@ def main():
     if len(a) == 5 and a[0] == "epoch":
         r = cmd_epoch(a[1], a[2], int(a[3]), int(a[4]))
     elif len(a) >= 5 and a[0] == "tabular":
-        r = cmd_tabular(a[1], int(a[2]), [int(x) for x in a[3].split(",")], a[4:])
+        names, export_dir = a[4:], None
+        if names[0] == "--export" and len(names) >= 3:
+            export_dir, names = names[1], names[2:]
+        r = cmd_tabular(a[1], int(a[2]), [int(x) for x in a[3].split(",")], names, export_dir)
     else:
         sys.exit(__doc__)
     print(json.dumps(r))
