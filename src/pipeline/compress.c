@@ -168,7 +168,7 @@ static lc_status budget_plan(pl_compress *r, const lc_data *d, const lc_data *v,
 {
     const lc_compress_opts *o = r->o;
     const lc_graph *g = r->g;
-    lc_data *agree = NULL;
+    lc_data *scored = NULL; /* the scoring rows when they are not val as it is */
     lc_pieces *pc = NULL;
     search_log log = {s, (double)lc_graph_params(g), 1, 0};
     bool drop = o->max_drop >= 0;
@@ -190,14 +190,14 @@ static lc_status budget_plan(pl_compress *r, const lc_data *d, const lc_data *v,
     if (r->agreement) {
         pl_say(s, LC_PROGRESS_STAGE, "labelling", 0,
                "labelling %zu calibration samples with the model's predictions", lc_data_rows(d));
-        if ((st2 = lc_data_predicted(g, d, &agree, err))) goto done;
+        if ((st2 = lc_data_predicted(g, d, &scored, err))) goto done;
+        r->score_cal_rows = lc_data_rows(d);
     } else { /* a size budget with val */
-        if ((st2 = scoring_rows(g, d, v, o->search_rows, &agree, &r->score_cal_rows, err)))
+        if ((st2 = scoring_rows(g, d, v, o->search_rows, &scored, &r->score_cal_rows, err)))
             goto done;
         r->score_val_rows = lc_data_rows(v);
     }
-    const lc_data *sd = agree ? agree : v;
-    if (r->agreement) r->score_cal_rows = lc_data_rows(sd);
+    const lc_data *sd = scored ? scored : v;
     pl_say(s, LC_PROGRESS_STAGE, "pieces", 0, "linear pieces of %zu samples", lc_data_rows(sd));
     if ((st2 = lc_pieces_compute(g, sd, &pc, err))) goto done;
     if (r->score_val_rows && r->score_cal_rows)
@@ -222,7 +222,7 @@ static lc_status budget_plan(pl_compress *r, const lc_data *d, const lc_data *v,
     st2 = lc_plan_clone(r->b.plan, &r->plan, err);
 done:
     lc_pieces_free(pc);
-    lc_data_free(agree);
+    lc_data_free(scored);
     return st2;
 }
 
