@@ -92,7 +92,9 @@ lc_status lc_budget_search(const lc_graph *g, const lc_stats *st_, const lc_data
     budget_state cur = {calloc((size_t)n, sizeof(int)), 0, 0, false}, pap = {NULL, 0, 0, false};
     budget_state cur2 = {calloc((size_t)n, sizeof(int)), 0, 0, false};
     double *tau = malloc((size_t)n * sizeof *tau);
-    if (!start || !low || !cur.idx || !tau || !start2 || !cur2.idx) {
+    /* each walk's thresholds: its grid indices, or where budget_land put them */
+    double *wt = malloc((size_t)n * sizeof *wt), *wt2 = malloc((size_t)n * sizeof *wt2);
+    if (!start || !low || !cur.idx || !tau || !start2 || !cur2.idx || !wt || !wt2) {
         st = lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
         goto done;
     }
@@ -141,9 +143,11 @@ lc_status lc_budget_search(const lc_graph *g, const lc_stats *st_, const lc_data
     budget_set_plain(&s, o->recon_x != NULL);
     if ((st = budget_greedy(&s, start, budget, floor_, &cur, &hist, &steps, err))) goto done;
     if (o->kind == LC_BUDGET_SIZE && (st = budget_refine(&s, budget, &cur, &steps, err))) goto done;
+    budget_idx_to_tau(&s, cur.idx, wt);
+    if (o->kind == LC_BUDGET_SIZE && (st = budget_land(&s, budget, &cur, wt, &steps, err))) goto done;
     if (s.plain) {
         budget_set_plain(&s, false);
-        if ((st = budget_eval_idx(&s, cur.idx, tau, true, &cur, err))) goto done;
+        if ((st = budget_eval_tau(&s, wt, true, &cur, err))) goto done;
     }
     /* a second start at the paper's result: SIZE from its last global tau
      * that missed the budget, DROP from the smallest one that keeps the
@@ -158,9 +162,12 @@ lc_status lc_budget_search(const lc_graph *g, const lc_stats *st_, const lc_data
             goto done;
         if (o->kind == LC_BUDGET_SIZE && (st = budget_refine(&s, budget, &cur2, &steps2, err)))
             goto done;
+        budget_idx_to_tau(&s, cur2.idx, wt2);
+        if (o->kind == LC_BUDGET_SIZE && (st = budget_land(&s, budget, &cur2, wt2, &steps2, err)))
+            goto done;
         if (s.plain) {
             budget_set_plain(&s, false);
-            if ((st = budget_eval_idx(&s, cur2.idx, tau, true, &cur2, err))) goto done;
+            if ((st = budget_eval_tau(&s, wt2, true, &cur2, err))) goto done;
         }
         bool second;
         if (o->kind == LC_BUDGET_SIZE)
@@ -172,6 +179,7 @@ lc_status lc_budget_search(const lc_graph *g, const lc_stats *st_, const lc_data
                      (cur2.params == cur.params && cur2.score > cur.score);
         if (second) { /* swap the runs: the path matters for DROP's fallback */
             BUDGET_SWAP(budget_state, cur, cur2);
+            BUDGET_SWAP(double *, wt, wt2);
             BUDGET_SWAP(int *, hist, hist2);
             BUDGET_SWAP(int, steps, steps2);
             BUDGET_SWAP(int *, start, start2);
@@ -183,8 +191,7 @@ lc_status lc_budget_search(const lc_graph *g, const lc_stats *st_, const lc_data
     if (pick) {
         lc_plan *pa = NULL, *pb = NULL;
         size_t np;
-        budget_idx_to_tau(&s, cur.idx, tau);
-        st = budget_plan_of(&s, tau, &pa, &np, err);
+        st = budget_plan_of(&s, wt, &pa, &np, err);
         for (int k = 0; k < n; k++) tau[k] = k == 0 || k == n - 1 ? NAN : res->paper_tau;
         if (!st) st = budget_plan_of(&s, tau, &pb, &np, err);
         if (!st)
@@ -200,8 +207,7 @@ lc_status lc_budget_search(const lc_graph *g, const lc_stats *st_, const lc_data
         lc_plan *p;
         size_t np;
         s.final = true;
-        budget_idx_to_tau(&s, cur.idx, tau);
-        if (!(st = budget_plan_of(&s, tau, &p, &np, err))) {
+        if (!(st = budget_plan_of(&s, wt, &p, &np, err))) {
             st = budget_score_of(&s, p, np, &cur.score, err);
             lc_plan_free(p);
         }
@@ -234,7 +240,7 @@ lc_status lc_budget_search(const lc_graph *g, const lc_stats *st_, const lc_data
                    (cur.params == res->paper_params && cur.score > res->paper_score);
     if (o->kind == LC_BUDGET_SIZE || !per_node) {
         /* SIZE needs no verification: the parameter count is exact */
-        if (per_node) budget_idx_to_tau(&s, cur.idx, tau);
+        if (per_node) memcpy(tau, wt, (size_t)n * sizeof *tau);
         else
             for (int k = 0; k < n; k++)
                 tau[k] = k == 0 || k == n - 1 ? NAN : res->paper_tau;
@@ -313,5 +319,7 @@ done:
     free(cur.idx);
     free(cur2.idx);
     free(tau);
+    free(wt);
+    free(wt2);
     return st;
 }

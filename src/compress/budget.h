@@ -115,6 +115,10 @@ void budget_set_plain(budget_search *s, bool plain);
 bool budget_scores_recon(const budget_search *s);
 /* Grid indices (-1 = off) to per-node thresholds (NaN at input and output). */
 void budget_idx_to_tau(const budget_search *s, const int *idx, double *tau);
+/* Size and score of the thresholds tau (n entries); scored only when
+ * `score` is set. */
+lc_status budget_eval_tau(budget_search *s, const double *tau, bool score, budget_state *out,
+                          lc_error *err);
 /* Size and score of the thresholds idx; scored only when `score` is set. */
 lc_status budget_eval_idx(budget_search *s, const int *idx, double *tau, bool score,
                           budget_state *out, lc_error *err);
@@ -176,6 +180,12 @@ lc_status budget_greedy(budget_search *s, const int *start, double budget, doubl
 /* SIZE: raise single thresholds back while within the budget and better. */
 lc_status budget_refine(budget_search *s, double budget, budget_state *cur, int *steps,
                         lc_error *err);
+/* SIZE: land on the budget between grid values. tau (n entries) holds
+ * cur's thresholds; for each node, the highest threshold below its next
+ * grid value up that keeps the model within the budget; the best of these
+ * replaces tau, cur->params and cur->score when it scores strictly better. */
+lc_status budget_land(budget_search *s, double budget, budget_state *cur, double *tau,
+                      int *steps, lc_error *err);
 
 /* budget_paper.c */
 /* Grid index of a tau of the paper's steps, -1 when off the grid. */

@@ -288,16 +288,21 @@ void budget_idx_to_tau(const budget_search *s, const int *idx, double *tau)
         tau[k] = k == 0 || k == s->n - 1 ? NAN : idx[k] < 0 ? TAU_OFF : budget_grid[idx[k]];
 }
 
-/* Size and score of the thresholds idx; scored only when `score` is set. */
-lc_status budget_eval_idx(budget_search *s, const int *idx, double *tau, bool score,
-                          budget_state *out, lc_error *err)
+lc_status budget_eval_tau(budget_search *s, const double *tau, bool score, budget_state *out,
+                          lc_error *err)
 {
     lc_plan *p;
-    budget_idx_to_tau(s, idx, tau);
     lc_status st = budget_plan_of(s, tau, &p, &out->params, err);
     if (!st && score) st = budget_score_of(s, p, out->params, &out->score, err);
     lc_plan_free(p);
     return st;
+}
+
+lc_status budget_eval_idx(budget_search *s, const int *idx, double *tau, bool score,
+                          budget_state *out, lc_error *err)
+{
+    budget_idx_to_tau(s, idx, tau);
+    return budget_eval_tau(s, tau, score, out, err);
 }
 
 /* The class each scoring row gets from lc_fold(g, p) as the caller writes it

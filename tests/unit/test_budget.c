@@ -521,3 +521,79 @@ TEST(budget_walk_matches_full_walk)
     CHECK_MSG(stopped > 10 && fewer > 10, "stopped early %d, fewer full scores in %d searches, "
               "%d steps", stopped, fewer, steps);
 }
+
+/* Params and plain accuracy of the per-node thresholds tau. */
+static int plan_at(const setup *s, const lc_pieces *pc, const double *tau, size_t *params,
+                   double *acc, lc_error *err)
+{
+    lc_plan *p = NULL;
+    lc_graph *f = NULL;
+    lc_layer_threshold lt = {LC_LAYER_AUTO, 0};
+    int ok = lc_plan_from_stats_per_node(s->g, s->st, tau, lt, &p, err) == LC_OK &&
+             lc_plan_params_after(s->g, p, params, NULL, err) == LC_OK &&
+             lc_fold(s->g, p, &f, NULL, err) == LC_OK &&
+             lc_plan_accuracy(s->g, p, f, s->d, pc, acc, NULL, err) == LC_OK;
+    lc_graph_free(f);
+    lc_plan_free(p);
+    return ok;
+}
+
+/* Landing (budget_land): a size budget's per-node threshold between two
+ * grid values is where the model just fits: with the grid value above it
+ * the model is over the budget, and with the one below (where the walk
+ * stood) it fits and scores strictly lower. On MLPs trained on vowel and
+ * diabetes (random weights fold without changing a prediction). */
+TEST(budget_land_between_grid_values)
+{
+    lc_error err = {0};
+    int landed = 0;
+    static const char *sets[] = {"../shared/data/vowel.csv", "../shared/data/diabetes.csv"};
+    for (int ds = 0; ds < 2; ds++) {
+        lc_load_opts lo = {0};
+        lo.fit = 1;
+        setup s = {0};
+        CHECK_OK(lc_data_load(sets[ds], &lo, &s.d, &err), &err);
+        int hidden[2] = {64, 64};
+        CHECK_OK(lc_graph_mlp(lc_data_cols(s.d), hidden, 2, lc_data_classes(s.d),
+                              (lc_act){LC_ACT_RELU, 0, 0, 0}, 1, &s.g, &err), &err);
+        lc_train_opts to;
+        lc_train_opts_default(&to);
+        to.epochs = 20;
+        CHECK_OK(lc_train(s.g, s.d, NULL, &to, &err), &err);
+        CHECK_OK(lc_stats_compute(s.g, lc_data_x(s.d), lc_data_rows(s.d), lc_data_cols(s.d), &s.st,
+                                  &err), &err);
+        lc_pieces *pc = NULL;
+        CHECK_OK(lc_pieces_compute(s.g, s.d, &pc, &err), &err);
+        int n = lc_graph_nodes(s.g);
+        double *t = malloc((size_t)n * sizeof *t);
+        for (int i = 0; i < 8 && t; i++) {
+            double size = 0.15 + 0.05 * i;
+            lc_budget_opts o = {.kind = LC_BUDGET_SIZE, .target_size = size, .lt = {LC_LAYER_AUTO, 0}};
+            lc_budget_result b;
+            CHECK_OK(lc_budget_search(s.g, s.st, s.d, pc, &o, &b, &err), &err);
+            double budget = size * (double)b.params_before;
+            CHECK(!b.met || (double)b.params <= budget);
+            for (int k = 1; b.met && b.method == LC_BUDGET_PER_NODE && k < n - 1; k++) {
+                int j = 1;
+                while (j < N_GRID && !(budget_grid[j] < b.tau[k] && b.tau[k] < budget_grid[j - 1])) j++;
+                if (j == N_GRID) continue; /* on the grid (or off) */
+                landed++;
+                size_t above, below;
+                double acc_above, acc_below;
+                memcpy(t, b.tau, (size_t)n * sizeof *t);
+                t[k] = budget_grid[j - 1];
+                CHECK_MSG(plan_at(&s, pc, t, &above, &acc_above, &err), "%s", err.msg);
+                t[k] = budget_grid[j];
+                CHECK_MSG(plan_at(&s, pc, t, &below, &acc_below, &err), "%s", err.msg);
+                CHECK_MSG((double)above > budget && (double)below <= budget && acc_below < b.score,
+                          "%s at %g, node %d tau %g: %zu params above, %zu below (%g < %g?), budget %g",
+                          sets[ds], size, k, b.tau[k], above, below, acc_below, b.score, budget);
+            }
+            lc_budget_result_clear(&b);
+        }
+        free(t);
+        lc_pieces_free(pc);
+        free_setup(&s);
+    }
+    CHECK_MSG(landed >= 3, "only %d thresholds landed between grid values", landed);
+}
