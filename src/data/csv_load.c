@@ -255,17 +255,6 @@ static lc_status raw_width_error(const struct loader *L, const lc_load_opts *o, 
                        : "");
 }
 
-/* A header of one field that holds a ';' or a tab is most likely a file
- * with another delimiter: lincomp reads commas only. */
-static const char *delimiter_hint(const struct lc_table *t)
-{
-    const char *h = lc_table_cell(t, 0, 0);
-    if (t->ncols != 1) return "";
-    if (strchr(h, ';')) return " (the header is one column holding ';': lincomp reads comma-separated files)";
-    if (strchr(h, '\t')) return " (the header is one column holding tabs: lincomp reads comma-separated files)";
-    return "";
-}
-
 static lc_status build(const struct loader *L, const lc_load_opts *o, lc_data **out)
 {
     const struct lc_table *t = L->t;
@@ -279,7 +268,7 @@ static lc_status build(const struct loader *L, const lc_load_opts *o, lc_data **
     int n = spec ? spec->n_cols : t->ncols - (label >= 0);
     if (!st && n < 1)
         st = lc_fail(L->err, LC_ERR_FORMAT, "%s: no feature columns besides the label%s", L->path,
-                     delimiter_hint(t));
+                     lc_table_delimiter_hint(t));
     if (!st && !spec && label >= 0 && o->input_width > 0 && n != o->input_width)
         st = raw_width_error(L, o, label, n);
     if (!st && !(map = malloc((size_t)n * sizeof *map)))

@@ -42,8 +42,8 @@ static void on_field(void *s, size_t len, void *data)
     if (ps->st) return;
     if (ps->nfields == 0) ps->rec_line = ps->cur_line;
     if (t->n_rec > 0 && ps->nfields >= t->ncols) {
-        ps->st = lc_fail(ps->err, LC_ERR_FORMAT, "%s: line %zu: more fields than the %d of the header",
-                         ps->path, ps->rec_line, t->ncols);
+        ps->st = lc_fail(ps->err, LC_ERR_FORMAT, "%s: line %zu: more fields than the %d of the header%s",
+                         ps->path, ps->rec_line, t->ncols, lc_table_delimiter_hint(t));
         return;
     }
     if (ps->nfields >= LC_MAX_WIDTH) {
@@ -81,8 +81,8 @@ static void on_record(int c, void *data)
     if (t->n_rec == 0) {
         t->ncols = n;
     } else if (n != t->ncols) {
-        ps->st = lc_fail(ps->err, LC_ERR_FORMAT, "%s: line %zu: %d fields, the header has %d",
-                         ps->path, ps->rec_line, n, t->ncols);
+        ps->st = lc_fail(ps->err, LC_ERR_FORMAT, "%s: line %zu: %d fields, the header has %d%s",
+                         ps->path, ps->rec_line, n, t->ncols, lc_table_delimiter_hint(t));
         return;
     }
     if (!grow((void **)&t->line, &t->rec_cap, t->n_rec + 1, sizeof *t->line)) {
@@ -105,10 +105,39 @@ static lc_status parse_error(struct parse_state *ps, struct csv_parser *p)
                    csv_strerror(e));
 }
 
+const char *lc_table_delimiter_hint(const struct lc_table *t)
+{
+    if (t->ncols != 1 || t->n_cells == 0) return "";
+    const char *h = t->text + t->cell[0];
+    if (strchr(h, ';')) return " (the header is one column holding ';': lincomp reads comma-separated files)";
+    if (strchr(h, '\t')) return " (the header is one column holding tabs: lincomp reads comma-separated files)";
+    return "";
+}
+
+/* A NUL byte has no place in a text file, and libcsv would hand a field
+ * holding one to callers that read it as a C string, cut short there (2.5
+ * then NUL then anything reads as 2.5). UTF-16, which Excel and PowerShell
+ * write as "Unicode text", is mostly NULs between ASCII bytes. */
+static lc_status check_text(const char *path, const char *buf, size_t len, lc_error *err)
+{
+    const char *z = memchr(buf, 0, len);
+    if (!z) return LC_OK;
+    const unsigned char *u = (const unsigned char *)buf;
+    if (len >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF)))
+        return lc_fail(err, LC_ERR_FORMAT, "%s: the file is UTF-16 text (it starts with a UTF-16 byte order "
+                       "mark); lincomp reads CSV as UTF-8 or ASCII: save it as UTF-8", path);
+    size_t line = 1;
+    for (const char *c = buf; c < z; c++) line += *c == '\n';
+    return lc_fail(err, LC_ERR_FORMAT, "%s: line %zu: a NUL byte: this is not a text file (or it is "
+                   "UTF-16/UTF-32 text; lincomp reads CSV as UTF-8 or ASCII)", path, line);
+}
+
 lc_status lc_table_parse(const char *path, const char *buf, size_t len, struct lc_table *t,
                          lc_error *err)
 {
     memset(t, 0, sizeof *t);
+    lc_status cs = check_text(path, buf, len, err);
+    if (cs) return cs;
     struct parse_state ps = {.path = path, .t = t, .cur_line = 1, .err = err};
     struct csv_parser p;
     if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0)

@@ -23,6 +23,11 @@ lc_status lc_table_parse(const char *path, const char *buf, size_t len, struct l
                          lc_error *err);
 void lc_table_free(struct lc_table *t);
 
+/* " (the header is one column holding ';': ...)" when t's header is one
+ * field holding a ';' or a tab, most likely a file with another delimiter
+ * (lincomp reads commas only); else "". */
+const char *lc_table_delimiter_hint(const struct lc_table *t);
+
 /* A cell as a number: 0 with the number in *v; 1 when empty (a missing
  * value); -1 when not a number. Blanks around the number are allowed. */
 int lc_parse_number(const char *s, double *v);

@@ -74,3 +74,17 @@ expect_error labels/label-not-last 1 "first.csv: line 2, column 'class': expecte
 tr ',' ';' <"$IR" >"$D/semi.csv"
 expect_error labels/semicolons 1 "semi.csv: no feature columns besides the label \(the header is one column holding ';'" - \
     "$LINCOMP" eval "$M" --data "$D/semi.csv"
+# the same with decimal commas, as a European-locale spreadsheet writes it:
+# the rows have more fields than the header, and the hint still comes
+tr ',.' ';,' <"$IR" >"$D/semi-eu.csv"
+expect_error labels/semicolons-decimal-commas 1 \
+    "semi-eu.csv: line 2: more fields than the 1 of the header \(the header is one column holding ';'" - \
+    "$LINCOMP" eval "$M" --data "$D/semi-eu.csv"
+# a NUL byte inside a number (it used to cut the field short there: 5.1
+# NUL 9 read as 5.1), and UTF-16 text (Excel's "Unicode text")
+{ head -n 2 "$IR"; printf '5.1\0009,3.5,1.4,0.2,Iris-setosa\n'; tail -n +4 "$IR"; } >"$D/nul.csv"
+expect_error labels/nul-byte 1 "nul.csv: line 3: a NUL byte: this is not a text file" - \
+    "$LINCOMP" eval "$M" --data "$D/nul.csv"
+{ printf '\377\376'; iconv -f UTF-8 -t UTF-16LE "$IR"; } >"$D/utf16.csv"
+expect_error labels/utf16 1 "utf16.csv: the file is UTF-16 text .*save it as UTF-8" - \
+    "$LINCOMP" eval "$M" --data "$D/utf16.csv"
