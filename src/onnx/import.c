@@ -162,6 +162,13 @@ static lc_status read_input(ox_imp *c, const Onnx__GraphProto *g)
         in = g->input[i];
         count++;
     }
+    /* torch.onnx.export(..., export_params=False) leaves every weight a
+     * graph input without an initializer */
+    if (count > 1 && g->n_initializer == 0)
+        return lc_fail(c->err, LC_ERR_UNSUPPORTED,
+                       "%s: the graph has %zu inputs and no stored weights (exported without "
+                       "its parameters, as export_params=False does); lincomp needs the weights "
+                       "in the file", c->what, count);
     if (count != 1)
         return lc_fail(c->err, LC_ERR_UNSUPPORTED,
                        "%s: the graph has %zu data inputs; lincomp reads models with one", c->what,

@@ -202,5 +202,7 @@ lc_status ox_op_neg(ox_imp *c, const Onnx__NodeProto *n);
 lc_status ox_op_act(ox_imp *c, const Onnx__NodeProto *n, lc_act_kind kind);
 lc_status ox_op_prelu(ox_imp *c, const Onnx__NodeProto *n);
 lc_status ox_op_clip(ox_imp *c, const Onnx__NodeProto *n);
+/* Max (is_max) or Min of a computed value and one constant number. */
+lc_status ox_op_minmax(ox_imp *c, const Onnx__NodeProto *n, int is_max);
 
 #endif

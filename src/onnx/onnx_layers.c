@@ -387,3 +387,27 @@ lc_status ox_op_clip(ox_imp *c, const Onnx__NodeProto *n)
     return put_act(c, n, x, act, NULL);
 }
 
+
+/* Max or Min of a computed value and one constant number, in either order
+ * (PyTorch exports torch.max(h, torch.tensor(0.0)) as Max): a clip with one
+ * bound, and Max(h, 0) a ReLU. */
+lc_status ox_op_minmax(ox_imp *c, const Onnx__NodeProto *n, int is_max)
+{
+    const char *op = is_max ? "Max" : "Min";
+    ox_val *a, *b, *x;
+    if (n->n_input != 2)
+        return ox_node_fail(c, n, LC_ERR_UNSUPPORTED, "%s of %zu inputs; lincomp reads %s of a "
+                            "computed value and one constant number", op, n->n_input, op);
+    lc_status st = ox_get_in(c, n, 0, 1, &a);
+    if (st || (st = ox_get_in(c, n, 1, 1, &b))) return st;
+    if (a->kind == OX_SYM && b->kind == OX_SYM)
+        return ox_node_fail(c, n, LC_ERR_UNSUPPORTED, "%s of two computed values; lincomp reads %s "
+                            "of a computed value and one constant number", op, op);
+    size_t xi = a->kind == OX_SYM ? 0 : 1;
+    double v = NAN;
+    if ((st = ox_sym_in(c, n, xi, &x)) || (st = ox_scalar_in(c, n, 1 - xi, &v))) return st;
+    if (isnan(v)) return ox_node_fail(c, n, LC_ERR_NUMERIC, "%s with NaN", op);
+    lc_act act = {LC_ACT_CLIP, 0, is_max ? (float)v : -INFINITY, is_max ? INFINITY : (float)v};
+    if (is_max && v == 0) act.kind = LC_ACT_RELU;
+    return put_act(c, n, x, act, NULL);
+}

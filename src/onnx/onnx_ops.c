@@ -221,6 +221,11 @@ static lc_status op_reshape(ox_imp *c, const Onnx__NodeProto *n)
                             "and needs [N, d] or [N, d1, ...]", t->n);
     int64_t prod = 1;
     if (!(t->v[0] >= -1)) goto bad; /* also NaN */
+    /* with allowzero a 0 is a dimension of size 0, not "copy the input's" */
+    if (t->v[0] == 0 && ox_attr_int(n, "allowzero", 0))
+        return ox_node_fail(c, n, LC_ERR_UNSUPPORTED,
+                            "target shape starts with 0 and allowzero=1, which makes a batch of "
+                            "size 0 (without allowzero, 0 keeps the input's batch)");
     for (int i = 0; i < r; i++) {
         dims[i] = shape_entry(t->v[i + 1]);
         if (dims[i] == 0 && i < x->rank && !ox_attr_int(n, "allowzero", 0)) dims[i] = x->dims[i];
@@ -331,6 +336,11 @@ static lc_status op_shape(ox_imp *c, const Onnx__NodeProto *n)
         ox_val *v;
         lc_status st = ox_get_in(c, n, i, 0, &v);
         if (st) return st;
+        if (v && v->kind == OX_SYM && !strcmp(n->op_type, "Squeeze"))
+            return ox_node_fail(c, n, LC_ERR_UNSUPPORTED,
+                                "squeezes the data; lincomp reads values of shape [N, d], and a "
+                                "model's output must be [N, d] (export a one-output model without "
+                                "the squeeze: [N, 1])");
         if (v && v->kind == OX_SYM)
             return ox_node_fail(c, n, LC_ERR_UNSUPPORTED,
                                 "operator on the data itself (lincomp reads dense layers, "
@@ -358,6 +368,17 @@ lc_status ox_run_node(ox_imp *c, const Onnx__NodeProto *n)
     if (!strcmp(op, "LeakyRelu")) return ox_op_act(c, n, LC_ACT_LEAKY_RELU);
     if (!strcmp(op, "PRelu")) return ox_op_prelu(c, n);
     if (!strcmp(op, "Clip")) return ox_op_clip(c, n);
+    if (!strcmp(op, "Max") || !strcmp(op, "Min")) {
+        /* of constants or shapes only: shape bookkeeping */
+        bool data = false;
+        for (size_t i = 0; i < n->n_input; i++) {
+            ox_val *v;
+            lc_status st = ox_get_in(c, n, i, 0, &v);
+            if (st) return st;
+            data |= v && v->kind == OX_SYM;
+        }
+        return data ? ox_op_minmax(c, n, op[1] == 'a') : op_shape(c, n);
+    }
     if (!strcmp(op, "Softmax")) return ox_op_act(c, n, LC_ACT_SOFTMAX);
     if (!strcmp(op, "LogSoftmax")) return ox_op_act(c, n, LC_ACT_LOG_SOFTMAX);
     if (!strcmp(op, "Sigmoid")) return ox_op_act(c, n, LC_ACT_SIGMOID);

@@ -59,6 +59,10 @@ expect_error catalogue/onnx-external-data 1 "external_data.onnx: tensor 'W1' .*e
     "$LINCOMP" compress "$BAD/external_data.onnx" --data "$X4" -o "$O"
 expect_error catalogue/onnx-external-data-info 1 "external_data.onnx: tensor 'W1'" - \
     "$LINCOMP" info "$BAD/external_data.onnx"
+expect_error catalogue/onnx-no-params 1 "no_params.onnx: the graph has 5 inputs and no stored weights .*export_params=False" "$O" \
+    "$LINCOMP" compress "$BAD/no_params.onnx" --data "$X4" -o "$O"
+expect_error catalogue/onnx-squeezed-output 1 "squeeze_output.onnx: node 'squeeze' \(Squeeze\): squeezes the data; .*\[N, 1\]" "$P" \
+    "$LINCOMP" predict "$BAD/squeeze_output.onnx" --data "$X4" -o "$P"
 
 # --------------------------------------------------------------------- CSV
 # iris.onnx has no stored preprocessing: every column but the label is numeric

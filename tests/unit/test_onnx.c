@@ -869,6 +869,35 @@ TEST(onnx_hidden_sigmoid_message)
     }
 }
 
+/* Reshape's leading 0 keeps the batch, unless allowzero=1 makes it a
+ * dimension of size 0 (ONNX Runtime refuses such a [0, -1] too). */
+TEST(onnx_reshape_allowzero)
+{
+    static const int64_t shp[] = {0, -1};
+    for (int allow = 0; allow < 2; allow++) {
+        mb b;
+        int64_t d = 2;
+        mb_init(&b, 14, 1, &d, 2);
+        mb_tensor(&b, "W1", W1, 2, 3, 2);
+        mb_tensor(&b, "B1", B1, 1, 3, 0);
+        mb_tensor(&b, "W2", W2, 2, 2, 3);
+        mb_tensor(&b, "B2", B2, 1, 2, 0);
+        mb_ints(&b, "shp", shp, 2);
+        Onnx__NodeProto *r = mb_node(&b, "Reshape", "flat", "xr", "x", "shp", NULL);
+        if (allow) mb_attr(&b, r, "allowzero", 0, 1);
+        mb_attr(&b, mb_node(&b, "Gemm", "fc1", "z", "xr", "W1", "B1", NULL), "transB", 0, 1);
+        mb_node(&b, "Relu", "r", "h", "z", NULL);
+        mb_attr(&b, mb_node(&b, "Gemm", "fc2", "y", "h", "W2", "B2", NULL), "transB", 0, 1);
+        lc_graph *g = NULL;
+        lc_error err;
+        lc_status st = mb_load(&b, &g, &err);
+        if (!allow) CHECK_OK(st, &err);
+        else CHECK_MSG(st == LC_ERR_UNSUPPORTED && strstr(err.msg, "'flat'") && strstr(err.msg, "allowzero=1"),
+                       "%s", err.msg);
+        lc_graph_free(g);
+    }
+}
+
 /* Neg (PyTorch's -x) is a scaling by -1: on the input, on a ReLU's output,
  * and of a constant (shape bookkeeping, as before). */
 TEST(onnx_neg)
