@@ -466,6 +466,15 @@ static const float W1[] = {1, -2, 0.5f, 1.5f, -1, -0.25f}, B1[] = {0.1f, -0.2f, 
 static const float W2[] = {0.7f, -1.1f, 2, 0.4f, 0.9f, -0.6f}, B2[] = {0.05f, -0.15f};
 static const float X[] = {0.3f, -1.2f, 2.0f, 0.5f, -0.7f, -0.1f, 1.1f, 1.9f};
 
+/* The shared weights as initializers W1, B1, W2, B2 of b. */
+static void mb_mlp_weights(mb *b)
+{
+    mb_tensor(b, "W1", W1, 2, 3, 2);
+    mb_tensor(b, "B1", B1, 1, 3, 0);
+    mb_tensor(b, "W2", W2, 2, 2, 3);
+    mb_tensor(b, "B2", B2, 1, 2, 0);
+}
+
 /* reference: out = W2 act(pre(W1 x + b1)) + b2 for 4 samples */
 static void reference(float *out, double (*act)(double, int))
 {
@@ -613,10 +622,7 @@ TEST(onnx_batchnorm_folding)
         mb b;
         int64_t d = 2;
         mb_init(&b, 14, 1, &d, 2);
-        mb_tensor(&b, "W1", W1, 2, 3, 2);
-        mb_tensor(&b, "B1", B1, 1, 3, 0);
-        mb_tensor(&b, "W2", W2, 2, 2, 3);
-        mb_tensor(&b, "B2", B2, 1, 2, 0);
+        mb_mlp_weights(&b);
         mb_tensor(&b, "g", GAMMA, 1, 3, 0);
         mb_tensor(&b, "be", BETA, 1, 3, 0);
         mb_tensor(&b, "mu", MEAN, 1, 3, 0);
@@ -702,10 +708,7 @@ TEST(onnx_clip_by_opset)
         mb b;
         int64_t d = 2;
         mb_init(&b, variant == 0 ? 9 : 13, 1, &d, 2);
-        mb_tensor(&b, "W1", W1, 2, 3, 2);
-        mb_tensor(&b, "B1", B1, 1, 3, 0);
-        mb_tensor(&b, "W2", W2, 2, 2, 3);
-        mb_tensor(&b, "B2", B2, 1, 2, 0);
+        mb_mlp_weights(&b);
         mb_tensor(&b, "lo", &lo, 0, 0, 0);
         mb_tensor(&b, "hi", &hi, 0, 0, 0);
         mb_attr(&b, mb_node(&b, "Gemm", "fc1", "z", "x", "W1", "B1", NULL), "transB", 0, 1);
@@ -741,10 +744,7 @@ TEST(onnx_shape_subgraph_and_residual)
     mb_init(&b, 13, 3, d, 2);
     mb_tensor(&b, "mean", &mean, 0, 0, 0);
     mb_tensor(&b, "scale", &scale, 1, 1, 0);
-    mb_tensor(&b, "W1", W1, 2, 3, 2);
-    mb_tensor(&b, "B1", B1, 1, 3, 0);
-    mb_tensor(&b, "W2", W2, 2, 2, 3);
-    mb_tensor(&b, "B2", B2, 1, 2, 0);
+    mb_mlp_weights(&b);
     mb_tensor(&b, "Wr", wr, 2, 2, 3);
     mb_ints(&b, "minus1", minus1, 1);
     mb_ints(&b, "axes", axes, 1);
@@ -878,10 +878,7 @@ TEST(onnx_reshape_allowzero)
         mb b;
         int64_t d = 2;
         mb_init(&b, 14, 1, &d, 2);
-        mb_tensor(&b, "W1", W1, 2, 3, 2);
-        mb_tensor(&b, "B1", B1, 1, 3, 0);
-        mb_tensor(&b, "W2", W2, 2, 2, 3);
-        mb_tensor(&b, "B2", B2, 1, 2, 0);
+        mb_mlp_weights(&b);
         mb_ints(&b, "shp", shp, 2);
         Onnx__NodeProto *r = mb_node(&b, "Reshape", "flat", "xr", "x", "shp", NULL);
         if (allow) mb_attr(&b, r, "allowzero", 0, 1);
@@ -906,10 +903,7 @@ TEST(onnx_neg)
     mb b;
     int64_t d = 2;
     mb_init(&b, 13, 1, &d, 2);
-    mb_tensor(&b, "W1", W1, 2, 3, 2);
-    mb_tensor(&b, "B1", B1, 1, 3, 0);
-    mb_tensor(&b, "W2", W2, 2, 2, 3);
-    mb_tensor(&b, "B2", B2, 1, 2, 0);
+    mb_mlp_weights(&b);
     mb_ints(&b, "shp", shp, 2);
     mb_node(&b, "Neg", "neg_shape", "nshp", "shp", NULL);
     mb_node(&b, "Neg", "neg_shape2", "shp2", "nshp", NULL);
