@@ -467,7 +467,7 @@ static lc_status build_graph(const struct wgraph *wg, lc_graph **out, int *map, 
         memcpy(d->bias, n->bias, (size_t)n->width * sizeof(float));
         if (d->slope) memcpy(d->slope, n->slope, (size_t)n->width * sizeof(float));
     }
-    if (g->pre && (st = lc_preproc_clone(g->pre, &r->pre, err))) {
+    if ((st = lc_graph_copy_extras(r, g, err))) {
         lc_graph_free(r);
         return st;
     }

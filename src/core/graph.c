@@ -118,7 +118,20 @@ void lc_graph_free(lc_graph *g)
     free(g->edges);
     free(g->block);
     lc_preproc_free(g->pre);
+    free(g->out_name);
     free(g);
+}
+
+lc_status lc_graph_copy_extras(lc_graph *dst, const lc_graph *src, lc_error *err)
+{
+    lc_status st;
+    if (src->pre && (st = lc_preproc_clone(src->pre, &dst->pre, err))) return st;
+    if (dst->nodes[0].width != src->nodes[0].width) return LC_OK;
+    if (src->out_name && !(dst->out_name = strdup(src->out_name)))
+        return lc_fail(err, LC_ERR_NOMEM, "out of memory copying a graph");
+    dst->in_rank = src->in_rank;
+    memcpy(dst->in_dims, src->in_dims, sizeof dst->in_dims);
+    return LC_OK;
 }
 
 lc_status lc_graph_clone(const lc_graph *g, lc_graph **out, lc_error *err)
@@ -147,7 +160,7 @@ lc_status lc_graph_clone(const lc_graph *g, lc_graph **out, lc_error *err)
     if (st) return st;
     /* identical layout, so the block copies as one piece */
     memcpy(c->block, g->block, g->n_floats * sizeof(float));
-    if (g->pre && (st = lc_preproc_clone(g->pre, &c->pre, err))) {
+    if ((st = lc_graph_copy_extras(c, g, err))) {
         lc_graph_free(c);
         return st;
     }

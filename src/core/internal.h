@@ -24,6 +24,8 @@ struct lc_node {
     struct lc_edge *in;  /* points into g->edges */
 };
 
+#define LC_IO_MAX_RANK 8
+
 struct lc_graph {
     int n_nodes;
     struct lc_node *nodes;
@@ -31,7 +33,18 @@ struct lc_graph {
     float *block;           /* every weight, bias and slope: one allocation */
     size_t n_floats;
     lc_preproc *pre;        /* owned, may be NULL */
+    /* the model file's interface, so that a written model can replace the
+     * one read: the output's name (owned; NULL: "output") and the input's
+     * shape per sample when it is not flat (in_rank 0: [width]) */
+    char *out_name;
+    int in_rank;
+    int64_t in_dims[LC_IO_MAX_RANK];
 };
+
+/* dst's preprocessing and file interface from src (graphs made from src by
+ * folding, pruning, ...); the interface only when the input width is the
+ * same. */
+lc_status lc_graph_copy_extras(lc_graph *dst, const lc_graph *src, lc_error *err);
 
 
 /* The one matrix-product wrapper (row-major, CBLAS): C = alpha op(A) op(B) + beta C. */

@@ -21,6 +21,7 @@ typedef struct ex {
     Onnx__TensorProto **inits;
     size_t n_inits, cap_inits;
     int oom;
+    const char *out_name; /* the graph output's name */
 } ex;
 
 static void *ex_own(ex *x, void *p)
@@ -177,29 +178,32 @@ static int ex_attr(ex *x, Onnx__NodeProto *n, const char *name, int is_float, do
     return 0;
 }
 
-/* A float tensor value [N, width] with a symbolic batch dimension. */
-static Onnx__ValueInfoProto *ex_value_info(ex *x, const char *name, int width)
+/* A float tensor value [N, per_sample...] with a symbolic batch dimension. */
+static Onnx__ValueInfoProto *ex_value_info(ex *x, const char *name, int rank,
+                                           const int64_t *per_sample)
 {
     Onnx__ValueInfoProto *vi = ex_alloc(x, sizeof *vi);
     Onnx__TypeProto *tp = ex_alloc(x, sizeof *tp);
     Onnx__TypeProto__Tensor *tt = ex_alloc(x, sizeof *tt);
     Onnx__TensorShapeProto *sh = ex_alloc(x, sizeof *sh);
-    Onnx__TensorShapeProto__Dimension *d0 = ex_alloc(x, sizeof *d0), *d1 = ex_alloc(x, sizeof *d1);
-    Onnx__TensorShapeProto__Dimension **dims = ex_alloc(x, 2 * sizeof *dims);
-    if (!vi || !tp || !tt || !sh || !d0 || !d1 || !dims || !name) return NULL;
+    Onnx__TensorShapeProto__Dimension **dims = ex_alloc(x, (size_t)(rank + 1) * sizeof *dims);
+    if (!vi || !tp || !tt || !sh || !dims || !name) return NULL;
     onnx__value_info_proto__init(vi);
     onnx__type_proto__init(tp);
     onnx__type_proto__tensor__init(tt);
     onnx__tensor_shape_proto__init(sh);
-    onnx__tensor_shape_proto__dimension__init(d0);
-    onnx__tensor_shape_proto__dimension__init(d1);
-    d0->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM;
-    d0->dim_param = (char *)"N";
-    d1->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
-    d1->dim_value = width;
-    dims[0] = d0;
-    dims[1] = d1;
-    sh->n_dim = 2;
+    for (int i = 0; i <= rank; i++) {
+        if (!(dims[i] = ex_alloc(x, sizeof *dims[i]))) return NULL;
+        onnx__tensor_shape_proto__dimension__init(dims[i]);
+        if (i == 0) {
+            dims[i]->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM;
+            dims[i]->dim_param = (char *)"N";
+        } else {
+            dims[i]->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+            dims[i]->dim_value = per_sample[i - 1];
+        }
+    }
+    sh->n_dim = (size_t)rank + 1;
     sh->dim = dims;
     tt->has_elem_type = 1;
     tt->elem_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
@@ -218,7 +222,7 @@ static int ex_layer(ex *x, const lc_graph *g, int k, const char **out)
     int last = k == g->n_nodes - 1;
     const char *name = nd->name;
     /* the output node without an activation writes the graph output itself */
-    const char *z = last && nd->act.kind == LC_ACT_IDENTITY ? "output" : ex_str(x, "/lc/z%d", k);
+    const char *z = last && nd->act.kind == LC_ACT_IDENTITY ? x->out_name : ex_str(x, "/lc/z%d", k);
     /* One Gemm per input edge, each adding its product to the previous one
      * as C (the first gets the bias): a node with skip edges costs no Sum,
      * which at batch 1 is a runtime's per-operator overhead. */
@@ -244,7 +248,7 @@ static int ex_layer(ex *x, const lc_graph *g, int k, const char **out)
         return prev ? 0 : -1;
     }
 
-    const char *h = last ? "output" : ex_str(x, "/lc/h%d", k);
+    const char *h = last ? x->out_name : ex_str(x, "/lc/h%d", k);
     const char *act_name = ex_str(x, "%s/%s", name, lc_act_name(nd->act.kind));
     const char *in[3] = {z, NULL, NULL};
     Onnx__NodeProto *n = NULL;
@@ -299,15 +303,25 @@ static lc_status ex_model(ex *x, const lc_graph *g, Onnx__ModelProto *m, lc_erro
     onnx__graph_proto__init(gp);
     onnx__operator_set_id_proto__init(op);
 
-    /* the input keeps its name unless it could collide with ours */
-    const char *in_name = g->nodes[0].name;
-    if (!in_name[0] || !strcmp(in_name, "output") || !strncmp(in_name, "/lc/", 4))
-        in_name = "input";
+    /* the input and the output keep the names of the file the graph came
+     * from, unless they could collide with ours or each other */
+    const char *in_name = g->nodes[0].name, *on = g->out_name;
+    if (!on || !on[0] || !strncmp(on, "/lc/", 4) || !strcmp(on, in_name)) on = "output";
+    if (!in_name[0] || !strcmp(in_name, on) || !strncmp(in_name, "/lc/", 4))
+        in_name = strcmp(on, "input") ? "input" : "x";
+    x->out_name = on;
+    int64_t flat = g->nodes[0].width, out_w = lc_graph_output_width(g);
     out[0] = in_name;
+    if (g->in_rank > 1) { /* an [N, C, H, W] input as read: flattened first */
+        const char *in[1] = {in_name};
+        out[0] = "/lc/x";
+        if (ex_attr(x, ex_node(x, "Flatten", "/lc/flatten", 1, in, out[0]), "axis", 0, 1)) goto nomem;
+    }
     for (int k = 1; k < g->n_nodes; k++)
         if (ex_layer(x, g, k, out)) goto nomem;
-    if (!(ins[0] = ex_value_info(x, in_name, g->nodes[0].width)) ||
-        !(outs[0] = ex_value_info(x, "output", lc_graph_output_width(g))))
+    if (!(ins[0] = g->in_rank > 1 ? ex_value_info(x, in_name, g->in_rank, g->in_dims)
+                                  : ex_value_info(x, in_name, 1, &flat)) ||
+        !(outs[0] = ex_value_info(x, on, 1, &out_w)))
         goto nomem;
 
     gp->name = (char *)"lincomp";

@@ -221,6 +221,10 @@ static lc_status read_input(ox_imp *c, const Onnx__GraphProto *g)
     c->cap_nodes = 16;
     c->n_nodes = 1;
     c->nodes[0].width = (int)width;
+    if (v->rank > 1) { /* [N, C, H, W]: kept for the written model */
+        c->in_rank = v->rank;
+        memcpy(c->in_dims, dims, (size_t)v->rank * sizeof *dims);
+    }
     return LC_OK;
 }
 
@@ -233,6 +237,7 @@ static lc_status read_output(ox_imp *c, const Onnx__GraphProto *g, int *k_out)
                        g->n_output);
     const char *name = g->output[0]->name ? g->output[0]->name : "";
     ox_val *o = ox_lookup(c, name);
+    c->out_name = name;
     if (!o)
         return lc_fail(c->err, LC_ERR_FORMAT, "%s: graph output '%s' is not computed by any node",
                        c->what, name);
@@ -381,6 +386,12 @@ static lc_status assemble(ox_imp *c, int k_out, lc_graph **out)
     }
     if (!st && (st = lc_graph_check_finite(g, &e2)))
         st = lc_fail(c->err, st, "%s: %s", c->what, e2.msg);
+    if (!st && c->out_name && c->out_name[0] && !(g->out_name = strdup(c->out_name)))
+        st = lc_fail(c->err, LC_ERR_NOMEM, "%s: out of memory", c->what);
+    if (!st) {
+        g->in_rank = c->in_rank;
+        memcpy(g->in_dims, c->in_dims, (size_t)c->in_rank * sizeof *c->in_dims);
+    }
     free(map);
     free(spec);
     free(srcs);

@@ -153,6 +153,10 @@ typedef struct ox_imp {
     size_t hcap;
     ox_node *nodes;
     int n_nodes, cap_nodes;
+    /* the file's interface (lc_graph out_name, in_rank, in_dims) */
+    const char *out_name;
+    int in_rank;
+    int64_t in_dims[OX_MAX_RANK];
 } ox_imp;
 
 ox_val *ox_lookup(ox_imp *c, const char *name);

@@ -48,7 +48,7 @@ lc_status lc_induce_with_acts(const lc_graph *src, const lc_act *acts, lc_graph 
         if (nd->slope && od->slope)
             memcpy(nd->slope, od->slope, (size_t)od->width * sizeof(float));
     }
-    if (src->pre && (st = lc_preproc_clone(src->pre, &g->pre, err))) goto done;
+    if ((st = lc_graph_copy_extras(g, src, err))) goto done;
     *out = g;
     g = NULL;
 done:

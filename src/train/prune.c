@@ -106,7 +106,7 @@ lc_status lc_graph_remove_neurons(const lc_graph *g, const unsigned char *const 
             }
         }
     }
-    if (g->pre && (st = lc_preproc_clone(g->pre, &ng->pre, err))) goto done;
+    if ((st = lc_graph_copy_extras(ng, g, err))) goto done;
     *out = ng;
     ng = NULL;
 done:

@@ -38,7 +38,45 @@ while IFS="$tab" read -r model input expected inw outw notes <&3; do
             if (!(k in l)) throw new Error("layer key " + k);
     ' "$TMP/r.json" 2>"$TMP/err"; then pass "compress/report/$base"
     else fail "compress/report/$base" "$(head -c 200 "$TMP/err")"; fi
+    # the written model keeps the file's interface: input and output names,
+    # and the input's shape per sample ([N, 1, 8, 8] stays 4-D)
+    if node -e '
+        const ort = require(process.argv[1]);
+        (async () => {
+            const io = async (f) => { const s = await ort.InferenceSession.create(f);
+                const m = (x) => x.map((v) => [v.name, JSON.stringify(v.shape.slice(1))]);
+                return JSON.stringify([m(s.inputMetadata), m(s.outputMetadata)]); };
+            const a = await io(process.argv[2]), b = await io(process.argv[3]);
+            if (a !== b) { console.error(a + " became " + b); process.exit(1); }
+        })().catch((e) => { console.error(String(e)); process.exit(1); });
+    ' "$ROOT/tests/tools/node_modules/onnxruntime-node" "$m" "$c" 2>"$TMP/err"; then pass "compress/interface/$base"
+    else fail "compress/interface/$base" "$(head -c 300 "$TMP/err")"; fi
 done 3<"$FIX/MANIFEST.tsv"
+
+# an output name of the exporter's own (and an input name with a space) is
+# kept too, and the written model computes the same in ONNX Runtime
+/usr/bin/python3 - "$FIX/mlp_gemm.onnx" "$TMP/names.onnx" <<'PY' 2>/dev/null
+import sys, onnx
+m = onnx.load(sys.argv[1])
+g = m.graph
+for n in g.node:
+    n.input[:] = ["x in" if v == "input" else v for v in n.input]
+    n.output[:] = ["logits/out:0" if v == "output" else v for v in n.output]
+g.input[0].name, g.output[0].name = "x in", "logits/out:0"
+onnx.save(m, sys.argv[2])
+PY
+if "$LINCOMP" compress "$TMP/names.onnx" --data "$FIX/mlp_gemm_in.npy" -o "$TMP/names_c.onnx" >/dev/null 2>"$TMP/err" &&
+    $ORT "$TMP/names_c.onnx" "$FIX/mlp_gemm_in.npy" "$TMP/names_c.csv" 2>>"$TMP/err" &&
+    $ORT "$TMP/names.onnx" "$FIX/mlp_gemm_in.npy" "$TMP/names.csv" 2>>"$TMP/err" &&
+    r=$($CMP "$TMP/names_c.csv" "$TMP/names.csv" $TOL 2>&1) &&
+    node -e '
+        const ort = require(process.argv[1]);
+        ort.InferenceSession.create(process.argv[2]).then((s) => {
+            if (s.inputNames[0] !== "x in" || s.outputNames[0] !== "logits/out:0") {
+                console.error(s.inputNames + " / " + s.outputNames); process.exit(1); } });
+    ' "$ROOT/tests/tools/node_modules/onnxruntime-node" "$TMP/names_c.onnx" 2>>"$TMP/err"; then
+    pass compress/interface-names
+else fail compress/interface-names "$r $(head -c 300 "$TMP/err")"; fi
 
 # a model with many always-active neurons shrinks as the cost model says
 "$LINCOMP" compress "$FIX/mlp_linear_stack.onnx" --data "$FIX/mlp_linear_stack_in.npy" -o "$TMP/ls.onnx" --json >"$TMP/ls.json" 2>"$TMP/ls.err"
