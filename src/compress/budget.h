@@ -181,9 +181,10 @@ lc_status budget_greedy(budget_search *s, const int *start, double budget, doubl
 lc_status budget_refine(budget_search *s, double budget, budget_state *cur, int *steps,
                         lc_error *err);
 /* SIZE: land on the budget between grid values. tau (n entries) holds
- * cur's thresholds; for each node, the highest threshold below its next
- * grid value up that keeps the model within the budget; the best of these
- * replaces tau, cur->params and cur->score when it scores strictly better. */
+ * cur's thresholds; for each node, a threshold between its grid value and
+ * the next one up at which the model just fits (bisection); the best of
+ * these replaces tau, cur->params and cur->score when it scores strictly
+ * better. */
 lc_status budget_land(budget_search *s, double budget, budget_state *cur, double *tau,
                       int *steps, lc_error *err);
 

@@ -233,10 +233,10 @@ done:
     return st;
 }
 
-/* The highest threshold of node k in [lo, hi) that keeps the model within
- * the budget, lo's plan being within it and hi's not. The size is not
- * monotone in a threshold (a node's first folds add a skip edge), so this
- * bisects for a boundary, not necessarily the highest one. */
+/* A threshold of node k in [lo, hi) at which the model just fits, lo's plan
+ * being within the budget and hi's not: bisection for a boundary. The size
+ * is not monotone in a threshold (a node's first folds add a skip edge), so
+ * where there are several boundaries it need not be the highest. */
 static lc_status land_node(budget_search *s, double budget, int k, double lo, double hi,
                            double *t, lc_error *err)
 {
@@ -264,7 +264,7 @@ static lc_status land_node(budget_search *s, double budget, int k, double lo, do
  * the walk's last step then ends far below the budget: on a 166-128-128-2
  * MLP at --target-size 0.25 one step went from 28 % of the size to 0.9 %.
  * Refine raises nodes back by whole grid steps only, which overshoot the
- * other way. Landing tries, for each node, the threshold between its grid
+ * other way. Landing tries, for each node, a threshold between its grid
  * value and the next one up at which the model just fits, and keeps the
  * best-scoring of these when it beats cur. */
 lc_status budget_land(budget_search *s, double budget, budget_state *cur, double *tau,

@@ -387,7 +387,6 @@ lc_status ox_op_clip(ox_imp *c, const Onnx__NodeProto *n)
     return put_act(c, n, x, act, NULL);
 }
 
-
 /* Max or Min of a computed value and one constant number, in either order
  * (PyTorch exports torch.max(h, torch.tensor(0.0)) as Max): a clip with one
  * bound, and Max(h, 0) a ReLU. */
