@@ -273,6 +273,18 @@ typedef struct lc_eval_result {
 LC_API lc_status lc_evaluate(const lc_graph *g, const lc_data *d,
                              lc_eval_result *res, lc_error *err);
 
+/* How well g's predictions agree with d's labels under the best renaming
+ * of its classes that a greedy matching of the confusion counts finds
+ * (largest count first, one label per class): *matched is that agreement,
+ * *accuracy (when not NULL) the plain one of lc_evaluate, and map[c] (when
+ * map is not NULL; lc_graph_classes(g) entries) the label that class c is
+ * matched to. *matched far above *accuracy says that d numbers its labels
+ * in another order than g was trained with (text labels numbered in sorted
+ * order, say, where training numbered them by first appearance). One pass
+ * of g over d. Errors: those of lc_evaluate. */
+LC_API lc_status lc_label_match(const lc_graph *g, const lc_data *d, int *map,
+                                double *accuracy, double *matched, lc_error *err);
+
 /* ===================================================== data (src/data/) */
 
 /* ------------------------------------------------------------------ data */

@@ -104,6 +104,12 @@ typedef enum cli_labels {
 int cli_load_data(const cli_common *c, const char *path, const lc_graph *g, cli_labels labels,
                   const lc_data *like, lc_data **d);
 
+/* Warns on stderr when g's predictions agree with d's labels far better
+ * once its classes are renamed (lc_label_match): d's labels are then
+ * numbered in another order than g was trained with. Says nothing
+ * otherwise, nor on an error (the command reports those itself). */
+void cli_label_order_hint(const lc_graph *g, const lc_data *d, const char *path);
+
 /* Parses numbers strictly; false on trailing garbage or out of range. */
 bool cli_parse_int(const char *s, long lo, long hi, long *out);
 bool cli_parse_double(const char *s, double *out);

@@ -144,6 +144,11 @@ int cli_load_data(const cli_common *c, const char *path, const lc_graph *g, cli_
         *d = NULL;
         return cli_error(1, "%s: no labels (needed here)", path);
     }
+    /* text labels numbered by this file's sorted order (not by the model's
+     * stored classes, nor by an earlier file's, which had its own hint) */
+    if (g && labels != CLI_LABELS_UNUSED && lc_data_y(*d) && lc_data_class_name(*d, 0) &&
+        !(o.pre && lc_preproc_classes(o.pre) > 0) && !(like && lc_data_class_name(like, 0)))
+        cli_label_order_hint(g, *d, path);
     return 0;
 }
 

@@ -88,3 +88,25 @@ expect_error labels/nul-byte 1 "nul.csv: line 3: a NUL byte: this is not a text 
 { printf '\377\376'; iconv -f UTF-8 -t UTF-16LE "$IR"; } >"$D/utf16.csv"
 expect_error labels/utf16 1 "utf16.csv: the file is UTF-16 text .*save it as UTF-8" - \
     "$LINCOMP" eval "$M" --data "$D/utf16.csv"
+
+# text labels whose sorted order is not the model's: versicolor, virginica,
+# setosa sort as a, m, z, so the file's class 0 is the model's class 1. The
+# command runs, and warns with the renaming and the accuracy it would give,
+# which must be the accuracy of the correctly numbered file.
+awk -F, 'BEGIN { OFS = "," } NR > 1 { $5 = $5 == "Iris-setosa" ? "z" : $5 == "Iris-versicolor" ? "a" : "m" } { print }' \
+    "$IR" >"$D/renamed.csv"
+pct=$(awk -v a="$acc_text" 'BEGIN { printf "%.1f", 100 * a }')
+"$LINCOMP" eval "$M" --data "$D/renamed.csv" >"$TMP/out" 2>"$TMP/err"
+rc=$?
+if [ "$rc" -eq 0 ] && [ "$(wc -l <"$TMP/err")" -eq 1 ] &&
+    grep -q "eval: warning: renamed.csv: the model's predictions match the labels on [0-9.]* % of the rows, but on $pct % when its classes are renamed (class 0 as 'z', class 1 as 'a', class 2 as 'm'): .*class indices 0 to 2" "$TMP/err"; then
+    pass labels/order-warning
+else fail labels/order-warning "exit $rc, want $pct %: $(head -c 400 "$TMP/err")"; fi
+# no warning where the order is the model's, nor for --val, which is numbered
+# through --data's names (one warning per command)
+"$LINCOMP" eval "$M" --data "$IR" >"$TMP/out" 2>"$TMP/err"
+if [ ! -s "$TMP/err" ]; then pass labels/order-no-warning
+else fail labels/order-no-warning "$(head -c 300 "$TMP/err")"; fi
+"$LINCOMP" compress "$M" --data "$D/renamed.csv" --val "$D/renamed.csv" -o "$D/o2.onnx" -q >"$TMP/out" 2>"$TMP/err"
+if [ "$(grep -c 'warning: renamed.csv: the model' "$TMP/err")" -eq 1 ]; then pass labels/order-warning-once
+else fail labels/order-warning-once "$(head -c 600 "$TMP/err")"; fi
