@@ -460,6 +460,22 @@ class Model:
         return {"samples": res.samples, "accuracy": res.accuracy, "loss": res.loss,
                 "params": self.params}
 
+    def label_match(self, X, y):
+        """Whether y numbers the classes in another order than the model
+        (lc_label_match): {"accuracy": plain accuracy, "matched": accuracy
+        once the model's classes are renamed by a greedy one-to-one matching
+        of the confusion counts, "mapping": the label each class is matched
+        to}. "matched" far above "accuracy" says y is numbered differently."""
+        with self._data(X, y, labels=True) as d:
+            k = self._classes()
+            mapping = np.zeros(k, np.int32)
+            acc, matched = ctypes.c_double(), ctypes.c_double()
+            err = _lib.lc_error()
+            _check(lib.lc_label_match(self._ptr, d.ptr, mapping.ctypes.data_as(_lib.c_int32_p),
+                                      ctypes.byref(acc), ctypes.byref(matched), ctypes.byref(err)),
+                   err)
+        return {"accuracy": acc.value, "matched": matched.value, "mapping": mapping.tolist()}
+
     def analyze(self, X, prove=None, progress=None, **options):
         """The report of `lincomp analyze --json` on the samples X
         (lc_analyze): per hidden node the activation statistics, the sizes

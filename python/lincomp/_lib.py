@@ -177,6 +177,8 @@ _decl("lc_graph_flops", ctypes.c_size_t, _G)
 _decl("lc_graph_check_finite", _S, _G, _E)
 _decl("lc_forward", _S, _G, c_float_p, ctypes.c_size_t, c_float_p, _E)
 _decl("lc_evaluate", _S, _G, ctypes.c_void_p, ctypes.POINTER(lc_eval_result), _E)
+_decl("lc_label_match", _S, _G, ctypes.c_void_p, c_int32_p, ctypes.POINTER(ctypes.c_double),
+      ctypes.POINTER(ctypes.c_double), _E)
 _decl("lc_data_from_arrays", _S, ctypes.c_size_t, ctypes.c_int, c_float_p, c_int32_p,
       ctypes.c_int, ctypes.POINTER(ctypes.c_void_p), _E)
 _decl("lc_data_free", None, ctypes.c_void_p)

@@ -74,6 +74,27 @@ def test_evaluate_matches_cli(tmp):
     assert 0 < got["accuracy"] < 1
 
 
+def test_label_match_finds_a_renaming():
+    """Labels numbered in a rotated order: the plain accuracy is low, the
+    matched one is the accuracy of the true numbering, and the mapping is
+    the rotation; checked against numpy's confusion counts."""
+    m = lincomp.load(os.path.join(FIX, "mlp_gemm.onnx"))
+    X = np.load(os.path.join(FIX, "mlp_gemm_in.npy"))
+    pred = labels_for(m, X)
+    k = m.output_width
+    y = pred.copy()
+    y[::7] = (y[::7] + 1) % k  # some rows wrong, so that accuracy < 1
+    rot = (y + 1) % k          # the same labels, numbered one higher
+    want_acc = float(np.mean(y == pred))
+    got = m.label_match(X, rot)
+    assert abs(got["accuracy"] - float(np.mean(rot == pred))) <= 1e-12
+    assert abs(got["matched"] - want_acc) <= 1e-12
+    present = np.unique(pred)  # classes never predicted match any label
+    assert [got["mapping"][c] for c in present] == [int((c + 1) % k) for c in present]
+    same = m.label_match(X, y)
+    assert same["matched"] == same["accuracy"] == want_acc
+
+
 def test_analyze_matches_cli():
     path = os.path.join(FIX, "mlp_linear_stack.onnx")
     inp = os.path.join(FIX, "mlp_linear_stack_in.npy")
