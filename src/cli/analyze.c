@@ -100,7 +100,7 @@ int cmd_analyze(int argc, char **argv)
     cJSON *rep = NULL;
     int rc = 1;
     lc_error err = {0};
-    if (cli_load_model(model_path, &g) || cli_load_data(&c, data_path, g, CLI_LABELS_UNUSED, NULL, &d)) goto done;
+    if (cli_load_model(model_path, &g) || cli_load_data(&c, data_path, c.labels_path, g, CLI_LABELS_UNUSED, NULL, &d)) goto done;
     if (lc_data_rows(d) == 0) {
         cli_error(1, "%s: no samples", data_path);
         goto done;

@@ -98,11 +98,21 @@ typedef enum cli_labels {
     CLI_LABELS_NEEDED   /* checked, and a file without labels is an error */
 } cli_labels;
 /* Loads data for model g (its preprocessing, input width and classes) and
- * checks the width. Text labels are mapped through the class names of
- * `like` (an earlier file of the command, or NULL) when it has some, so
- * that one command numbers the classes of all its files alike. */
-int cli_load_data(const cli_common *c, const char *path, const lc_graph *g, cli_labels labels,
-                  const lc_data *like, lc_data **d);
+ * checks the width. labels_file: the labels file of an NPY or IDX file, or
+ * NULL (IDX: the labels file beside it, if any). Text labels are mapped
+ * through the class names of `like` (an earlier file of the command, or
+ * NULL) when it has some, so that one command numbers the classes of all
+ * its files alike. */
+int cli_load_data(const cli_common *c, const char *path, const char *labels_file,
+                  const lc_graph *g, cli_labels labels, const lc_data *like, lc_data **d);
+
+/* The labels file of a command's other data file `path`: its own option
+ * (`own`, --val-labels say) when given, else --labels when `path` is the
+ * command's main file `main` itself, else NULL. --labels belongs to one
+ * file: applied to another file of as many rows it would label it wrongly
+ * without a word. */
+const char *cli_labels_for(const cli_common *c, const char *path, const char *main,
+                           const char *own);
 
 /* Warns on stderr when g's predictions agree with d's labels far better
  * once its classes are renamed (lc_label_match): d's labels are then

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -120,13 +121,20 @@ int cli_load_model(const char *path, lc_graph **g)
     return 0;
 }
 
-int cli_load_data(const cli_common *c, const char *path, const lc_graph *g, cli_labels labels,
-                  const lc_data *like, lc_data **d)
+const char *cli_labels_for(const cli_common *c, const char *path, const char *main,
+                           const char *own)
+{
+    if (own) return own;
+    return path && main && c->labels_path && !strcmp(path, main) ? c->labels_path : NULL;
+}
+
+int cli_load_data(const cli_common *c, const char *path, const char *labels_file,
+                  const lc_graph *g, cli_labels labels, const lc_data *like, lc_data **d)
 {
     lc_error err = {0};
     lc_load_opts o = {0};
     o.label = c->label;
-    o.labels_path = c->labels_path;
+    o.labels_path = labels_file;
     o.pre = g ? lc_graph_preproc(g) : NULL;
     o.input_width = g ? lc_graph_input_width(g) : 0;
     o.classes = g && labels != CLI_LABELS_UNUSED ? lc_graph_classes(g) : 0;
@@ -142,7 +150,14 @@ int cli_load_data(const cli_common *c, const char *path, const lc_graph *g, cli_
     if (labels == CLI_LABELS_NEEDED && !lc_data_y(*d)) {
         lc_data_free(*d);
         *d = NULL;
-        return cli_error(1, "%s: no labels (needed here)", path);
+        size_t len = strlen(path);
+        bool csv = len >= 4 && !strcasecmp(path + len - 4, ".csv");
+        return cli_error(1, "%s: no labels (needed here)%s", path,
+                         labels_file || csv ? ""
+                                     : "; an NPY file's labels come from its own option: --labels "
+                                       "for the main file (--data; prune: --train), "
+                                       "--val-labels, --train-labels or --test-labels for the "
+                                       "others");
     }
     /* text labels numbered by this file's sorted order (not by the model's
      * stored classes, nor by an earlier file's, which had its own hint) */

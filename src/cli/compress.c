@@ -21,8 +21,10 @@ int cmd_compress(int argc, char **argv)
     const cli_path outs[] = {{"-o", a.out}, {"--report", a.report}};
     const cli_path ins[] = {{"MODEL", model_path}, {"--data", a.data},   {"--val", a.val},
                             {"--train", a.train},  {"--teacher", a.teacher}, {"--test", a.test},
-                            {"--labels", c.labels_path}, {"--bounds", a.pr.bounds}};
-    if (cli_check_paths(outs, 2, ins, 8, true)) return EXIT_USAGE;
+                            {"--labels", c.labels_path}, {"--bounds", a.pr.bounds},
+                            {"--val-labels", a.val_labels}, {"--train-labels", a.train_labels},
+                            {"--test-labels", a.test_labels}};
+    if (cli_check_paths(outs, 2, ins, 11, true)) return EXIT_USAGE;
     if (a.mode == MODE_INDUCE) return compress_induce(&c, &a, model_path);
     lc_error err = {0};
     lc_compress_opts o;
@@ -46,9 +48,13 @@ int cmd_compress(int argc, char **argv)
         cli_error(1, "%s: %s", a.teacher, err.msg);
         goto done;
     }
-    if (cli_load_data(&c, a.data, g, CLI_LABELS_USED, NULL, &d)) goto done;
-    if (a.val && cli_load_data(&c, a.val, g, CLI_LABELS_NEEDED, d, &v)) goto done;
-    if (a.train && cli_load_data(&c, a.train, g, a.dist.labels ? CLI_LABELS_NEEDED : CLI_LABELS_USED, d, &tr)) goto done;
+    if (cli_load_data(&c, a.data, c.labels_path, g, CLI_LABELS_USED, NULL, &d)) goto done;
+    if (a.val && cli_load_data(&c, a.val, cli_labels_for(&c, a.val, a.data, a.val_labels), g,
+                               CLI_LABELS_NEEDED, d, &v))
+        goto done;
+    if (a.train && cli_load_data(&c, a.train, cli_labels_for(&c, a.train, a.data, a.train_labels),
+                                 g, a.dist.labels ? CLI_LABELS_NEEDED : CLI_LABELS_USED, d, &tr))
+        goto done;
     if (a.finetune && a.dist.labels && !a.train && !lc_data_y(d)) {
         cli_error(1, "%s: no labels for --finetune-target labels (give --train)", a.data);
         goto done;

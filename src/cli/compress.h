@@ -23,6 +23,9 @@ typedef struct compress_args {
     const char *data, *out, *val, *report, *train;
     const char *teacher;      /* --teacher: distil towards this model, not MODEL */
     const char *test;         /* --induce: test data for the report */
+    /* the labels files of NPY/IDX --val, --train and --test (--labels is
+     * --data's: cli_labels_for) */
+    const char *val_labels, *train_labels, *test_labels;
     double tau, confidence;
     bool tau_set;
     const char *layer;

@@ -16,7 +16,7 @@ enum {
     OPT_DATA = OPT_FIRST_OWN, OPT_TAU, OPT_LAYER, OPT_VAL, OPT_REPORT, OPT_TARGET, OPT_DROP,
     OPT_FINETUNE, OPT_TRAIN, OPT_INDUCE, OPT_TEST, OPT_EPOCHS, OPT_FT_EPOCHS, OPT_MIN_STEPS,
     OPT_GATE_LR, OPT_LAMBDA0, OPT_LFACTOR, OPT_CONFIDENCE, OPT_NO_RECON, OPT_JOINT, OPT_TEACHER,
-    OPT_ANNEAL, OPT_SEARCH_ROWS
+    OPT_ANNEAL, OPT_SEARCH_ROWS, OPT_VAL_LABELS, OPT_TRAIN_LABELS, OPT_TEST_LABELS
 };
 
 /* The table: every option compress knows. Room for plain flags (a
@@ -25,6 +25,9 @@ static const struct option table[] = {
     {"data", required_argument, 0, OPT_DATA}, {"output", required_argument, 0, 'o'},
     {"val", required_argument, 0, OPT_VAL}, {"train", required_argument, 0, OPT_TRAIN},
     {"report", required_argument, 0, OPT_REPORT}, CLI_COMMON_OPTIONS,
+    {"val-labels", required_argument, 0, OPT_VAL_LABELS},
+    {"train-labels", required_argument, 0, OPT_TRAIN_LABELS},
+    {"test-labels", required_argument, 0, OPT_TEST_LABELS},
     {"threshold", required_argument, 0, OPT_TAU},
     {"layer-threshold", required_argument, 0, OPT_LAYER},
     {"target-size", required_argument, 0, OPT_TARGET},
@@ -82,8 +85,8 @@ static const struct {
 };
 
 /* Options of induction training only: "needs --induce" in other modes. */
-static const int induce_only[] = {OPT_TEST,      OPT_EPOCHS,  OPT_FT_EPOCHS, OPT_MIN_STEPS,
-                                  OPT_GATE_LR,   OPT_LAMBDA0, OPT_LFACTOR};
+static const int induce_only[] = {OPT_TEST,    OPT_EPOCHS,  OPT_FT_EPOCHS, OPT_MIN_STEPS,
+                                  OPT_GATE_LR, OPT_LAMBDA0, OPT_LFACTOR,   OPT_TEST_LABELS};
 
 void compress_defaults(compress_args *a)
 {
@@ -120,7 +123,11 @@ static void usage(FILE *f)
                "  --train FILE             training data (--finetune: default --data's rows,\n"
                "                           labels optional; --induce: labelled)\n"
                "  --report FILE            JSON report (--json: on stdout)\n"
-               "  --label NAME, --labels FILE, --threads N, -q/--quiet, --verbose\n\n"
+               "  --labels FILE            labels of an NPY --data (IDX: the labels file\n"
+               "                           beside it unless given)\n"
+               "  --val-labels, --train-labels, --test-labels FILE\n"
+               "                           the same for --val, --train and --test\n"
+               "  --label NAME, --threads N, -q/--quiet, --verbose\n\n"
                "thresholds (the default mode):\n"
                "  --threshold T            fold a neuron in one piece on >= T of the\n"
                "                           samples (default %.1f: exact on the data)\n"
@@ -219,6 +226,9 @@ static int take(int opt, const char *arg, cli_common *c, compress_args *a, char 
         a->topts.anneal = x;
         return 1;
     case OPT_TEST: a->test = arg; return 1;
+    case OPT_VAL_LABELS: a->val_labels = arg; return 1;
+    case OPT_TRAIN_LABELS: a->train_labels = arg; return 1;
+    case OPT_TEST_LABELS: a->test_labels = arg; return 1;
     case OPT_INDUCE: return 1;
     case OPT_NO_RECON: a->no_recon = true; return 1;
     case OPT_JOINT: a->joint = true; return 1;
@@ -320,6 +330,9 @@ int compress_parse(int argc, char **argv, cli_common *c, compress_args *a, const
                                "searched for a size budget (--target-size R); its certified "
                                "chain covers threshold plans only");
     if (cli_one_positional(argc, argv, model, "MODEL")) return EXIT_USAGE;
+    if (a->val_labels && !a->val) return cli_usage_error("--val-labels needs --val");
+    if (a->train_labels && !a->train) return cli_usage_error("--train-labels needs --train");
+    if (a->test_labels && !a->test) return cli_usage_error("--test-labels needs --test");
     if (a->mode == MODE_INDUCE) {
         if (!(a->target > 0)) return cli_usage_error("--target-size is required with --induce");
         if (!a->train) return cli_usage_error("--train is required with --induce");

@@ -38,7 +38,7 @@ int cmd_eval(int argc, char **argv)
     int rc = 1;
     lc_error err = {0};
     lc_eval_result res;
-    if (cli_load_model(model_path, &g) || cli_load_data(&c, data_path, g, CLI_LABELS_NEEDED, NULL, &d)) goto done;
+    if (cli_load_model(model_path, &g) || cli_load_data(&c, data_path, c.labels_path, g, CLI_LABELS_NEEDED, NULL, &d)) goto done;
     if (lc_evaluate(g, d, &res, &err)) {
         cli_lc_error(&err);
         goto done;

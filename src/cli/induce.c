@@ -77,15 +77,24 @@ int compress_induce(const cli_common *cc, const compress_args *a, const char *mo
         cli_error(1, "%s: %s", model_path, err.msg);
         goto done;
     }
-    if (cli_load_data(&c, a->train, g, CLI_LABELS_USED, NULL, &tr)) goto done;
+    /* --labels is --data's, or --train's when there is no --data */
+    const char *main = a->data ? a->data : a->train;
+    if (cli_load_data(&c, a->train, cli_labels_for(&c, a->train, main, a->train_labels), g,
+                      CLI_LABELS_USED, NULL, &tr))
+        goto done;
     if (!lc_data_y(tr)) {
         cli_error(1, "%s: no labels: --induce trains the model and needs a label column "
-                     "(--label) or, for NPY, --labels", a->train);
+                     "(--label) or, for NPY, --train-labels", a->train);
         goto done;
     }
-    if (cli_load_data(&c, a->val, g, CLI_LABELS_NEEDED, tr, &va)) goto done;
-    if (a->test && cli_load_data(&c, a->test, g, CLI_LABELS_NEEDED, tr, &te)) goto done;
-    if (a->data && cli_load_data(&c, a->data, g, CLI_LABELS_UNUSED, NULL, &cd)) goto done;
+    if (cli_load_data(&c, a->val, cli_labels_for(&c, a->val, main, a->val_labels), g,
+                      CLI_LABELS_NEEDED, tr, &va))
+        goto done;
+    if (a->test && cli_load_data(&c, a->test, cli_labels_for(&c, a->test, main, a->test_labels),
+                                 g, CLI_LABELS_NEEDED, tr, &te))
+        goto done;
+    if (a->data && cli_load_data(&c, a->data, c.labels_path, g, CLI_LABELS_UNUSED, NULL, &cd))
+        goto done;
     if (cd && lc_data_rows(cd) == 0) {
         cli_error(1, "%s: no samples", a->data);
         goto done;

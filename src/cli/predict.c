@@ -63,7 +63,7 @@ int cmd_predict(int argc, char **argv)
     float *out = NULL;
     text t = {0};
     int rc = 1;
-    if (cli_load_model(model_path, &g) || cli_load_data(&c, data_path, g, CLI_LABELS_UNUSED, NULL, &d)) goto done;
+    if (cli_load_model(model_path, &g) || cli_load_data(&c, data_path, c.labels_path, g, CLI_LABELS_UNUSED, NULL, &d)) goto done;
     size_t n = lc_data_rows(d);
     int w = lc_graph_output_width(g);
     lc_error err = {0};

@@ -44,7 +44,9 @@ static void usage(FILE *f)
             "--finetune-target distill the given model as the teacher (then labels are\n"
             "optional; without them its predictions count for --start-acc):\n"
             CLI_DISTILL_HELP("labels")
-            "  --label NAME, --labels FILE, --threads N, -q/--quiet, --verbose\n",
+            "  --labels FILE       labels of an NPY --train (IDX: the file beside it)\n"
+            "  --val-labels FILE   the same for --val\n"
+            "  --label NAME, --threads N, -q/--quiet, --verbose\n",
             o.train.epochs, o.start_acc, o.quantile, o.train.batch, o.train.momentum,
             (unsigned long long)o.train.seed);
 }
@@ -87,7 +89,7 @@ int cmd_prune(int argc, char **argv)
 {
     enum {
         OPT_TRAIN = OPT_FIRST_OWN, OPT_VAL, OPT_TARGET, OPT_EPOCHS, OPT_START, OPT_QUANTILE,
-        OPT_BIAS, OPT_REPORT
+        OPT_BIAS, OPT_REPORT, OPT_VAL_LABELS
     };
     static const struct option opts[] = {
         CLI_COMMON_OPTIONS,
@@ -97,7 +99,8 @@ int cmd_prune(int argc, char **argv)
         {"start-acc", required_argument, 0, OPT_START},
         {"quantile", required_argument, 0, OPT_QUANTILE},
         {"bias-correction", no_argument, 0, OPT_BIAS},
-        {"report", required_argument, 0, OPT_REPORT}, CLI_OPTIMIZER_OPTIONS, CLI_DISTILL_OPTIONS,
+        {"report", required_argument, 0, OPT_REPORT},
+        {"val-labels", required_argument, 0, OPT_VAL_LABELS}, CLI_OPTIMIZER_OPTIONS, CLI_DISTILL_OPTIONS,
         {"output", required_argument, 0, 'o'}, {0, 0, 0, 0}};
     cli_common c = {0};
     lc_prune_opts o;
@@ -106,6 +109,7 @@ int cmd_prune(int argc, char **argv)
     cli_distill_init(&dist);
     dist.labels = true; /* the model given is often untrained (the paper's baseline) */
     const char *train_path = NULL, *val_path = NULL, *out_path = NULL, *report_path = NULL;
+    const char *val_labels = NULL; /* --labels is --train's */
     bool have_target = false;
     long v;
     double x;
@@ -116,6 +120,7 @@ int cmd_prune(int argc, char **argv)
         case 'o': out_path = optarg; break;
         case OPT_TRAIN: train_path = optarg; break;
         case OPT_VAL: val_path = optarg; break;
+        case OPT_VAL_LABELS: val_labels = optarg; break;
         case OPT_REPORT: report_path = optarg; break;
         case OPT_BIAS: o.bias_correction = 1; break;
         case OPT_TARGET:
@@ -152,12 +157,13 @@ int cmd_prune(int argc, char **argv)
     if (!train_path) return cli_usage_error("--train is required");
     if (!have_target) return cli_usage_error("--target-size is required");
     if (!out_path) return cli_usage_error("-o OUT.onnx is required");
+    if (val_labels && !val_path) return cli_usage_error("--val-labels needs --val");
     if (cli_model_output(out_path)) return EXIT_USAGE;
     if (cli_distill_check(&dist)) return EXIT_USAGE;
     const cli_path outs[] = {{"-o", out_path}, {"--report", report_path}};
     const cli_path ins[] = {{"MODEL", model_path}, {"--train", train_path}, {"--val", val_path},
-                            {"--labels", c.labels_path}};
-    if (cli_check_paths(outs, 2, ins, 4, true)) return EXIT_USAGE;
+                            {"--labels", c.labels_path}, {"--val-labels", val_labels}};
+    if (cli_check_paths(outs, 2, ins, 5, true)) return EXIT_USAGE;
     if (cli_check_output(out_path)) return 1;
 
     lc_graph *g = NULL, *pg = NULL;
@@ -171,13 +177,15 @@ int cmd_prune(int argc, char **argv)
         cli_error(1, "%s: %s", model_path, err.msg);
         goto done;
     }
-    if (cli_load_data(&c, train_path, g, CLI_LABELS_USED, NULL, &tr)) goto done;
+    if (cli_load_data(&c, train_path, c.labels_path, g, CLI_LABELS_USED, NULL, &tr)) goto done;
     if (!lc_data_y(tr) && dist.labels) {
         cli_error(1, "%s: no labels: --finetune-target labels needs a label column "
                      "(--label) or, for NPY, --labels", train_path);
         goto done;
     }
-    if (val_path && cli_load_data(&c, val_path, g, CLI_LABELS_NEEDED, tr, &va)) goto done;
+    if (val_path && cli_load_data(&c, val_path, cli_labels_for(&c, val_path, train_path, val_labels),
+                                  g, CLI_LABELS_NEEDED, tr, &va))
+        goto done;
 
     cli_distill_apply(&dist, g, &o.train);
     if (!c.quiet) o.epoch_cb = on_epoch;

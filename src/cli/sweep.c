@@ -30,7 +30,9 @@ static void usage(FILE *f)
                "                       (default: only the samples on which a folded\n"
                "                       neuron leaves its piece; the rest keep the\n"
                "                       original's verdict, as folding is exact there)\n"
-               "  --label NAME, --labels FILE, --threads N, -q/--quiet, --verbose\n");
+               "  --test-labels FILE  labels of an NPY --test (IDX: the file beside it;\n"
+               "                      --labels would be --data's, which sweep does not use)\n"
+               "  --label NAME, --threads N, -q/--quiet, --verbose\n");
 }
 
 typedef struct {
@@ -150,16 +152,20 @@ static int write_outputs(const cli_common *c, const char *csv, const char *svg, 
 
 int cmd_sweep(int argc, char **argv)
 {
-    enum { OPT_DATA = OPT_FIRST_OWN, OPT_TEST, OPT_TAUS, OPT_LAYER, OPT_CSV, OPT_SVG, OPT_EXACT };
+    enum {
+        OPT_DATA = OPT_FIRST_OWN, OPT_TEST, OPT_TAUS, OPT_LAYER, OPT_CSV, OPT_SVG, OPT_EXACT,
+        OPT_TEST_LABELS
+    };
     static const struct option opts[] = {
         CLI_COMMON_OPTIONS, {"data", required_argument, 0, OPT_DATA},
         {"test", required_argument, 0, OPT_TEST}, {"thresholds", required_argument, 0, OPT_TAUS},
         {"layer-threshold", required_argument, 0, OPT_LAYER},
         {"csv", required_argument, 0, OPT_CSV}, {"svg", required_argument, 0, OPT_SVG},
         {"exact-eval", no_argument, 0, OPT_EXACT},
-        {0, 0, 0, 0}};
+        {"test-labels", required_argument, 0, OPT_TEST_LABELS}, {0, 0, 0, 0}};
     cli_common c = {0};
     const char *data = NULL, *test = NULL, *csv = NULL, *svg = NULL, *layer = "auto";
+    const char *test_labels = NULL; /* --labels is --data's */
     bool exact = false;
     double taus[MAX_TAUS];
     int n_taus = 20;
@@ -170,6 +176,7 @@ int cmd_sweep(int argc, char **argv)
         case 'h': usage(stdout); return 0;
         case OPT_DATA: data = optarg; break;
         case OPT_TEST: test = optarg; break;
+        case OPT_TEST_LABELS: test_labels = optarg; break;
         case OPT_TAUS:
             if (parse_taus(optarg, taus, &n_taus)) return EXIT_USAGE;
             break;
@@ -193,8 +200,8 @@ int cmd_sweep(int argc, char **argv)
     if (lc_layer_threshold_parse(layer, &lt, &err)) return cli_usage_error("%s", err.msg);
     const cli_path outs[] = {{"--csv", csv}, {"--svg", svg}};
     const cli_path ins[] = {{"MODEL", model_path}, {"--data", data}, {"--test", test},
-                            {"--labels", c.labels_path}};
-    if (cli_check_paths(outs, 2, ins, 4, false)) return EXIT_USAGE;
+                            {"--labels", c.labels_path}, {"--test-labels", test_labels}};
+    if (cli_check_paths(outs, 2, ins, 5, false)) return EXIT_USAGE;
     if ((csv && cli_check_output(csv)) || (svg && cli_check_output(svg))) return 1;
 
     lc_graph *g = NULL;
@@ -206,8 +213,10 @@ int cmd_sweep(int argc, char **argv)
     int *map = NULL, rc = 1;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (cli_load_model(model_path, &g) || cli_load_data(&c, data, g, CLI_LABELS_UNUSED, NULL, &d) ||
-        cli_load_data(&c, test, g, CLI_LABELS_NEEDED, d, &t))
+    if (cli_load_model(model_path, &g) ||
+        cli_load_data(&c, data, c.labels_path, g, CLI_LABELS_UNUSED, NULL, &d) ||
+        cli_load_data(&c, test, cli_labels_for(&c, test, data, test_labels), g, CLI_LABELS_NEEDED,
+                      d, &t))
         goto done;
     if (lc_data_rows(d) == 0) {
         cli_error(1, "%s: no samples", data);

@@ -110,3 +110,43 @@ else fail labels/order-no-warning "$(head -c 300 "$TMP/err")"; fi
 "$LINCOMP" compress "$M" --data "$D/renamed.csv" --val "$D/renamed.csv" -o "$D/o2.onnx" -q >"$TMP/out" 2>"$TMP/err"
 if [ "$(grep -c 'warning: renamed.csv: the model' "$TMP/err")" -eq 1 ]; then pass labels/order-warning-once
 else fail labels/order-warning-once "$(head -c 600 "$TMP/err")"; fi
+
+# --labels belongs to --data alone: an NPY --val of as many rows once got
+# --data's labels without a word. Here --val holds the same rows as --data
+# with other labels (the iris classes rotated by one).
+/usr/bin/python3 - "$IR" "$D" <<'PY'
+import sys, numpy as np
+rows = [l.rstrip("\n").split(",") for l in open(sys.argv[1])][1:]
+names = {"Iris-setosa": 0, "Iris-versicolor": 1, "Iris-virginica": 2}
+x = np.array([[float(v) for v in r[:4]] for r in rows], np.float32)
+y = np.array([names[r[4]] for r in rows], np.int64)
+np.save(sys.argv[2] + "/x.npy", x)
+np.save(sys.argv[2] + "/xv.npy", x)
+np.save(sys.argv[2] + "/y.npy", y)
+np.save(sys.argv[2] + "/yv.npy", (y + 1) % 3)
+PY
+acc_rot=$("$LINCOMP" eval "$M" --data "$D/xv.npy" --labels "$D/yv.npy" --json 2>/dev/null |
+    node -e 'console.log(JSON.parse(require("fs").readFileSync(0)).accuracy)')
+"$LINCOMP" compress "$M" --data "$D/x.npy" --labels "$D/y.npy" --val "$D/xv.npy" \
+    --val-labels "$D/yv.npy" --threshold 1 -o "$D/o3.onnx" --report "$D/r3.json" -q >"$TMP/out" 2>"$TMP/err"
+if [ -n "$acc_rot" ] && json "$D/r3.json" "Math.abs(j.accuracy_before - $acc_rot) < 1e-6 && $acc_rot < 0.5"; then
+    pass labels/val-labels
+else fail labels/val-labels "want $acc_rot: $(cat "$TMP/jerr") $(head -c 300 "$TMP/err")"; fi
+expect_error labels/labels-not-for-val 1 \
+    "xv.npy: no labels \(needed here\); an NPY file's labels come from its own option: .*--val-labels" - \
+    "$LINCOMP" compress "$M" --data "$D/x.npy" --labels "$D/y.npy" --val "$D/xv.npy" --threshold 1 -o "$D/o4.onnx"
+# the same file as --data keeps --data's labels
+"$LINCOMP" compress "$M" --data "$D/x.npy" --labels "$D/y.npy" --val "$D/x.npy" --threshold 1 \
+    -o "$D/o5.onnx" --report "$D/r5.json" -q >"$TMP/out" 2>"$TMP/err"
+if json "$D/r5.json" "Math.abs(j.accuracy_before - $acc_int) < 1e-6"; then pass labels/labels-same-file
+else fail labels/labels-same-file "want $acc_int: $(cat "$TMP/jerr") $(head -c 300 "$TMP/err")"; fi
+expect_error labels/val-labels-needs-val 2 "--val-labels needs --val" - \
+    "$LINCOMP" compress "$M" --data "$D/x.npy" --val-labels "$D/yv.npy" --threshold 1 -o "$D/o6.onnx"
+# sweep --test and prune --val take theirs the same way
+"$LINCOMP" sweep "$M" --data "$D/x.npy" --test "$D/xv.npy" --test-labels "$D/yv.npy" \
+    --thresholds 1 --json >"$TMP/out" 2>"$TMP/err"
+if node -e 'const j = JSON.parse(require("fs").readFileSync(process.argv[1]));
+    const a = j.sweep[0].test_acc; // at tau 1 on the calibration rows: the original
+    process.exit(Math.abs(a - process.argv[2]) < 1e-6 ? 0 : 1)' "$TMP/out" "$acc_rot" 2>/dev/null; then
+    pass labels/sweep-test-labels
+else fail labels/sweep-test-labels "want $acc_rot: $(head -c 300 "$TMP/out") $(head -c 200 "$TMP/err")"; fi
