@@ -191,11 +191,72 @@ nomem:
     return NULL;
 }
 
+/* A dense term whose rows hold at most one nonzero each: a Concat of
+ * identity or diagonal terms, which a dense layer on top composes with
+ * into one column block of its own weights per source. */
+static int term_is_selection(const ox_term *t, size_t n)
+{
+    if (t->kind != OX_DENSE) return 1;
+    size_t w = t->m->n / n;
+    for (size_t i = 0; i < n; i++) {
+        int nz = 0;
+        for (size_t q = 0; q < w; q++) nz += t->m->v[i * w + q] != 0.0;
+        if (nz > 1) return 0;
+    }
+    return 1;
+}
+
 int ox_aff_is_diag(const ox_aff *a)
 {
     for (int i = 0; i < a->n_terms; i++)
-        if (a->t[i].kind == OX_DENSE) return 0;
+        if (!term_is_selection(&a->t[i], (size_t)a->n)) return 0;
     return 1;
+}
+
+/* Width of term t's source, for a value of width n. */
+static size_t term_src_width(const ox_term *t, size_t n)
+{
+    return t->kind == OX_DENSE ? t->m->n / n : n;
+}
+
+ox_aff *ox_aff_concat(ox_aff *const *parts, int k)
+{
+    int n = 0, cap = 0;
+    for (int p = 0; p < k; p++) {
+        n += parts[p]->n;
+        cap += parts[p]->n_terms;
+    }
+    ox_aff *r = aff_new(n, cap);
+    if (!r) return NULL;
+    r->n_terms = 0;
+    /* one dense term per source, its rows filled part by part */
+    for (int p = 0, off = 0; p < k; off += parts[p]->n, p++) {
+        size_t np = (size_t)parts[p]->n;
+        for (int i = 0; i < parts[p]->n_terms; i++) {
+            const ox_term *t = &parts[p]->t[i];
+            size_t w = term_src_width(t, np);
+            int at = -1;
+            for (int j = 0; j < r->n_terms; j++)
+                if (r->t[j].src == t->src) at = j;
+            if (at < 0) {
+                ox_blob *m = ox_blob_new((size_t)n * w);
+                if (!m) goto nomem;
+                at = r->n_terms++;
+                r->t[at] = (ox_term){t->src, OX_DENSE, m};
+            }
+            double *rows = r->t[at].m->v + (size_t)off * w;
+            for (size_t q = 0; q < np; q++)
+                for (size_t c = 0; c < w; c++) rows[q * w + c] = term_at(t, np, q, c);
+        }
+        if (parts[p]->c) {
+            if (!r->c && !(r->c = ox_blob_new((size_t)n))) goto nomem;
+            memcpy(r->c->v + off, parts[p]->c->v, np * sizeof(double));
+        }
+    }
+    return r;
+nomem:
+    ox_aff_unref(r);
+    return NULL;
 }
 
 ox_aff *ox_aff_dense(const ox_aff *a, ox_blob *w, int m, double alpha, ox_blob *c)
@@ -209,13 +270,26 @@ ox_aff *ox_aff_dense(const ox_aff *a, ox_blob *w, int m, double alpha, ox_blob *
             r->t[i] = (ox_term){t->src, OX_DENSE, ox_blob_ref(w)};
             continue;
         }
-        ox_blob *p = ox_blob_new(rows * n);
+        size_t ws = term_src_width(t, n);
+        ox_blob *p = ox_blob_new(rows * ws);
         if (!p) goto nomem;
         r->t[i] = (ox_term){t->src, OX_DENSE, p};
-        for (size_t j = 0; j < rows; j++)
-            for (size_t q = 0; q < n; q++)
-                p->v[j * n + q] = alpha * w->v[j * n + q] *
-                                  (t->kind == OX_IDENT ? 1.0 : t->m->v[q]);
+        if (t->kind != OX_DENSE) {
+            for (size_t j = 0; j < rows; j++)
+                for (size_t q = 0; q < n; q++)
+                    p->v[j * n + q] = alpha * w->v[j * n + q] *
+                                      (t->kind == OX_IDENT ? 1.0 : t->m->v[q]);
+            continue;
+        }
+        /* W times a selection (ox_aff_is_diag): row q of the term scales
+         * source column col[q] into W's column q. A loop over the nonzeros,
+         * not a GEMM: the term has at most n of its n x ws entries set. */
+        for (size_t q = 0; q < n; q++)
+            for (size_t col = 0; col < ws; col++) {
+                double s = t->m->v[q * ws + col];
+                if (s == 0.0) continue;
+                for (size_t j = 0; j < rows; j++) p->v[j * ws + col] += alpha * w->v[j * n + q] * s;
+            }
     }
     if (!a->c) {
         r->c = ox_blob_ref(c);

@@ -61,9 +61,13 @@ ox_aff *ox_aff_scale(const ox_aff *a, const double *s);
 ox_aff *ox_aff_shift(const ox_aff *a, const double *b);
 /* a + sb * b, both of width n. */
 ox_aff *ox_aff_sum(const ox_aff *a, const ox_aff *b, double sb);
-/* True when every term is the identity or diagonal, so a dense layer on top
- * can be composed instead of becoming a new node. */
+/* True when every term is the identity, diagonal or a selection (a dense
+ * term with at most one nonzero per row, as Concat makes), so a dense layer
+ * on top can be composed instead of becoming a new node. */
 int ox_aff_is_diag(const ox_aff *a);
+/* The values parts[0..k) joined along the features (Concat on axis 1):
+ * one dense term per source, rows taken from each part in turn. */
+ox_aff *ox_aff_concat(ox_aff *const *parts, int k);
 /* alpha W a + c for W (m, a->n) row-major and c (m) or NULL; `a` must pass
  * ox_aff_is_diag. With alpha = 1 and an identity term, W is shared as is. */
 ox_aff *ox_aff_dense(const ox_aff *a, ox_blob *w, int m, double alpha, ox_blob *c);
@@ -206,6 +210,8 @@ lc_status ox_op_neg(ox_imp *c, const Onnx__NodeProto *n);
 lc_status ox_op_act(ox_imp *c, const Onnx__NodeProto *n, lc_act_kind kind);
 lc_status ox_op_prelu(ox_imp *c, const Onnx__NodeProto *n);
 lc_status ox_op_clip(ox_imp *c, const Onnx__NodeProto *n);
+/* Concat of computed values along the features. */
+lc_status ox_op_concat(ox_imp *c, const Onnx__NodeProto *n);
 /* Max (is_max) or Min of a computed value and one constant number. */
 lc_status ox_op_minmax(ox_imp *c, const Onnx__NodeProto *n, int is_max);
 

@@ -320,6 +320,45 @@ lc_status ox_op_sum(ox_imp *c, const Onnx__NodeProto *n)
     return ox_put_sym(c, n, acc, first->rank, first->dims, first->label, NULL);
 }
 
+/* Concat of computed values [N, d_i] along axis 1 (torch.cat([x, h], 1), a
+ * skip connection by concatenation): one affine value whose terms stack the
+ * parts' rows, so the dense layer it feeds becomes one edge per source. */
+lc_status ox_op_concat(ox_imp *c, const Onnx__NodeProto *n)
+{
+    int64_t axis = ox_attr_int(n, "axis", INT64_MIN);
+    ox_aff **parts = calloc(n->n_input ? n->n_input : 1, sizeof *parts);
+    if (!parts) return ox_node_fail(c, n, LC_ERR_NOMEM, "out of memory");
+    lc_status st = LC_OK;
+    const char *label = NULL;
+    for (size_t i = 0; i < n->n_input && !st; i++) {
+        ox_val *v;
+        if ((st = ox_get_in(c, n, i, 1, &v))) break;
+        if (v->kind != OX_SYM) {
+            st = ox_node_fail(c, n, LC_ERR_UNSUPPORTED,
+                              "input '%s' is %s; lincomp concatenates computed values only",
+                              v->name, ox_kind_desc(v->kind));
+            break;
+        }
+        if ((st = ox_sym_in(c, n, i, &v))) break;
+        if (v->rank != 1 || (axis != 1 && axis != -1)) {
+            char buf[160];
+            st = ox_node_fail(c, n, LC_ERR_UNSUPPORTED,
+                              "concatenates values of per-sample shape %s along axis %lld; "
+                              "lincomp joins values of shape [N, d] along axis 1 (flatten first)",
+                              ox_dims_str(v->dims, v->rank, buf, sizeof buf), (long long)axis);
+            break;
+        }
+        parts[i] = v->a;
+        if (!label) label = v->label;
+    }
+    ox_aff *a = st ? NULL : ox_aff_concat(parts, (int)n->n_input);
+    free(parts);
+    if (st) return st;
+    if (!a) return ox_node_fail(c, n, LC_ERR_NOMEM, "out of memory");
+    int64_t w = a->n;
+    return ox_put_sym(c, n, a, 1, &w, label, NULL);
+}
+
 /* -------------------------------------------------------- activations */
 
 static lc_status put_act(ox_imp *c, const Onnx__NodeProto *n, ox_val *x, lc_act act,

@@ -368,8 +368,9 @@ lc_status ox_run_node(ox_imp *c, const Onnx__NodeProto *n)
     if (!strcmp(op, "LeakyRelu")) return ox_op_act(c, n, LC_ACT_LEAKY_RELU);
     if (!strcmp(op, "PRelu")) return ox_op_prelu(c, n);
     if (!strcmp(op, "Clip")) return ox_op_clip(c, n);
-    if (!strcmp(op, "Max") || !strcmp(op, "Min")) {
-        /* of constants or shapes only: shape bookkeeping */
+    if (!strcmp(op, "Max") || !strcmp(op, "Min") || !strcmp(op, "Concat")) {
+        /* of constants or shapes only (x.view(x.size(0), -1)): shape
+         * bookkeeping; of data: a clip, a ReLU or a join */
         bool data = false;
         for (size_t i = 0; i < n->n_input; i++) {
             ox_val *v;
@@ -377,7 +378,8 @@ lc_status ox_run_node(ox_imp *c, const Onnx__NodeProto *n)
             if (st) return st;
             data |= v && v->kind == OX_SYM;
         }
-        return data ? ox_op_minmax(c, n, op[1] == 'a') : op_shape(c, n);
+        if (!data) return op_shape(c, n);
+        return op[1] == 'o' ? ox_op_concat(c, n) : ox_op_minmax(c, n, op[1] == 'a');
     }
     if (!strcmp(op, "Softmax")) return ox_op_act(c, n, LC_ACT_SOFTMAX);
     if (!strcmp(op, "LogSoftmax")) return ox_op_act(c, n, LC_ACT_LOG_SOFTMAX);
