@@ -15,8 +15,8 @@ X_ALL = np.load(os.path.join(FIX, "mlp_linear_stack_in.npy"))
 
 
 def halves(tmp):
-    """Calibration and validation halves, as files for the CLI. The CLI's
-    --labels goes with every data file, so both halves have as many rows."""
+    """Calibration and validation halves, as files for the CLI (the
+    validation labels go with --val-labels)."""
     n = len(X_ALL) // 2
     X, Xv = X_ALL[:n], X_ALL[n:2 * n]
     m = lincomp.load(MODEL)
@@ -53,7 +53,7 @@ def test_compress_threshold_val_options(tmp):
     m, X, Xv, yv = halves(tmp)
     _, rep = same_as_cli(tmp, m, X, {"threshold": 0.95, "val": (Xv, yv), "layer_threshold": 2,
                                      "no_reconstruct": True},
-                         ["--threshold", "0.95", "--val", tmp / "Xv.npy", "--labels",
+                         ["--threshold", "0.95", "--val", tmp / "Xv.npy", "--val-labels",
                           tmp / "yv.npy", "--layer-threshold", "2", "--no-reconstruct"])
     assert rep["accuracy_before"] is not None
 
@@ -61,7 +61,7 @@ def test_compress_threshold_val_options(tmp):
 def test_compress_target_size(tmp):
     m, X, Xv, yv = halves(tmp)
     _, rep = same_as_cli(tmp, m, X, {"target_size": 0.5, "val": (Xv, yv)},
-                         ["--target-size", "0.5", "--val", tmp / "Xv.npy", "--labels",
+                         ["--target-size", "0.5", "--val", tmp / "Xv.npy", "--val-labels",
                           tmp / "yv.npy"])
     assert rep["size_ratio"] <= 0.5
 
@@ -69,7 +69,7 @@ def test_compress_target_size(tmp):
 def test_compress_joint(tmp):
     m, X, Xv, yv = halves(tmp)
     _, rep = same_as_cli(tmp, m, X, {"target_size": 0.3, "val": (Xv, yv), "joint": True},
-                         ["--target-size", "0.3", "--joint", "--val", tmp / "Xv.npy", "--labels",
+                         ["--target-size", "0.3", "--joint", "--val", tmp / "Xv.npy", "--val-labels",
                           tmp / "yv.npy"])
     assert rep["size_ratio"] <= 0.3 and rep["budget"]["joint"]["met"]
     assert all("pruned" in l for l in rep["layers"])
@@ -82,7 +82,7 @@ def test_compress_search_rows(tmp):
     for rows in (0, len(Xv) + 7):
         _, rep = same_as_cli(tmp, m, X, {"target_size": 0.5, "val": (Xv, yv),
                                          "search_rows": rows},
-                             ["--target-size", "0.5", "--val", tmp / "Xv.npy", "--labels",
+                             ["--target-size", "0.5", "--val", tmp / "Xv.npy", "--val-labels",
                               tmp / "yv.npy", "--search-rows", str(rows)])
         assert rep["budget"]["score_rows"] == {"val": len(Xv), "calibration": 7 if rows else 0}
     for bad in ({"search_rows": -1}, {"search_rows": 2.5}, {"search_rows": 10, "val": None},
@@ -95,7 +95,7 @@ def test_compress_search_rows(tmp):
 def test_compress_max_drop(tmp):
     m, X, Xv, yv = halves(tmp)
     same_as_cli(tmp, m, X, {"max_drop": 5, "val": (Xv, yv)},
-                ["--max-drop", "5", "--val", tmp / "Xv.npy", "--labels", tmp / "yv.npy"])
+                ["--max-drop", "5", "--val", tmp / "Xv.npy", "--val-labels", tmp / "yv.npy"])
 
 
 def test_compress_prove(tmp):
@@ -222,12 +222,13 @@ def test_prune_matches_cli(tmp):
     towards the model itself without labels; bad options fail as the CLI's."""
     m, X, Xv, yv = halves(tmp)
     y = m.predict(X).argmax(1).astype(np.int64)
-    np.save(tmp / "y.npy", y)  # the CLI's --labels labels --val too
+    np.save(tmp / "y.npy", y)
     epochs = []
     small, rep = m.prune((X, y), 0.6, val=(Xv, y), epochs=3, seed=2, start_acc=0.1,
                          progress=epochs.append)
     want = cli_json("prune", MODEL, "--train", tmp / "X.npy", "--labels", tmp / "y.npy",
-                    "--val", tmp / "Xv.npy", "--target-size", "0.6", "--epochs", "3",
+                    "--val", tmp / "Xv.npy", "--val-labels", tmp / "y.npy",
+                    "--target-size", "0.6", "--epochs", "3",
                     "--seed", "2", "--start-acc", "0.1", "-o", tmp / "p.onnx")
     assert strip(rep) == strip(want)
     assert [e["epoch"] for e in epochs] == [1, 2, 3] and rep["accuracy_after"] is not None

@@ -131,6 +131,6 @@ void compress_print(const char *model, const compress_args *a, const cJSON *rep)
             printf("  reconstruction: %d node%s refit on the calibration data (%.1f s)\n", n,
                    n == 1 ? "" : "s", num(rc, "seconds"));
     }
-    printf("  largest output change on the calibration data: %.3g\n",
+    printf("  largest output change on the calibration data: %.4g\n",
            num(rep, "calibration_max_abs_diff"));
 }

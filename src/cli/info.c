@@ -51,6 +51,7 @@ int cmd_info(int argc, char **argv)
         cJSON *j = cJSON_CreateObject(), *nodes;
         cJSON_AddStringToObject(j, "model", path);
         cJSON_AddNumberToObject(j, "params", (double)lc_graph_params(g));
+        cJSON_AddNumberToObject(j, "file_params", (double)lc_graph_file_params(g));
         cJSON_AddNumberToObject(j, "flops", (double)lc_graph_flops(g));
         cJSON_AddNumberToObject(j, "input_width", lc_graph_input_width(g));
         cJSON_AddNumberToObject(j, "output_width", lc_graph_output_width(g));
@@ -86,6 +87,11 @@ int cmd_info(int argc, char **argv)
         for (int k = 1; k < n; k++) edges += lc_graph_n_in(g, k);
         printf("\n  %d nodes (%d hidden), %d edges, %zu parameters, %zu FLOPs per sample\n", n,
                n - 2, edges, lc_graph_params(g), lc_graph_flops(g));
+        if (lc_graph_file_params(g) != lc_graph_params(g))
+            printf("  the file holds %zu of them: a sum of values that feeds a dense layer gives "
+                   "it one edge, and one copy of its weights, per summand (lincomp's edges are "
+                   "dense matrices); budgets count against the file's %zu\n",
+                   lc_graph_file_params(g), lc_graph_file_params(g));
         if (lc_graph_preproc(g))
             printf("  stored preprocessing: %d features from raw columns\n",
                    lc_preproc_width(lc_graph_preproc(g)));

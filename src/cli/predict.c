@@ -1,15 +1,18 @@
-/* predict.c - `lincomp predict MODEL --data DATA -o OUT.csv`. */
+/* predict.c - `lincomp predict MODEL --data DATA -o OUT.csv|OUT.npy`. */
 #include "cli.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: lincomp predict MODEL.onnx --data DATA -o OUT.csv [options]\n\n"
-               "Writes one CSV row of model outputs per sample (header y0,y1,...).\n\n"
+               "Writes one CSV row of model outputs per sample (header y0,y1,...), or\n"
+               "with -o NAME.npy a float32 NPY array of shape (samples, outputs).\n\n"
                "  --data FILE     CSV, IDX (.gz or plain) or NPY samples\n"
-               "  -o FILE         output CSV, '-' for stdout (required)\n"
+               "  -o FILE         output CSV or .npy, '-' for CSV on stdout (required)\n"
                "  --label NAME    label column of a CSV (default: the last one)\n"
                "  --labels FILE   labels of an NPY data file (ignored here)\n"
                "  --threads N     BLAS threads (default: OpenBLAS's choice)\n");
@@ -28,6 +31,39 @@ static int text_reserve(text *t, size_t more)
     t->p = p;
     t->cap = cap;
     return 0;
+}
+
+/* The outputs as NPY 1.0: magic, version, a header padded with spaces to a
+ * multiple of 64 bytes and ended by a newline, then the float32 values
+ * little-endian in C order (what numpy.save writes for this dtype). */
+static int npy_text(text *t, const float *out, size_t n, int w)
+{
+    char head[128];
+    int len = snprintf(head, sizeof head,
+                       "{'descr': '<f4', 'fortran_order': False, 'shape': (%zu, %d), }", n, w);
+    size_t pad = (64 - (10 + (size_t)len + 1) % 64) % 64, hl = (size_t)len + pad + 1;
+    size_t bytes = n * (size_t)w * sizeof(float);
+    if (text_reserve(t, 10 + hl + bytes)) return -1;
+    memcpy(t->p, "\x93NUMPY\x01\x00", 8);
+    t->p[8] = (char)(hl & 0xff);
+    t->p[9] = (char)(hl >> 8);
+    memcpy(t->p + 10, head, (size_t)len);
+    memset(t->p + 10 + len, ' ', pad);
+    t->p[10 + hl - 1] = '\n';
+    unsigned char *dst = (unsigned char *)t->p + 10 + hl;
+    for (size_t i = 0; i < n * (size_t)w; i++) {
+        uint32_t u;
+        memcpy(&u, &out[i], sizeof u);
+        for (int b = 0; b < 4; b++) dst[4 * i + (size_t)b] = (unsigned char)(u >> (8 * b));
+    }
+    t->len = 10 + hl + bytes;
+    return 0;
+}
+
+static bool ends_with_npy(const char *path)
+{
+    size_t len = strlen(path);
+    return len >= 4 && !strcasecmp(path + len - 4, ".npy");
 }
 
 int cmd_predict(int argc, char **argv)
@@ -76,18 +112,22 @@ int cmd_predict(int argc, char **argv)
         cli_lc_error(&err);
         goto done;
     }
-    for (int i = 0; i < w; i++) {
-        if (text_reserve(&t, 16)) goto nomem;
-        t.len += (size_t)sprintf(t.p + t.len, "%sy%d", i ? "," : "", i);
-    }
-    if (text_reserve(&t, 1)) goto nomem;
-    t.p[t.len++] = '\n';
-    for (size_t r = 0; r < n; r++) {
-        if (text_reserve(&t, (size_t)w * 18 + 2)) goto nomem;
-        for (int i = 0; i < w; i++)
-            t.len += (size_t)sprintf(t.p + t.len, "%s%.9g", i ? "," : "",
-                                     (double)out[r * (size_t)w + i]);
+    if (ends_with_npy(out_path)) {
+        if (npy_text(&t, out, n, w)) goto nomem;
+    } else {
+        for (int i = 0; i < w; i++) {
+            if (text_reserve(&t, 16)) goto nomem;
+            t.len += (size_t)sprintf(t.p + t.len, "%sy%d", i ? "," : "", i);
+        }
+        if (text_reserve(&t, 1)) goto nomem;
         t.p[t.len++] = '\n';
+        for (size_t r = 0; r < n; r++) {
+            if (text_reserve(&t, (size_t)w * 18 + 2)) goto nomem;
+            for (int i = 0; i < w; i++)
+                t.len += (size_t)sprintf(t.p + t.len, "%s%.9g", i ? "," : "",
+                                         (double)out[r * (size_t)w + i]);
+            t.p[t.len++] = '\n';
+        }
     }
     if (!strcmp(out_path, "-")) {
         if (fwrite(t.p, 1, t.len, stdout) != t.len || fflush(stdout)) {

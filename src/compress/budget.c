@@ -98,7 +98,7 @@ lc_status lc_budget_search(const lc_graph *g, const lc_stats *st_, const lc_data
         st = lc_fail(err, LC_ERR_NOMEM, "budget search: out of memory");
         goto done;
     }
-    res->params_before = lc_graph_params(g);
+    res->params_before = lc_graph_file_params(g);
     double budget = o->target_size * (double)res->params_before;
     /* the original's score: the empty plan (nothing to re-run) */
     {
@@ -222,7 +222,7 @@ lc_status lc_budget_search(const lc_graph *g, const lc_stats *st_, const lc_data
         if (st) goto done;
     }
     res->paper_met = o->kind == LC_BUDGET_DROP || pap.ok;
-    res->paper_params = pap.ok ? pap.params : res->params_before;
+    res->paper_params = pap.ok ? pap.params : lc_graph_params(g);
     res->paper_score = pap.ok ? pap.score : res->score_before;
     res->per_node_params = cur.params;
     res->per_node_score = cur.score;

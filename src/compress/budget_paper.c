@@ -119,7 +119,7 @@ lc_status budget_certify_drop(budget_search *s, bool per_node, const int *start,
     } else if (!st) { /* not even the first plan kept the promise: fold nothing */
         for (int k = 1; k < n - 1; k++) tau[k] = TAU_OFF;
         st = lc_plan_create(s->g, &res->plan, err);
-        res->params = res->params_before;
+        res->params = lc_graph_params(s->g);
         res->score = res->score_before;
     }
     res->method = per_node ? LC_BUDGET_PER_NODE : LC_BUDGET_PAPER;

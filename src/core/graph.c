@@ -160,6 +160,7 @@ lc_status lc_graph_clone(const lc_graph *g, lc_graph **out, lc_error *err)
     if (st) return st;
     /* identical layout, so the block copies as one piece */
     memcpy(c->block, g->block, g->n_floats * sizeof(float));
+    c->copies = g->copies; /* the same weights: the same copies */
     if ((st = lc_graph_copy_extras(c, g, err))) {
         lc_graph_free(c);
         return st;
@@ -208,6 +209,8 @@ int lc_graph_n_out(const lc_graph *g, int k)
 }
 
 size_t lc_graph_params(const lc_graph *g) { return g->n_floats; }
+
+size_t lc_graph_file_params(const lc_graph *g) { return g->n_floats - g->copies; }
 
 size_t lc_graph_flops(const lc_graph *g)
 {

@@ -39,6 +39,10 @@ struct lc_graph {
     char *out_name;
     int in_rank;
     int64_t in_dims[LC_IO_MAX_RANK];
+    /* weights that repeat others of the file read (lc_graph_file_params):
+     * a residual sum feeding a layer gives it one copy of its weights per
+     * summand, as edges are dense matrices; 0 for graphs made here */
+    size_t copies;
 };
 
 /* dst's preprocessing and file interface from src (graphs made from src by

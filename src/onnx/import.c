@@ -121,6 +121,26 @@ lc_status ox_add_node(ox_imp *c, const Onnx__NodeProto *n, const ox_val *x, lc_a
     return LC_OK;
 }
 
+/* The entries of edge e of node k that the file does not hold: all of a
+ * matrix shared with an earlier edge of a live node (the same ONNX weights
+ * met twice: a sum of values feeding one dense layer, or weights tied
+ * between layers), the zeros of a diagonal one and the whole identity
+ * (a sum of values made into a node of its own, as a pre-activation
+ * residual block's is). */
+static size_t not_in_file(const ox_imp *c, const int *map, int k, int e)
+{
+    const ox_term *t = &c->nodes[k].in[e];
+    size_t n = (size_t)c->nodes[k].width;
+    if (t->kind == OX_IDENT) return n * n;
+    if (t->kind == OX_DIAG) return n * n - n;
+    for (int j = 1; j <= k; j++) {
+        if (map[j] < 0) continue;
+        for (int f = 0; f < (j == k ? e : c->nodes[j].n_in); f++)
+            if (c->nodes[j].in[f].m == t->m) return t->m->n;
+    }
+    return 0;
+}
+
 static void imp_free(ox_imp *c)
 {
     for (size_t i = 0; i < c->n_v; i++) {
@@ -375,9 +395,11 @@ static lc_status assemble(ox_imp *c, int k_out, lc_graph **out)
         if (map[k] < 0) continue;
         const ox_node *nd = &c->nodes[k];
         int nk = map[k];
-        for (int e = 0; e < nd->n_in; e++)
+        for (int e = 0; e < nd->n_in; e++) {
             ox_term_to_float(&nd->in[e], nd->width, c->nodes[nd->in[e].src].width,
                              lc_graph_weight(g, nk, e));
+            g->copies += not_in_file(c, map, k, e);
+        }
         float *b = lc_graph_bias(g, nk), *s = lc_graph_slope(g, nk);
         for (int i = 0; i < nd->width; i++) {
             b[i] = nd->bias ? (float)nd->bias->v[i] : 0.0f;

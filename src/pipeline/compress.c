@@ -170,7 +170,7 @@ static lc_status budget_plan(pl_compress *r, const lc_data *d, const lc_data *v,
     const lc_graph *g = r->g;
     lc_data *scored = NULL; /* the scoring rows when they are not val as it is */
     lc_pieces *pc = NULL;
-    search_log log = {s, (double)lc_graph_params(g), 1, 0};
+    search_log log = {s, (double)lc_graph_file_params(g), 1, 0};
     bool drop = o->max_drop >= 0;
     lc_budget_opts bo = {.kind = drop ? LC_BUDGET_DROP : LC_BUDGET_SIZE,
                          .target_size = o->target_size, .max_drop = drop ? o->max_drop / 100.0 : 0,

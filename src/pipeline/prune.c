@@ -33,7 +33,7 @@ static cJSON *report(const char *model, const char *out, const lc_graph *g, cons
                      const lc_eval_result *after)
 {
     size_t pa = lc_graph_params(pg);
-    size_t budget = (size_t)floor(o->target * (double)lc_graph_params(g));
+    size_t budget = (size_t)floor(o->target * (double)lc_graph_file_params(g));
     cJSON *r = cJSON_CreateObject();
     pl_json_name(r, "model", model);
     pl_json_name(r, "output", out);

@@ -158,6 +158,17 @@ static cJSON *warnings_json(const pl_compress *r, const lc_graph *cg)
                  "(--val)", r->rows, bar);
         cJSON_AddItemToArray(w, cJSON_CreateString(msg));
     }
+    size_t pf = lc_graph_file_params(r->g), pg = lc_graph_params(r->g);
+    if (pf != pg) {
+        char msg[480];
+        snprintf(msg, sizeof msg, "the model file holds %zu parameters, lincomp's graph of it "
+                 "%zu: a sum of values that feeds a dense layer (a residual connection) gives "
+                 "it one copy of its weights per summand, since lincomp's edges are dense "
+                 "matrices. Sizes and budgets count against the file's %zu, so the written "
+                 "model can be larger than the file (size ratio above 1) where little folds",
+                 pf, pg, pf);
+        cJSON_AddItemToArray(w, cJSON_CreateString(msg));
+    }
     return w;
 }
 

@@ -147,7 +147,7 @@ lc_status lc_induce(const lc_graph *g, const lc_data *train, const lc_data *val,
     lc_induce_trainer t = {.g = g, .o = o, .lambda = o->lambda0};
     res->n_nodes = n;
     res->linearized = calloc((size_t)n, sizeof *res->linearized);
-    res->budget = t.budget = (size_t)floor(o->target_size * (double)g->n_floats);
+    res->budget = t.budget = (size_t)floor(o->target_size * (double)lc_graph_file_params(g));
     if (!gates || !acts || !res->linearized) {
         st = lc_fail(err, LC_ERR_NOMEM, "induce: out of memory");
         goto done;

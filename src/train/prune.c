@@ -386,7 +386,7 @@ lc_status lc_prune(const lc_graph *g, const lc_data *train, const lc_data *val,
         return lc_fail(err, LC_ERR_INVALID, "pruning: the training data has no labels (and "
                        "there is no teacher to distil from)");
 
-    size_t budget = (size_t)floor(o->target * (double)g->n_floats);
+    size_t budget = (size_t)floor(o->target * (double)lc_graph_file_params(g));
     lc_preproc *std = NULL;
     lc_data *tr_std = NULL, *va_std = NULL;
     lc_graph *cur = NULL;

@@ -31,7 +31,10 @@ while IFS="$tab" read -r model input expected inw outw notes <&3; do
           "threshold", "calibration_samples", "calibration_max_abs_diff", "accuracy_before",
           "accuracy_after", "layers"];
         for (const k of keys) if (!(k in j)) throw new Error("missing " + k);
-        if (j.params_after > j.params_before) throw new Error("grew");
+        // a model whose graph repeats weights (residual sums) can grow past
+        // the count of the file at tau 1: then the report says so
+        if (j.params_after > j.params_before &&
+            !j.warnings.some((w) => w.includes("the model file holds"))) throw new Error("grew");
         if (Math.abs(j.size_ratio - j.params_after / j.params_before) > 1e-12) throw new Error("ratio");
         if (j.calibration_samples !== 64 || j.threshold !== 1) throw new Error("calibration");
         for (const l of j.layers) for (const k of ["name", "width_before", "width_after", "folded_linear", "removed_constant"])

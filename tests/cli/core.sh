@@ -24,6 +24,14 @@ check cli/predict-file "$LINCOMP" predict "$M" --data "$S" -o "$TMP/p.csv"
 "$LINCOMP" predict "$M" --data "$S" -o - >"$TMP/p2.csv" 2>/dev/null
 if cmp -s "$TMP/p.csv" "$TMP/p2.csv" && [ "$(wc -l <"$TMP/p.csv")" -eq 6 ]; then pass cli/predict-stdout
 else fail cli/predict-stdout "outputs differ or wrong row count"; fi
+# -o NAME.npy writes a float32 NPY array: numpy reads it, with the values of
+# the CSV (printed with 9 digits, exact for float32)
+"$LINCOMP" predict "$M" --data "$S" -o "$TMP/p.npy" >/dev/null 2>&1
+if /usr/bin/python3 -c 'import sys, numpy as np
+a = np.load(sys.argv[1]); b = np.loadtxt(sys.argv[2], delimiter=",", skiprows=1, ndmin=2)
+sys.exit(0 if a.dtype == np.float32 and a.shape == b.shape and np.array_equal(a, b.astype(np.float32)) else 1)' \
+    "$TMP/p.npy" "$TMP/p.csv" 2>"$TMP/err"; then pass cli/predict-npy
+else fail cli/predict-npy "$(head -c 300 "$TMP/err")"; fi
 
 # eval on the iris data set: the example model is trained on it
 "$LINCOMP" eval "$M" --data "$DATA/iris.csv" --json >"$TMP/e.json" 2>"$TMP/err" &&

@@ -79,15 +79,26 @@ for path in sys.argv[1:]:
 EOF
 fi
 
-# skip connections by concatenation read without copies: the dense layer a
-# Concat feeds becomes one edge per source holding its own column block, so
-# lincomp counts the parameters the file holds (the initializers' values)
+# the parameters the file holds (its initializers' values) against lincomp's
+# count: Concat's dense layer becomes one edge per source holding its own
+# column block (the same count); a residual sum feeding a Linear becomes one
+# edge per summand, each a copy of its weights (more), which file_params
+# and budgets do not count
 if [ -n "$checker" ]; then
-    want=$(/usr/bin/python3 -c 'import sys, onnx, numpy as np
+    for m in catskip residual; do
+        want=$(/usr/bin/python3 -c 'import sys, onnx, numpy as np
 print(sum(int(np.prod(t.dims)) for t in onnx.load(sys.argv[1]).graph.initializer))' \
-        "$FIX/mlp_catskip.onnx" 2>/dev/null)
-    got=$("$LINCOMP" info "$FIX/mlp_catskip.onnx" --json 2>/dev/null |
-        node -e 'console.log(JSON.parse(require("fs").readFileSync(0)).params)')
-    if [ -n "$want" ] && [ "$got" = "$want" ]; then pass real_clients/concat-params
-    else fail real_clients/concat-params "lincomp counts $got parameters, the file holds $want"; fi
+            "$FIX/mlp_$m.onnx" 2>/dev/null)
+        "$LINCOMP" info "$FIX/mlp_$m.onnx" --json >"$TMP/info.json" 2>/dev/null
+        if json "$TMP/info.json" "j.file_params === $want && ('$m' === 'catskip' ? j.params === $want : j.params > $want)"; then
+            pass real_clients/file-params/$m
+        else fail real_clients/file-params/$m "the file holds $want: $(cat "$TMP/jerr")"; fi
+    done
+    # a size budget counts against the file: at most half of its values
+    "$LINCOMP" compress "$FIX/mlp_residual.onnx" --data "$FIX/mlp_residual_in.npy" --target-size 0.5 \
+        -o "$TMP/res.onnx" --report "$TMP/res.json" -q >"$TMP/out" 2>"$TMP/err"
+    if json "$TMP/res.json" "j.params_before === $want && j.params_after <= 0.5 * $want &&
+            j.warnings.some(w => w.includes('the model file holds $want parameters'))"; then
+        pass real_clients/residual-budget
+    else fail real_clients/residual-budget "$(cat "$TMP/jerr") $(head -c 300 "$TMP/err")"; fi
 fi
