@@ -60,7 +60,7 @@ ox_aff *ox_aff_ref(ox_aff *a)
 ox_aff *ox_aff_node(int k, int n)
 {
     ox_aff *a = aff_new(n, 1);
-    if (a) a->t[0] = (ox_term){k, OX_IDENT, NULL};
+    if (a) a->t[0] = (ox_term){k, OX_IDENT, NULL, 0};
     return a;
 }
 
@@ -87,7 +87,8 @@ ox_aff *ox_aff_scale(const ox_aff *a, const double *s)
         size_t len = t->kind == OX_DENSE ? t->m->n : n;
         ox_blob *m = ox_blob_new(len);
         if (!m) goto nomem;
-        r->t[i] = (ox_term){t->src, t->kind == OX_DENSE ? OX_DENSE : OX_DIAG, m};
+        /* scaling rows keeps a selection one */
+        r->t[i] = (ox_term){t->src, t->kind == OX_DENSE ? OX_DENSE : OX_DIAG, m, t->sel};
         if (t->kind == OX_IDENT) {
             memcpy(m->v, s, n * sizeof(double));
         } else if (t->kind == OX_DIAG) {
@@ -162,11 +163,11 @@ ox_aff *ox_aff_sum(const ox_aff *a, const ox_aff *b, double sb)
             ox_blob *m = term_add(&a->t[at], y, n, sb, &kind);
             if (!m) goto nomem;
             ox_blob_unref(r->t[at].m);
-            r->t[at] = (ox_term){y->src, kind, m};
+            r->t[at] = (ox_term){y->src, kind, m, 0};
         } else if (sb == 1.0) {
-            r->t[r->n_terms++] = (ox_term){y->src, y->kind, ox_blob_ref(y->m)};
+            r->t[r->n_terms++] = (ox_term){y->src, y->kind, ox_blob_ref(y->m), y->sel};
         } else {
-            ox_term zero = {y->src, OX_DIAG, NULL};
+            ox_term zero = {y->src, OX_DIAG, NULL, 0};
             ox_blob *m = ox_blob_new(n);
             if (!m) goto nomem;
             zero.m = m; /* all zeros */
@@ -174,7 +175,7 @@ ox_aff *ox_aff_sum(const ox_aff *a, const ox_aff *b, double sb)
             ox_blob *s = term_add(&zero, y, n, sb, &kind);
             ox_blob_unref(m);
             if (!s) goto nomem;
-            r->t[r->n_terms++] = (ox_term){y->src, kind, s};
+            r->t[r->n_terms++] = (ox_term){y->src, kind, s, y->sel};
         }
     }
     if (a->c && !b->c) {
@@ -191,25 +192,15 @@ nomem:
     return NULL;
 }
 
-/* A dense term whose rows hold at most one nonzero each: a Concat of
- * identity or diagonal terms, which a dense layer on top composes with
- * into one column block of its own weights per source. */
-static int term_is_selection(const ox_term *t, size_t n)
-{
-    if (t->kind != OX_DENSE) return 1;
-    size_t w = t->m->n / n;
-    for (size_t i = 0; i < n; i++) {
-        int nz = 0;
-        for (size_t q = 0; q < w; q++) nz += t->m->v[i * w + q] != 0.0;
-        if (nz > 1) return 0;
-    }
-    return 1;
-}
-
+/* Identity, diagonal, or a selection that Concat made: a dense layer on top
+ * composes with it into its own weights, or one column block of them per
+ * source. (Marked, not detected: a dense layer's own weights with one
+ * nonzero per row would compose two dense layers into one, which can cost
+ * more parameters than the two.) */
 int ox_aff_is_diag(const ox_aff *a)
 {
     for (int i = 0; i < a->n_terms; i++)
-        if (!term_is_selection(&a->t[i], (size_t)a->n)) return 0;
+        if (a->t[i].kind == OX_DENSE && !a->t[i].sel) return 0;
     return 1;
 }
 
@@ -242,8 +233,11 @@ ox_aff *ox_aff_concat(ox_aff *const *parts, int k)
                 ox_blob *m = ox_blob_new((size_t)n * w);
                 if (!m) goto nomem;
                 at = r->n_terms++;
-                r->t[at] = (ox_term){t->src, OX_DENSE, m};
+                r->t[at] = (ox_term){t->src, OX_DENSE, m, 1};
             }
+            /* the same source in two parts picks columns twice: still one
+             * nonzero per row, so still a selection */
+            r->t[at].sel &= t->kind != OX_DENSE || t->sel;
             double *rows = r->t[at].m->v + (size_t)off * w;
             for (size_t q = 0; q < np; q++)
                 for (size_t c = 0; c < w; c++) rows[q * w + c] = term_at(t, np, q, c);
@@ -267,13 +261,13 @@ ox_aff *ox_aff_dense(const ox_aff *a, ox_blob *w, int m, double alpha, ox_blob *
     for (int i = 0; i < a->n_terms; i++) {
         const ox_term *t = &a->t[i];
         if (t->kind == OX_IDENT && alpha == 1.0) {
-            r->t[i] = (ox_term){t->src, OX_DENSE, ox_blob_ref(w)};
+            r->t[i] = (ox_term){t->src, OX_DENSE, ox_blob_ref(w), 0};
             continue;
         }
         size_t ws = term_src_width(t, n);
         ox_blob *p = ox_blob_new(rows * ws);
         if (!p) goto nomem;
-        r->t[i] = (ox_term){t->src, OX_DENSE, p};
+        r->t[i] = (ox_term){t->src, OX_DENSE, p, 0};
         if (t->kind != OX_DENSE) {
             for (size_t j = 0; j < rows; j++)
                 for (size_t q = 0; q < n; q++)

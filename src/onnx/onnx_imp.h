@@ -41,6 +41,8 @@ typedef struct ox_term {
     int src;     /* builder node index */
     int kind;    /* enum ox_term_kind */
     ox_blob *m;  /* NULL (IDENT), width (DIAG), width x width_src (DENSE) */
+    int sel;     /* DENSE with at most one nonzero per row, made by Concat of
+                    identity or diagonal terms: a selection (ox_aff_is_diag) */
 } ox_term;
 
 typedef struct ox_aff {
