@@ -114,6 +114,7 @@ lc_status ox_add_node(ox_imp *c, const Onnx__NodeProto *n, const ox_val *x, lc_a
     for (int i = 0; i < nd->n_in; i++) {
         nd->in[i] = x->a->t[i];
         ox_blob_ref(nd->in[i].m);
+        ox_blob_ref(nd->in[i].from);
     }
     nd->bias = ox_blob_ref(x->a->c);
     nd->op = n && n->op_type ? n->op_type : "Identity";
@@ -136,7 +137,7 @@ static size_t not_in_file(const ox_imp *c, const int *map, int k, int e)
     for (int j = 1; j <= k; j++) {
         if (map[j] < 0) continue;
         for (int f = 0; f < (j == k ? e : c->nodes[j].n_in); f++)
-            if (c->nodes[j].in[f].m == t->m) return t->m->n;
+            if (ox_term_origin(&c->nodes[j].in[f]) == ox_term_origin(t)) return t->m->n;
     }
     return 0;
 }
@@ -149,7 +150,10 @@ static void imp_free(ox_imp *c)
     }
     for (int k = 0; k < c->n_nodes; k++) {
         ox_node *nd = &c->nodes[k];
-        for (int e = 0; e < nd->n_in; e++) ox_blob_unref(nd->in[e].m);
+        for (int e = 0; e < nd->n_in; e++) {
+            ox_blob_unref(nd->in[e].m);
+            ox_blob_unref(nd->in[e].from);
+        }
         free(nd->in);
         ox_blob_unref(nd->bias);
         free(nd->slope);

@@ -43,7 +43,17 @@ typedef struct ox_term {
     ox_blob *m;  /* NULL (IDENT), width (DIAG), width x width_src (DENSE) */
     int sel;     /* DENSE with at most one nonzero per row, made by Concat of
                     identity or diagonal terms: a selection (ox_aff_is_diag) */
+    ox_blob *from; /* DENSE: the file's weights m was computed from (a dense
+                      layer's W times a diagonal, scaled by BatchNorm), held;
+                      NULL: m itself (ox_term_origin) */
 } ox_term;
+
+/* The weights of the file that term t holds: two edges of one origin are
+ * one matrix of the file (a layer's W met once per summand of its input). */
+static inline const ox_blob *ox_term_origin(const ox_term *t)
+{
+    return t->from ? t->from : t->kind == OX_DENSE ? t->m : NULL;
+}
 
 typedef struct ox_aff {
     int refs;
