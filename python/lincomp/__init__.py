@@ -373,7 +373,8 @@ class Model:
         return out
 
     def info(self):
-        """What `lincomp info --json` prints: params, flops, input_width,
+        """What `lincomp info --json` prints: params, file_params (those the
+        model file holds: lc_graph_file_params), flops, input_width,
         output_width, nodes (name, width, activation, params, inputs)."""
         g = self._ptr
         nodes = []
@@ -395,7 +396,8 @@ class Model:
                 node.update(activation=name, params=params,
                             inputs=[lib.lc_graph_name(g, j).decode() for j in srcs])
             nodes.append(node)
-        return {"model": None, "params": self.params, "flops": self.flops,
+        return {"model": None, "params": self.params,
+                "file_params": lib.lc_graph_file_params(g), "flops": self.flops,
                 "input_width": self.input_width, "output_width": self.output_width,
                 "nodes": nodes}
 

@@ -32,12 +32,14 @@ def test_load_bytes_equals_path():
     assert np.array_equal(a.predict(X), b.predict(X))
 
 
-def test_info_matches_cli():
-    path = os.path.join(FIX, "mlp_gemm.onnx")
+@pytest.mark.parametrize("name", ["mlp_gemm", "mlp_residual"])
+def test_info_matches_cli(name):
+    """Also a residual model, whose graph holds copies the file does not."""
+    path = os.path.join(FIX, name + ".onnx")
     m = lincomp.load(path)
     want = cli_json("info", path)
     got = m.info()
-    for k in ("params", "flops", "input_width", "output_width", "nodes"):
+    for k in ("params", "file_params", "flops", "input_width", "output_width", "nodes"):
         assert got[k] == want[k], k
     assert m.params == want["params"] and m.flops == want["flops"]
     assert m.widths == [n["width"] for n in want["nodes"]]
