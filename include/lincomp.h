@@ -440,10 +440,11 @@ LC_API lc_status lc_onnx_load(const char *path, lc_graph **out, lc_error *err);
  * 2 GiB is LC_ERR_FORMAT. */
 LC_API lc_status lc_onnx_load_mem(const void *buf, size_t len, const char *what,
                                   lc_graph **out, lc_error *err);
-/* Writes g as ONNX, opset 13, IR 7: one Gemm per edge, Sum joining edges,
- * the activation nodes, preprocessing in metadata_props. The file is written
- * to a temporary file beside `path` and renamed, so on error no file (and no
- * partial file) is left and an existing file is kept. Errors, prefixed with
+/* Writes g as ONNX, opset 13, IR 7: one Gemm per edge (each adding the
+ * previous one's output), the activation nodes, preprocessing in
+ * metadata_props. The file is written to a temporary file beside `path`
+ * and renamed, so on error no file (and no partial file) is left and an
+ * existing file is kept. Errors, prefixed with
  * path: LC_ERR_IO (cannot write), LC_ERR_UNSUPPORTED (more than ONNX's
  * 2 GiB), LC_ERR_NOMEM. */
 LC_API lc_status lc_onnx_save(const lc_graph *g, const char *path, lc_error *err);

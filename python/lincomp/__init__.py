@@ -78,10 +78,14 @@ def _as_x(X, width, what="X"):
     if a.dtype == object or a.dtype.kind not in "biuf":
         raise ValueError("%s: wants numbers (float32 or convertible), got dtype %s" % (what, a.dtype))
     if a.ndim == 1 and a.shape[0] == width:
-        a = a.reshape(1, width)
+        a = a.reshape(1, width)  # one sample
+    elif a.ndim == 1 and width == 1:
+        a = a.reshape(-1, 1)  # n samples of one feature, as an NPY file of shape (n,)
     elif a.ndim > 2 and a.shape[0] and int(np.prod(a.shape[1:])) == width:
         a = a.reshape(a.shape[0], width)  # images: (n, h, w) -> (n, h*w)
     if a.ndim != 2 or a.shape[1] != width:
+        if width < 0:  # no model yet (train): any number of features
+            raise ValueError("%s: wants shape (samples, features), got %s" % (what, a.shape))
         raise ValueError("%s: wants shape (n, %d) for this model, got %s" % (what, width, a.shape))
     if a.shape[0] == 0:
         raise ValueError("%s: no samples" % what)
@@ -552,6 +556,19 @@ class Model:
                 raise _invalid("induce takes target_size and its own schedule: no threshold, "
                                "max_drop, finetune or prove with it")
             return self._induce(o, X, target_size, val, train, progress, options)
+        # the combinations `lincomp compress` refuses (compress_opts.c: rules),
+        # which lc_compress would resolve by precedence without a word
+        budget = target_size is not None or max_drop is not None
+        if threshold is not None and budget:
+            raise _invalid("threshold cannot be combined with target_size or max_drop: the "
+                           "budget search chooses the thresholds")
+        if prove and budget:
+            raise _invalid("prove cannot be combined with target_size or max_drop: a budget "
+                           "chooses thresholds by measured accuracy, a proof folds only what "
+                           "holds on the whole box")
+        if prove and options.get("no_reconstruct"):
+            raise _invalid("no_reconstruct cannot be combined with prove: only lossy folds are "
+                           "reconstructed, and a proof's folds are exact")
         if threshold is not None:
             o.threshold = float(threshold)
             o.prove_threshold = 1
@@ -652,7 +669,10 @@ class Model:
                            ("batch", True), ("lr", False), ("seed", True)):
             if options.get(key) is not None:
                 v = options.pop(key)
-                setattr(io, key, _whole(v, key, "an integer") if whole else float(v))
+                v = _whole(v, key, "an integer") if whole else float(v)
+                if key == "seed" and not 0 <= v < 1 << 64:  # the uint64 field would wrap
+                    raise _invalid("seed wants an integer from 0 to 2^64 - 1, got %d" % v)
+                setattr(io, key, v)
             options.pop(key, None)
         io.finetune_labels = _distill_target(options, io, "distill")
         o.threads = _threads(options)

@@ -33,8 +33,8 @@ def _train_opts(t, options):
             raise _invalid("momentum wants a number in [0, 1), got %g" % t.momentum)
     if options.get("seed") is not None:
         seed = _whole(options.pop("seed"), "seed", "a non-negative integer")
-        if seed < 0:  # checked before the uint64 field would wrap it round
-            raise _invalid("seed wants a non-negative integer, got %d" % seed)
+        if not 0 <= seed < 1 << 64:  # checked before the uint64 field would wrap it round
+            raise _invalid("seed wants an integer from 0 to 2^64 - 1, got %d" % seed)
         t.seed = seed
     for k in ("lr", "batch", "momentum", "seed"):
         options.pop(k, None)  # given as None: the default
@@ -78,7 +78,8 @@ def _f6(x):
 
 def train(X, y, val=None, hidden=None, epochs=None, seed=None, progress=None, **options):
     """Trains an MLP classifier as `lincomp train` does (lc_graph_mlp and
-    lc_train with its options and defaults: hidden=(64, 32) or "none", act,
+    lc_train with its options and defaults: hidden=(64, 128, 128, 256, 256) or
+    "none", act,
     batch, lr, optimizer, momentum, weight_decay, patience, monitor ("loss"
     or "acc"), threads), on X (n, features) and labels y. Returns (Model,
     summary dict of `lincomp train --json`, "output" None)."""

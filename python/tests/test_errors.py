@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import lincomp
-from conftest import FIX, ROOT
+from conftest import FIX, LINCOMP, ROOT
 
 M = os.path.join(FIX, "mlp_gemm.onnx")
 X = np.load(os.path.join(FIX, "mlp_gemm_in.npy"))
@@ -138,7 +138,7 @@ def test_option_values_the_cli_refuses(m):
                                                           "epochs, got 2.7"),
                     (dict(target_size=0.5, finetune=-1), "finetune wants a positive number"),
                     (dict(threshold=0.9, finetune=1, batch=8.5), "batch wants a positive integer"),
-                    (dict(threshold=0.9, finetune=1, seed=-1), "seed wants a non-negative")):
+                    (dict(threshold=0.9, finetune=1, seed=-1), r"seed wants an integer from 0 to 2\^64")):
         with pytest.raises(lincomp.Error, match=msg) as e:
             m.compress(X, **kw)
         assert e.value.status_name == "invalid argument"
@@ -178,3 +178,35 @@ def test_pairs_as_lists_or_tuples(m):
     rows = [list(map(float, X[0])), list(map(float, X[1]))]
     _, rep = m.compress(X, threshold=0.9, finetune=1, train=rows, seed=1, threads=1)
     assert rep["params_after"] > 0
+
+
+def test_compress_refuses_what_the_cli_refuses(m, tmp_path):
+    """Combinations `lincomp compress` refuses are refused here too, with the
+    same reason, rather than resolved by lc_compress's precedence."""
+    np.save(tmp_path / "x.npy", X)
+    cases = [(dict(threshold=0.9, target_size=0.5), ["--threshold", "0.9", "--target-size", "0.5"],
+              "threshold"),
+             (dict(prove=True, no_reconstruct=True), ["--prove", "--no-reconstruct"],
+              "no.reconstruct"),
+             (dict(prove=True, max_drop=1, val=(X, np.zeros(len(X), np.int64))),
+              ["--prove", "--max-drop", "1", "--val", tmp_path / "x.npy"], "prove")]
+    for kw, args, word in cases:
+        with pytest.raises(lincomp.Error, match="cannot be combined"):
+            m.compress(X, **kw)
+        r = subprocess.run([LINCOMP, "compress", M, "--data", tmp_path / "x.npy",
+                            "-o", tmp_path / "o.onnx", *args], capture_output=True, text=True)
+        assert r.returncode == 2 and "cannot be combined" in r.stderr, (args, r.stderr)
+    # a seed beyond 64 bits is refused, not wrapped round to a small one
+    with pytest.raises(lincomp.Error, match="2\\^64"):
+        m.compress(X, threshold=0.9, finetune=1, seed=2 ** 64 + 5)
+
+
+def test_one_feature_model_takes_a_1d_array():
+    """A 1-D array for a model of one input is n samples, as an NPY file of
+    shape (n,) is for the CLI; for a wider model it is one sample."""
+    x = np.linspace(-1, 1, 50).reshape(-1, 1).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    one, _ = lincomp.train(x, y, hidden=(4,), epochs=1, seed=0, threads=1)
+    assert np.array_equal(one.predict(x[:, 0]), one.predict(x))
+    wide = lincomp.load(M)
+    assert wide.predict(X[0]).shape == (1, wide.output_width)

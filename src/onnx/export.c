@@ -2,9 +2,9 @@
  *
  * Node k becomes one Gemm per incoming edge (transB=1, weight shaped
  * (width_k, width_src) as lincomp stores it; the first Gemm carries the
- * bias), a Sum when there are several edges, and the activation node. The
- * naming lets the importer give every node its name back: the first Gemm of
- * node k is named after it. Internal values are "/lc/..." so they cannot
+ * bias, each later one adds the previous one's output as its C), then the
+ * activation node. The naming lets the importer give every node its name
+ * back: the last Gemm of node k is named after it. Internal values are "/lc/..." so they cannot
  * collide with the input's name. */
 #include "onnx_imp.h"
 
