@@ -208,6 +208,21 @@ static lc_status read_names(const struct labels *L, const lc_load_opts *o, lc_pr
     return st;
 }
 
+/* Whether every label of the file, spelt as a class name (key), is one of
+ * the n names: whole-number labels of a model trained on number-like text
+ * labels ("1", "2") are its names, other whole numbers are its indices. */
+static bool all_named(const struct labels *L, char *const *names, int n)
+{
+    int *order = malloc((size_t)n * sizeof *order);
+    bool all = order && lc_sort_order(names, order, n);
+    for (size_t r = 1; all && r < L->t->n_rec; r++) {
+        char buf[32];
+        all = lc_find_sorted(names, order, n, key(L, r, buf)) >= 0;
+    }
+    free(order);
+    return all;
+}
+
 lc_status lc_csv_labels(const char *path, const struct lc_table *t, int j,
                         const lc_load_opts *opts, lc_preproc *fitted, lc_data *d,
                         lc_error *err)
@@ -216,7 +231,11 @@ lc_status lc_csv_labels(const char *path, const struct lc_table *t, int j,
     struct labels L = {path, t, j, lc_table_cell(t, 0, j), TEXT, malloc(rows * sizeof(double)), err};
     if (!L.v) return lc_fail(err, LC_ERR_NOMEM, "%s: out of memory", path);
     lc_status st = classify(&L);
-    if (!st && L.kind == INDEX && !(opts->pre && opts->pre->n_classes > 0))
+    /* whole numbers are class indices, also for a model that stores class
+     * names, unless they are those names */
+    bool named = !st && L.kind == INDEX && opts->pre && opts->pre->n_classes > 0 &&
+                 all_named(&L, opts->pre->classes, opts->pre->n_classes);
+    if (!st && L.kind == INDEX && !named)
         st = read_indices(&L, opts, d);
     else if (!st)
         st = read_names(&L, opts, fitted, d);

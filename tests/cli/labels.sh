@@ -150,3 +150,26 @@ if node -e 'const j = JSON.parse(require("fs").readFileSync(process.argv[1]));
     process.exit(Math.abs(a - process.argv[2]) < 1e-6 ? 0 : 1)' "$TMP/out" "$acc_rot" 2>/dev/null; then
     pass labels/sweep-test-labels
 else fail labels/sweep-test-labels "want $acc_rot: $(head -c 300 "$TMP/out") $(head -c 200 "$TMP/err")"; fi
+
+# a model that stores its class names (lincomp train on text labels) takes
+# whole numbers as class indices too, as the rule says; names that are
+# themselves whole numbers stay names (the classes of signed labels)
+"$LINCOMP" train --train "$IR" --hidden 8 --epochs 5 --seed 1 -o "$D/stored.onnx" -q >/dev/null 2>&1
+s_text=$(model_acc "$D/stored.onnx" "$IR")
+s_int=$(model_acc "$D/stored.onnx" "$D/int.csv")
+s_float=$(model_acc "$D/stored.onnx" "$D/float.csv")
+if [ -n "$s_text" ] && [ "$s_int" = "$s_text" ] && [ "$s_float" = "$s_text" ]; then
+    pass labels/stored-names-take-indices
+else fail labels/stored-names-take-indices "text $s_text, indices $s_int, as floats $s_float"; fi
+# classes -1, 0, 1 (iris's, shifted): a file with the labels 0 and 1 alone
+# names the classes 1 and 2, the same rows labelled 1 and 2 (not all names)
+# are those indices
+awk -F, 'BEGIN { OFS = "," } NR > 1 { $5 -= 1 } { print }' "$D/int.csv" >"$D/pm.csv"
+"$LINCOMP" train --train "$D/pm.csv" --hidden 16 --epochs 200 --seed 1 -o "$D/signed.onnx" -q >/dev/null 2>&1
+awk -F, 'NR == 1 || $5 != -1' "$D/pm.csv" >"$D/pm-names.csv"
+awk -F, 'BEGIN { OFS = "," } NR > 1 { $5 += 1 } { print }' "$D/pm-names.csv" >"$D/pm-indices.csv"
+s_names=$(model_acc "$D/signed.onnx" "$D/pm-names.csv")
+s_idx=$(model_acc "$D/signed.onnx" "$D/pm-indices.csv")
+if [ -n "$s_names" ] && [ "$s_names" = "$s_idx" ] && awk -v a="$s_names" 'BEGIN { exit !(a > 0.5) }'; then
+    pass labels/stored-number-names-stay-names
+else fail labels/stored-number-names-stay-names "as names $s_names, as indices $s_idx"; fi
