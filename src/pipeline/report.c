@@ -158,6 +158,18 @@ static cJSON *warnings_json(const pl_compress *r, const lc_graph *cg)
                  "(--val)", r->rows, bar);
         cJSON_AddItemToArray(w, cJSON_CreateString(msg));
     }
+    /* --max-drop that certified nothing: say why in the report too (a
+     * library or Python caller never sees the CLI's table) */
+    if (o->max_drop >= 0 && r->budget && r->b.params >= lc_graph_params(r->g)) {
+        char msg[320];
+        double conf = r->b.confidence;
+        snprintf(msg, sizeof msg, "no folded model could be certified, the model is unchanged: "
+                 "with %zu validation rows even no disagreement bounds the loss of accuracy "
+                 "only to %.2f pp at %g confidence; more validation rows certify smaller "
+                 "losses (about 300 / rows pp)", r->b.cert_rows,
+                 100 * lc_binomial_upper_bound(0, r->b.cert_rows, conf), conf);
+        cJSON_AddItemToArray(w, cJSON_CreateString(msg));
+    }
     size_t pf = lc_graph_file_params(r->g), pg = lc_graph_params(r->g);
     if (pf != pg) {
         char msg[480];
