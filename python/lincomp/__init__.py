@@ -454,7 +454,7 @@ class Model:
     def _data(self, X, y=None, what="X", labels=False):
         x = _as_x(X, self.input_width, what)
         if labels or y is not None:
-            y = _as_y(y, x.shape[0], self._classes(), what + " labels")
+            y = _as_y(y, x.shape[0], self._classes(), "y" if what == "X" else what + " labels")
         return _Data(x, y, self._classes())
 
     def evaluate(self, X, y):

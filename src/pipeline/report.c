@@ -170,6 +170,15 @@ static cJSON *warnings_json(const pl_compress *r, const lc_graph *cg)
                  100 * lc_binomial_upper_bound(0, r->b.cert_rows, conf), conf);
         cJSON_AddItemToArray(w, cJSON_CreateString(msg));
     }
+    if (lc_graph_params(cg) > lc_graph_params(r->g)) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "the compressed model is larger than the original (%zu against "
+                 "%zu parameters): a folded neuron adds a skip edge from every input of its "
+                 "layer, which pays only when enough of the layer folds; --layer-threshold auto "
+                 "(the default) folds a layer's linear neurons only where that saves parameters",
+                 lc_graph_params(cg), lc_graph_params(r->g));
+        cJSON_AddItemToArray(w, cJSON_CreateString(msg));
+    }
     size_t pf = lc_graph_file_params(r->g), pg = lc_graph_params(r->g);
     if (pf != pg) {
         char msg[480];

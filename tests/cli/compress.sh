@@ -196,3 +196,33 @@ if [ -f "$TMP/dead2.onnx" ]; then
         fail compress/dead-layer-drops-unused "outputs: $r"
     else pass compress/dead-layer-drops-unused; fi
 fi
+
+# two always-active neurons of a 30-4-3 model folded on their own
+# (--layer-threshold 0) add a skip edge input -> output (3 x 30) for the
+# 2 x (30 + 1 + 3) parameters they remove: the model grows, and the report
+# says so; the default (auto) does not fold them
+/usr/bin/python3 - "$TMP/grow.onnx" "$TMP/grow_x.npy" <<'PY' 2>/dev/null
+import sys, onnx, numpy as np
+from onnx import helper, numpy_helper, TensorProto
+rng = np.random.default_rng(5)
+w1 = rng.normal(size=(30, 4)).astype(np.float32)
+b1 = np.array([1e4, 1e4, 0, 0], np.float32)
+w2 = rng.normal(size=(4, 3)).astype(np.float32)
+b2 = np.zeros(3, np.float32)
+init = [numpy_helper.from_array(a, n) for a, n in ((w1, "w1"), (b1, "b1"), (w2, "w2"), (b2, "b2"))]
+nodes = [helper.make_node("Gemm", ["x", "w1", "b1"], ["z"]), helper.make_node("Relu", ["z"], ["h"]),
+         helper.make_node("Gemm", ["h", "w2", "b2"], ["y"])]
+g = helper.make_graph(nodes, "grow", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 30])],
+                      [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 3])], init)
+onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), sys.argv[1])
+np.save(sys.argv[2], rng.normal(size=(200, 30)).astype(np.float32))
+PY
+"$LINCOMP" compress "$TMP/grow.onnx" --data "$TMP/grow_x.npy" --threshold 1 --layer-threshold 0 \
+    -o "$TMP/grow_c.onnx" --report "$TMP/grow.json" >/dev/null 2>"$TMP/err"
+"$LINCOMP" compress "$TMP/grow.onnx" --data "$TMP/grow_x.npy" --threshold 1 -o "$TMP/grow_a.onnx" \
+    --report "$TMP/grow_a.json" >/dev/null 2>>"$TMP/err"
+if json "$TMP/grow.json" "j.params_before === 139 && j.params_after === 139 + 3 * 30 - 2 * (30 + 1 + 3) &&
+        j.warnings.some((w) => w.startsWith('the compressed model is larger than the original'))" &&
+    json "$TMP/grow_a.json" "j.params_after === 139 && j.warnings.length === 0"; then
+    pass compress/warn-model-grew
+else fail compress/warn-model-grew "$(cat "$TMP/jerr") $(head -c 300 "$TMP/err")"; fi
