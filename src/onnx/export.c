@@ -404,6 +404,7 @@ static lc_status save_buf(const lc_graph *g, const char *what, uint8_t **out, si
 
 lc_status lc_onnx_save(const lc_graph *g, const char *path, lc_error *err)
 {
+    if (!path || !*path) return lc_fail(err, LC_ERR_INVALID, "lc_onnx_save: no file name");
     uint8_t *buf = NULL;
     size_t len = 0;
     lc_status st = save_buf(g, path, &buf, &len, err);

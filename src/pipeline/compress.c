@@ -213,8 +213,18 @@ static lc_status budget_plan(pl_compress *r, const lc_data *d, const lc_data *v,
     pl_end(s, "budget search");
     if (st2) goto done;
     if (!r->b.met) {
+        /* a forced layer threshold can be what blocks the folds */
+        char lt[160] = "";
+        if (o->lt.kind == LC_LAYER_COUNT)
+            snprintf(lt, sizeof lt, " with layer threshold %g (a node folds only when more than "
+                     "%g of its neurons qualify; 'auto' folds where the model shrinks)",
+                     o->lt.value, o->lt.value);
+        else if (o->lt.kind == LC_LAYER_FRACTION)
+            snprintf(lt, sizeof lt, " with layer threshold %g (a node folds only when more than "
+                     "that share of its neurons qualify; 'auto' folds where the model shrinks)",
+                     o->lt.value);
         st2 = lc_fail(err, LC_ERR_INVALID, "target size %g cannot be reached: folding every "
-                      "neuron (tau 0) leaves %zu of %zu parameters (%.4f)", o->target_size,
+                      "neuron (tau 0)%s leaves %zu of %zu parameters (%.4f)", o->target_size, lt,
                       r->b.params, r->b.params_before,
                       (double)r->b.params / (double)r->b.params_before);
         goto done;

@@ -173,6 +173,7 @@ expect_error budget/err-target-zero 2 "target-size" "$O" $C --target-size 0
 expect_error budget/err-target-high 2 "target-size" "$O" $C --target-size 1.5
 expect_error budget/err-target-text 2 "target-size" "$O" $C --target-size half
 expect_error budget/err-target-unreachable 1 "cannot be reached" "$O" $C --target-size 0.0001
+expect_error budget/err-target-unreachable-layer 1 "cannot be reached: folding every neuron \(tau 0\) with layer threshold 1000 \(a node folds only when" "$O" $C --target-size 0.5 --layer-threshold 1000
 expect_error budget/err-drop-no-val 2 "max-drop.*--val" "$O" $C --max-drop 1
 expect_error budget/err-confidence-range 2 "confidence.*(0, 1)" "$O" $C --val "$DB" --max-drop 1 --confidence 1.5
 expect_error budget/err-confidence-alone 2 "confidence.*max-drop" "$O" $C --confidence 0.9
