@@ -290,7 +290,8 @@ LC_API lc_status lc_evaluate(const lc_graph *g, const lc_data *d,
  * matched to. *matched far above *accuracy says that d numbers its labels
  * in another order than g was trained with (text labels numbered in sorted
  * order, say, where training numbered them by first appearance). One pass
- * of g over d. Errors: those of lc_evaluate. */
+ * of g over d. Errors: those of lc_evaluate; LC_ERR_UNSUPPORTED beyond 4096
+ * classes (the counts take classes^2 entries). */
 LC_API lc_status lc_label_match(const lc_graph *g, const lc_data *d, int *map,
                                 double *accuracy, double *matched, lc_error *err);
 

@@ -146,6 +146,8 @@ lc_status lc_label_match(const lc_graph *g, const lc_data *d, int *map, double *
     const int32_t *y = lc_data_y(d);
     lc_status st = check_labelled(g, d, err);
     if (st) return st;
+    if (k > 4096) /* k x k counts: 128 MB of them at this size */
+        return lc_fail(err, LC_ERR_UNSUPPORTED, "matching %d classes to labels: at most 4096", k);
     size_t *conf = calloc((size_t)k * (size_t)k, sizeof *conf);
     struct cell *cells = malloc((size_t)k * (size_t)k * sizeof *cells);
     int *used = calloc(2 * (size_t)k, sizeof *used), *own = map ? NULL : malloc((size_t)k * sizeof *own);
