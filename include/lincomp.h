@@ -217,14 +217,15 @@ LC_API float *lc_graph_slope(lc_graph *g, int k);
 /* Parameters: all weight entries plus all biases (PReLU slopes included).
  * FLOPs per sample: 2 x weight entries. */
 LC_API size_t lc_graph_params(const lc_graph *g);
-/* The parameters of the file g was read from, each weight counted once:
- * lc_graph_params less the copies the import made. A residual addition
- * that feeds a dense layer (h + relu(W h), then a Linear) becomes one edge
- * per summand, each with a copy of the layer's weights, since edges are
- * dense matrices; so do weights tied between layers. Budgets (target
- * sizes) and reports count against this. Equal to lc_graph_params for
- * graphs without such copies and for every graph made by folding,
- * pruning or training (lc_graph_clone keeps it). */
+/* The parameters a model file holds, each weight counted once: for a graph
+ * read from ONNX, those of the file read (lc_graph_params less the copies
+ * the import made: a residual addition that feeds a dense layer, h +
+ * relu(W h) then a Linear, becomes one edge per summand, each a copy of the
+ * layer's weights, since edges are dense matrices; so do weights tied
+ * between layers); for any graph, at most what lc_onnx_save writes, which
+ * gives the edges of a node with bit-identical matrices one Gemm on the Sum
+ * of their sources. Budgets (target sizes) and reports count this. Equal
+ * to lc_graph_params for graphs without such copies. */
 LC_API size_t lc_graph_file_params(const lc_graph *g);
 LC_API size_t lc_graph_flops(const lc_graph *g);
 /* Number of consumers (outgoing edges) of node k. */

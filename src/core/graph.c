@@ -210,7 +210,32 @@ int lc_graph_n_out(const lc_graph *g, int k)
 
 size_t lc_graph_params(const lc_graph *g) { return g->n_floats; }
 
-size_t lc_graph_file_params(const lc_graph *g) { return g->n_floats - g->copies; }
+/* Weights of edges that repeat an earlier edge into the same node bit for
+ * bit: lc_onnx_save writes them once, on the Sum of their sources. */
+static size_t repeated_weights(const lc_graph *g)
+{
+    size_t r = 0;
+    for (int k = 1; k < g->n_nodes; k++) {
+        const struct lc_node *nd = &g->nodes[k];
+        for (int e = 1; e < nd->n_in; e++) {
+            int w = g->nodes[nd->in[e].src].width;
+            size_t len = (size_t)nd->width * (size_t)w;
+            for (int f = 0; f < e; f++)
+                if (g->nodes[nd->in[f].src].width == w &&
+                    !memcmp(nd->in[f].w, nd->in[e].w, len * sizeof(float))) {
+                    r += len;
+                    break;
+                }
+        }
+    }
+    return r;
+}
+
+size_t lc_graph_file_params(const lc_graph *g)
+{
+    size_t r = repeated_weights(g);
+    return g->n_floats - (g->copies > r ? g->copies : r);
+}
 
 size_t lc_graph_flops(const lc_graph *g)
 {

@@ -225,24 +225,51 @@ static int ex_layer(ex *x, const lc_graph *g, int k, const char **out)
     const char *z = last && nd->act.kind == LC_ACT_IDENTITY ? x->out_name : ex_str(x, "/lc/z%d", k);
     /* One Gemm per input edge, each adding its product to the previous one
      * as C (the first gets the bias): a node with skip edges costs no Sum,
-     * which at batch 1 is a runtime's per-operator overhead. */
-    const char *prev = NULL;
+     * which at batch 1 is a runtime's per-operator overhead. Edges with
+     * bit-identical matrices (a residual sum was read as one copy of the
+     * layer per summand) share one Gemm on the Sum of their sources, so the
+     * file holds the weights once, as the one read did. */
+    int *lead = malloc((size_t)nd->n_in * sizeof *lead), n_lead = 0;
+    if (!lead) return -1;
     for (int e = 0; e < nd->n_in; e++) {
-        int src = nd->in[e].src;
+        int we = g->nodes[nd->in[e].src].width;
+        lead[e] = e;
+        for (int f = 0; f < e && lead[e] == e; f++)
+            if (lead[f] == f && g->nodes[nd->in[f].src].width == we &&
+                !memcmp(nd->in[f].w, nd->in[e].w, (size_t)nd->width * (size_t)we * sizeof(float)))
+                lead[e] = f;
+        n_lead += lead[e] == e;
+    }
+    const char *prev = NULL;
+    for (int e = 0, done = 0; e < nd->n_in; e++) {
+        if (lead[e] != e) continue;
+        int src = nd->in[e].src, first = done == 0, final = ++done == n_lead;
+        const char *xin = out[src];
+        int n_same = 0;
+        for (int f = e; f < nd->n_in; f++) n_same += lead[f] == e;
+        if (n_same > 1) { /* the Sum of the sources that share this matrix */
+            const char **srcs = ex_alloc(x, (size_t)n_same * sizeof *srcs);
+            if (!srcs) break;
+            for (int f = e, i = 0; f < nd->n_in; f++)
+                if (lead[f] == e) srcs[i++] = out[nd->in[f].src];
+            xin = ex_str(x, "/lc/s%d_%d", k, e);
+            if (!ex_node(x, "Sum", ex_str(x, "%s/sum%d", name, e), n_same, srcs, xin)) break;
+        }
         int64_t dims[2] = {nd->width, g->nodes[src].width};
         const char *w = ex_str(x, "/lc/W%d_%d", k, e);
-        const char *in[3] = {out[src], w, e == 0 ? ex_str(x, "/lc/b%d", k) : prev};
-        if (ex_tensor(x, w, nd->in[e].w, (size_t)dims[0] * (size_t)dims[1], dims, 2)) return -1;
-        if (e == 0 && ex_tensor(x, in[2], nd->bias, (size_t)nd->width, dims, 1)) return -1;
-        const char *zo = e == nd->n_in - 1 ? z : ex_str(x, "/lc/z%d_%d", k, e);
+        const char *in[3] = {xin, w, first ? ex_str(x, "/lc/b%d", k) : prev};
+        if (ex_tensor(x, w, nd->in[e].w, (size_t)dims[0] * (size_t)dims[1], dims, 2)) break;
+        if (first && ex_tensor(x, in[2], nd->bias, (size_t)nd->width, dims, 1)) break;
+        const char *zo = final ? z : ex_str(x, "/lc/z%d_%d", k, e);
         /* the chain's last Gemm carries the node's name (the importer names
          * the node after it) */
-        Onnx__NodeProto *n = ex_node(x, "Gemm",
-                                     e == nd->n_in - 1 ? name : ex_str(x, "%s/gemm%d", name, e),
+        Onnx__NodeProto *n = ex_node(x, "Gemm", final ? name : ex_str(x, "%s/gemm%d", name, e),
                                      3, in, zo);
-        if (ex_attr(x, n, "transB", 0, 1)) return -1;
+        if (ex_attr(x, n, "transB", 0, 1)) break;
         prev = zo;
     }
+    free(lead);
+    if (!prev || !z || strcmp(prev, z)) return -1; /* a failure above left the chain short */
     if (last && nd->act.kind == LC_ACT_IDENTITY) {
         out[k] = z;
         return prev ? 0 : -1;

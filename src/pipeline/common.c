@@ -143,7 +143,7 @@ lc_status pl_json_string(cJSON *j, char **out, lc_error *err)
 
 void pl_json_size(cJSON *j, const lc_graph *g, const lc_graph *result)
 {
-    size_t pb = lc_graph_file_params(g), pa = lc_graph_params(result);
+    size_t pb = lc_graph_file_params(g), pa = lc_graph_file_params(result);
     cJSON_AddNumberToObject(j, "params_before", (double)pb);
     cJSON_AddNumberToObject(j, "params_after", (double)pa);
     cJSON_AddNumberToObject(j, "size_ratio", (double)pa / (double)pb);

@@ -101,4 +101,14 @@ print(sum(int(np.prod(t.dims)) for t in onnx.load(sys.argv[1]).graph.initializer
             j.warnings.some(w => w.includes('the model file holds $want parameters'))"; then
         pass real_clients/residual-budget
     else fail real_clients/residual-budget "$(cat "$TMP/jerr") $(head -c 300 "$TMP/err")"; fi
+    # at tau 1 the copies stay identical, and the written file holds them once
+    # (a Sum of their sources into one Gemm): no larger than the file read,
+    # and the report counts what it holds
+    "$LINCOMP" compress "$FIX/mlp_residual.onnx" --data "$FIX/mlp_residual_in.npy" --threshold 1 \
+        -o "$TMP/res1.onnx" --report "$TMP/res1.json" -q >"$TMP/out" 2>"$TMP/err"
+    held=$(/usr/bin/python3 -c 'import sys, onnx, numpy as np
+print(sum(int(np.prod(t.dims)) for t in onnx.load(sys.argv[1]).graph.initializer))' "$TMP/res1.onnx" 2>/dev/null)
+    if [ -n "$held" ] && [ "$held" -le "$want" ] && json "$TMP/res1.json" "j.params_after === $held"; then
+        pass real_clients/residual-written-once
+    else fail real_clients/residual-written-once "the file read holds $want, the one written $held: $(cat "$TMP/jerr")"; fi
 fi
