@@ -185,9 +185,10 @@ static cJSON *warnings_json(const pl_compress *r, const lc_graph *cg)
         snprintf(msg, sizeof msg, "the model file holds %zu parameters, lincomp's graph of it "
                  "%zu: a sum of values that feeds a dense layer (a residual connection) gives "
                  "it one copy of its weights per summand, since lincomp's edges are dense "
-                 "matrices. Sizes count against the file's %zu, and the written file holds "
-                 "copies that stayed identical once; a budget search counts every copy, so it "
-                 "may fold more than the written size needs", pf, pg, pf);
+                 "matrices. Sizes count against the file's %zu. The written file holds copies "
+                 "that no fold changed once, but a fold changes copies apart, so the written "
+                 "model can be larger than the file (size ratio above 1) where little folds",
+                 pf, pg, pf);
         cJSON_AddItemToArray(w, cJSON_CreateString(msg));
     }
     return w;
