@@ -125,7 +125,12 @@ const char *cli_labels_for(const cli_common *c, const char *path, const char *ma
                            const char *own)
 {
     if (own) return own;
-    return path && main && c->labels_path && !strcmp(path, main) ? c->labels_path : NULL;
+    if (!path || !main || !c->labels_path) return NULL;
+    /* the same file under another name (./x.npy, a link) is the same file */
+    struct stat a, b;
+    bool same = !strcmp(path, main) || (!stat(path, &a) && !stat(main, &b) &&
+                                        a.st_dev == b.st_dev && a.st_ino == b.st_ino);
+    return same ? c->labels_path : NULL;
 }
 
 int cli_load_data(const cli_common *c, const char *path, const char *labels_file,

@@ -88,9 +88,10 @@ int cmd_info(int argc, char **argv)
         printf("\n  %d nodes (%d hidden), %d edges, %zu parameters, %zu FLOPs per sample\n", n,
                n - 2, edges, lc_graph_params(g), lc_graph_flops(g));
         if (lc_graph_file_params(g) != lc_graph_params(g))
-            printf("  the file holds %zu of them: a sum of values that feeds a dense layer gives "
-                   "it one edge, and one copy of its weights, per summand (lincomp's edges are "
-                   "dense matrices); budgets count against the file's %zu\n",
+            printf("  the file holds %zu of them: lincomp's edges are dense matrices, so a layer "
+                   "fed by a residual sum gets a copy of its weights per summand, and a value "
+                   "passed on unchanged (a Concat, one activation after another) an identity "
+                   "matrix; budgets count against the file's %zu\n",
                    lc_graph_file_params(g), lc_graph_file_params(g));
         if (lc_graph_preproc(g))
             printf("  stored preprocessing: %d features from raw columns\n",

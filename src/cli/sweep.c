@@ -247,9 +247,10 @@ int cmd_sweep(int argc, char **argv)
         lc_eval_result ev;
         lc_status s = lc_fold(g, p, &cg, map, &err);
         if (!s) {
-            rows[i].params = lc_graph_params(cg);
+            /* what the written file would hold, as compress counts it */
+            rows[i].params = lc_graph_file_params(cg);
             rows[i].skip = cli_skip_params(g, cg, map);
-            rows[i].dense = rows[i].params - rows[i].skip;
+            rows[i].dense = rows[i].params > rows[i].skip ? rows[i].params - rows[i].skip : 0;
             if (exact) {
                 s = lc_evaluate(cg, t, &ev, &err);
                 rows[i].acc = ev.accuracy;
@@ -266,13 +267,13 @@ int cmd_sweep(int argc, char **argv)
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (!c.json) {
         printf("%s: %zu parameters; statistics on %zu samples, accuracy on %zu\n\n", model_path,
-               lc_graph_params(g), lc_data_rows(d), lc_data_rows(t));
+               lc_graph_file_params(g), lc_data_rows(d), lc_data_rows(t));
         printf("  %9s %12s %12s %12s %8s %9s\n", "threshold", "params", "dense", "skip", "size",
                "test acc");
         for (int i = 0; i < n_taus; i++)
             printf("  %9.2f %12zu %12zu %12zu %7.1f%% %9.4f\n", rows[i].tau, rows[i].params,
                    rows[i].dense, rows[i].skip,
-                   100.0 * (double)rows[i].params / (double)lc_graph_params(g), rows[i].acc);
+                   100.0 * (double)rows[i].params / (double)lc_graph_file_params(g), rows[i].acc);
         printf("\n  %d thresholds in %.2f s\n", n_taus,
                (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
     }
@@ -282,7 +283,7 @@ int cmd_sweep(int argc, char **argv)
         if (lc_evaluate(g, t, &e0, &err)) goto lcerr;
         acc0 = e0.accuracy;
     }
-    rc = write_outputs(&c, csv, svg, rows, n_taus, model_path, lc_graph_params(g), acc0);
+    rc = write_outputs(&c, csv, svg, rows, n_taus, model_path, lc_graph_file_params(g), acc0);
     goto done;
 lcerr:
     if (!map) cli_error(1, "out of memory");

@@ -114,7 +114,6 @@ lc_status ox_add_node(ox_imp *c, const Onnx__NodeProto *n, const ox_val *x, lc_a
     for (int i = 0; i < nd->n_in; i++) {
         nd->in[i] = x->a->t[i];
         ox_blob_ref(nd->in[i].m);
-        ox_blob_ref(nd->in[i].from);
     }
     nd->bias = ox_blob_ref(x->a->c);
     nd->op = n && n->op_type ? n->op_type : "Identity";
@@ -122,24 +121,15 @@ lc_status ox_add_node(ox_imp *c, const Onnx__NodeProto *n, const ox_val *x, lc_a
     return LC_OK;
 }
 
-/* The entries of edge e of node k that the file does not hold: all of a
- * matrix shared with an earlier edge of a live node (the same ONNX weights
- * met twice: a sum of values feeding one dense layer, or weights tied
- * between layers), the zeros of a diagonal one and the whole identity
- * (a sum of values made into a node of its own, as a pre-activation
- * residual block's is). */
-static size_t not_in_file(const ox_imp *c, const int *map, int k, int e)
+void ox_hold(ox_imp *c, const Onnx__NodeProto *n, size_t i)
 {
-    const ox_term *t = &c->nodes[k].in[e];
-    size_t n = (size_t)c->nodes[k].width;
-    if (t->kind == OX_IDENT) return n * n;
-    if (t->kind == OX_DIAG) return n * n - n;
-    for (int j = 1; j <= k; j++) {
-        if (map[j] < 0) continue;
-        for (int f = 0; f < (j == k ? e : c->nodes[j].n_in); f++)
-            if (ox_term_origin(&c->nodes[j].in[f]) == ox_term_origin(t)) return t->m->n;
-    }
-    return 0;
+    ox_val *v;
+    const ox_tensor *t;
+    if (i >= n->n_input || ox_get_in(c, n, i, 0, &v) || !v || v->kind != OX_CONST || v->held ||
+        ox_const(c, v, &t))
+        return;
+    v->held = 1;
+    c->held += t->n;
 }
 
 static void imp_free(ox_imp *c)
@@ -150,10 +140,7 @@ static void imp_free(ox_imp *c)
     }
     for (int k = 0; k < c->n_nodes; k++) {
         ox_node *nd = &c->nodes[k];
-        for (int e = 0; e < nd->n_in; e++) {
-            ox_blob_unref(nd->in[e].m);
-            ox_blob_unref(nd->in[e].from);
-        }
+        for (int e = 0; e < nd->n_in; e++) ox_blob_unref(nd->in[e].m);
         free(nd->in);
         ox_blob_unref(nd->bias);
         free(nd->slope);
@@ -402,7 +389,6 @@ static lc_status assemble(ox_imp *c, int k_out, lc_graph **out)
         for (int e = 0; e < nd->n_in; e++) {
             ox_term_to_float(&nd->in[e], nd->width, c->nodes[nd->in[e].src].width,
                              lc_graph_weight(g, nk, e));
-            g->copies += not_in_file(c, map, k, e);
         }
         float *b = lc_graph_bias(g, nk), *s = lc_graph_slope(g, nk);
         for (int i = 0; i < nd->width; i++) {
@@ -417,6 +403,11 @@ static lc_status assemble(ox_imp *c, int k_out, lc_graph **out)
     if (!st) {
         g->in_rank = c->in_rank;
         memcpy(g->in_dims, c->in_dims, (size_t)c->in_rank * sizeof *c->in_dims);
+        /* edge weights beyond the file's matrices: copies of them (a residual
+         * sum feeding a layer), identity blocks (a Concat or a sum made into
+         * a node) */
+        size_t edges = lc_graph_flops(g) / 2;
+        g->copies = edges > c->held ? edges - c->held : 0;
     }
     free(map);
     free(spec);

@@ -45,10 +45,7 @@ static ox_aff *aff_new(int n, int n_terms)
 void ox_aff_unref(ox_aff *a)
 {
     if (!a || --a->refs > 0) return;
-    for (int i = 0; i < a->n_terms; i++) {
-        ox_blob_unref(a->t[i].m);
-        ox_blob_unref(a->t[i].from);
-    }
+    for (int i = 0; i < a->n_terms; i++) ox_blob_unref(a->t[i].m);
     ox_blob_unref(a->c);
     free(a->t);
     free(a);
@@ -63,7 +60,7 @@ ox_aff *ox_aff_ref(ox_aff *a)
 ox_aff *ox_aff_node(int k, int n)
 {
     ox_aff *a = aff_new(n, 1);
-    if (a) a->t[0] = (ox_term){k, OX_IDENT, NULL, 0, NULL};
+    if (a) a->t[0] = (ox_term){k, OX_IDENT, NULL, 0};
     return a;
 }
 
@@ -76,7 +73,6 @@ static ox_aff *aff_copy(const ox_aff *a, int extra)
     for (int i = 0; i < a->n_terms; i++) {
         r->t[i] = a->t[i];
         ox_blob_ref(r->t[i].m);
-        ox_blob_ref(r->t[i].from);
     }
     return r;
 }
@@ -91,9 +87,8 @@ ox_aff *ox_aff_scale(const ox_aff *a, const double *s)
         size_t len = t->kind == OX_DENSE ? t->m->n : n;
         ox_blob *m = ox_blob_new(len);
         if (!m) goto nomem;
-        /* scaling rows keeps a selection one, and the weights' origin */
-        r->t[i] = (ox_term){t->src, t->kind == OX_DENSE ? OX_DENSE : OX_DIAG, m, t->sel,
-                            ox_blob_ref(t->kind == OX_DENSE ? (ox_blob *)ox_term_origin(t) : NULL)};
+        /* scaling rows keeps a selection one */
+        r->t[i] = (ox_term){t->src, t->kind == OX_DENSE ? OX_DENSE : OX_DIAG, m, t->sel};
         if (t->kind == OX_IDENT) {
             memcpy(m->v, s, n * sizeof(double));
         } else if (t->kind == OX_DIAG) {
@@ -168,13 +163,11 @@ ox_aff *ox_aff_sum(const ox_aff *a, const ox_aff *b, double sb)
             ox_blob *m = term_add(&a->t[at], y, n, sb, &kind);
             if (!m) goto nomem;
             ox_blob_unref(r->t[at].m);
-            ox_blob_unref(r->t[at].from);
-            r->t[at] = (ox_term){y->src, kind, m, 0, NULL}; /* mixed: its own */
+            r->t[at] = (ox_term){y->src, kind, m, 0};
         } else if (sb == 1.0) {
-            r->t[r->n_terms++] =
-                (ox_term){y->src, y->kind, ox_blob_ref(y->m), y->sel, ox_blob_ref(y->from)};
+            r->t[r->n_terms++] = (ox_term){y->src, y->kind, ox_blob_ref(y->m), y->sel};
         } else {
-            ox_term zero = {y->src, OX_DIAG, NULL, 0, NULL};
+            ox_term zero = {y->src, OX_DIAG, NULL, 0};
             ox_blob *m = ox_blob_new(n);
             if (!m) goto nomem;
             zero.m = m; /* all zeros */
@@ -182,8 +175,7 @@ ox_aff *ox_aff_sum(const ox_aff *a, const ox_aff *b, double sb)
             ox_blob *s = term_add(&zero, y, n, sb, &kind);
             ox_blob_unref(m);
             if (!s) goto nomem;
-            r->t[r->n_terms++] = (ox_term){y->src, kind, s, y->sel,
-                                           ox_blob_ref((ox_blob *)ox_term_origin(y))};
+            r->t[r->n_terms++] = (ox_term){y->src, kind, s, y->sel};
         }
     }
     if (a->c && !b->c) {
@@ -241,7 +233,7 @@ ox_aff *ox_aff_concat(ox_aff *const *parts, int k)
                 ox_blob *m = ox_blob_new((size_t)n * w);
                 if (!m) goto nomem;
                 at = r->n_terms++;
-                r->t[at] = (ox_term){t->src, OX_DENSE, m, 1, NULL};
+                r->t[at] = (ox_term){t->src, OX_DENSE, m, 1};
             }
             /* the same source in two parts picks columns twice: still one
              * nonzero per row, so still a selection */
@@ -269,15 +261,13 @@ ox_aff *ox_aff_dense(const ox_aff *a, ox_blob *w, int m, double alpha, ox_blob *
     for (int i = 0; i < a->n_terms; i++) {
         const ox_term *t = &a->t[i];
         if (t->kind == OX_IDENT && alpha == 1.0) {
-            r->t[i] = (ox_term){t->src, OX_DENSE, ox_blob_ref(w), 0, NULL};
+            r->t[i] = (ox_term){t->src, OX_DENSE, ox_blob_ref(w), 0};
             continue;
         }
         size_t ws = term_src_width(t, n);
         ox_blob *p = ox_blob_new(rows * ws);
         if (!p) goto nomem;
-        /* W times a diagonal is W again as far as the file goes; the column
-         * blocks of a selection are parts of W, each its own */
-        r->t[i] = (ox_term){t->src, OX_DENSE, p, 0, t->kind != OX_DENSE ? ox_blob_ref(w) : NULL};
+        r->t[i] = (ox_term){t->src, OX_DENSE, p, 0};
         if (t->kind != OX_DENSE) {
             for (size_t j = 0; j < rows; j++)
                 for (size_t q = 0; q < n; q++)

@@ -43,17 +43,7 @@ typedef struct ox_term {
     ox_blob *m;  /* NULL (IDENT), width (DIAG), width x width_src (DENSE) */
     int sel;     /* DENSE with at most one nonzero per row, made by Concat of
                     identity or diagonal terms: a selection (ox_aff_is_diag) */
-    ox_blob *from; /* DENSE: the file's weights m was computed from (a dense
-                      layer's W times a diagonal, scaled by BatchNorm), held;
-                      NULL: m itself (ox_term_origin) */
 } ox_term;
-
-/* The weights of the file that term t holds: two edges of one origin are
- * one matrix of the file (a layer's W met once per summand of its input). */
-static inline const ox_blob *ox_term_origin(const ox_term *t)
-{
-    return t->from ? t->from : t->kind == OX_DENSE ? t->m : NULL;
-}
 
 typedef struct ox_aff {
     int refs;
@@ -157,6 +147,7 @@ typedef struct ox_val {
     const Onnx__TensorProto *tp; /* decoded on first use into t */
     ox_tensor t;
     int decoded;
+    int held;                    /* counted in ox_imp.held (ox_hold) */
 } ox_val;
 
 typedef struct ox_imp {
@@ -169,6 +160,9 @@ typedef struct ox_imp {
     size_t hcap;
     ox_node *nodes;
     int n_nodes, cap_nodes;
+    /* values of the weight matrices of the file's dense layers, each once
+     * (ox_hold): lincomp's edges beyond them are copies (lc_graph copies) */
+    size_t held;
     /* the file's interface (lc_graph out_name, in_rank, in_dims) */
     const char *out_name;
     int in_rank;
@@ -185,6 +179,13 @@ lc_status ox_node_fail(ox_imp *c, const Onnx__NodeProto *n, lc_status code, cons
     __attribute__((format(printf, 4, 5)))
 #endif
     ;
+/* Counts constant input i of n, a dense layer's weight matrix, among the
+ * weights the file holds, once per value: a matrix used twice (a layer
+ * applied twice, or a residual sum read as one copy per summand) is held
+ * once. Biases, slopes and BatchNorm's statistics are not counted here:
+ * lincomp's graph has a bias and slopes per node as the file has, and
+ * BatchNorm folds into the weights. */
+void ox_hold(ox_imp *c, const Onnx__NodeProto *n, size_t i);
 /* Constant data of a value, decoded on first use. */
 lc_status ox_const(ox_imp *c, ox_val *v, const ox_tensor **t);
 /* Appends a node computing act(x) (slope is taken over); *k gets its index. */

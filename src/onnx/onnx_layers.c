@@ -55,6 +55,7 @@ lc_status ox_op_gemm(ox_imp *c, const Onnx__NodeProto *n, int matmul)
                             "the weights come first (W x); lincomp reads x W with the data as "
                             "the first input");
     if ((st = flat_in(c, n, &x)) || (st = ox_const_in(c, n, 1, 1, &b))) return st;
+    ox_hold(c, n, 1);
     if (!matmul && ox_attr_int(n, "transA", 0))
         return ox_node_fail(c, n, LC_ERR_UNSUPPORTED,
                             "transA=1 would transpose the batch dimension of the data");
@@ -344,8 +345,10 @@ lc_status ox_op_concat(ox_imp *c, const Onnx__NodeProto *n)
             char buf[160];
             st = ox_node_fail(c, n, LC_ERR_UNSUPPORTED,
                               "concatenates values of per-sample shape %s along axis %lld; "
-                              "lincomp joins values of shape [N, d] along axis 1 (flatten first)",
-                              ox_dims_str(v->dims, v->rank, buf, sizeof buf), (long long)axis);
+                              "lincomp joins values of shape [N, d] along axis 1%s",
+                              ox_dims_str(v->dims, v->rank, buf, sizeof buf), (long long)axis,
+                              v->rank != 1 ? " (flatten them first)"
+                                           : " (axis 0 would join samples, not features)");
             break;
         }
         parts[i] = v->a;

@@ -183,12 +183,12 @@ static cJSON *warnings_json(const pl_compress *r, const lc_graph *cg)
     if (pf != pg) {
         char msg[560];
         snprintf(msg, sizeof msg, "the model file holds %zu parameters, lincomp's graph of it "
-                 "%zu: a sum of values that feeds a dense layer (a residual connection) gives "
-                 "it one copy of its weights per summand, since lincomp's edges are dense "
-                 "matrices. Sizes count against the file's %zu. The written file holds copies "
-                 "that no fold changed once, but a fold changes copies apart, so the written "
-                 "model can be larger than the file (size ratio above 1) where little folds",
-                 pf, pg, pf);
+                 "%zu: its edges are dense matrices, so a layer fed by a residual sum gets a "
+                 "copy of its weights per summand, and a value passed on unchanged (through a "
+                 "Concat, or from one activation to another) an identity matrix. Sizes count "
+                 "against the file's %zu. The written file holds copies that no fold changed "
+                 "once, but a fold changes copies apart, so the written model can be larger "
+                 "than the file (size ratio above 1) where little folds", pf, pg, pf);
         cJSON_AddItemToArray(w, cJSON_CreateString(msg));
     }
     return w;

@@ -135,8 +135,9 @@ else fail labels/val-labels "want $acc_rot: $(cat "$TMP/jerr") $(head -c 300 "$T
 expect_error labels/labels-not-for-val 1 \
     "xv.npy: no labels \(needed here\); an NPY file's labels come from its own option: .*--val-labels" - \
     "$LINCOMP" compress "$M" --data "$D/x.npy" --labels "$D/y.npy" --val "$D/xv.npy" --threshold 1 -o "$D/o4.onnx"
-# the same file as --data keeps --data's labels
-"$LINCOMP" compress "$M" --data "$D/x.npy" --labels "$D/y.npy" --val "$D/x.npy" --threshold 1 \
+# the same file as --data keeps --data's labels, also under another name
+ln -sf "$D/x.npy" "$D/x-link.npy"
+"$LINCOMP" compress "$M" --data "$D/x.npy" --labels "$D/y.npy" --val "$D/./x-link.npy" --threshold 1 \
     -o "$D/o5.onnx" --report "$D/r5.json" -q >"$TMP/out" 2>"$TMP/err"
 if json "$D/r5.json" "Math.abs(j.accuracy_before - $acc_int) < 1e-6"; then pass labels/labels-same-file
 else fail labels/labels-same-file "want $acc_int: $(cat "$TMP/jerr") $(head -c 300 "$TMP/err")"; fi
