@@ -447,6 +447,21 @@ lc_status lc_compress(const lc_graph *g, const lc_data *d, const lc_data *v, con
             goto done;
         r.recon_seconds = pl_now() - t0;
     }
+    /* --layer-threshold auto never returns a larger model; the cost model
+     * counts lincomp's graph, whose copies of a layer (a residual sum) the
+     * export writes once only while no fold changed them apart: checked on
+     * what would be written */
+    if (!r.budget && o->lt.kind == LC_LAYER_AUTO &&
+        lc_graph_file_params(cg) > lc_graph_file_params(g)) {
+        r.grew_to = lc_graph_file_params(cg);
+        lc_graph_free(cg);
+        cg = NULL;
+        lc_plan_free(r.plan);
+        r.plan = NULL;
+        r.recon_nodes = 0;
+        if ((st = lc_plan_create(g, &r.plan, err)) || (st = lc_fold(g, r.plan, &cg, r.map, err)))
+            goto done;
+    }
     pl_say(&s, LC_PROGRESS_STAGE, "checking", 0,
            "checking the folded model on the %zu calibration samples", r.rows);
     if ((st = pl_max_abs_diff(g, r.zc, cg, d, &r.diff, err))) goto done;

@@ -33,6 +33,8 @@ typedef struct pl_compress {
     double recon_seconds;
     bool recon_in_search;       /* the budget search reconstructed it (no seconds of its own) */
     float **zc;                 /* the original's z on the calibration rows (NULL: too big) */
+    size_t grew_to;             /* > 0: the folds would have written this many parameters,
+                                   more than the file read, so none were made (auto) */
 } pl_compress;
 
 /* The JSON report of a finished run; cg the result. NULL when out of memory. */

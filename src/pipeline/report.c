@@ -179,6 +179,15 @@ static cJSON *warnings_json(const pl_compress *r, const lc_graph *cg)
                  lc_graph_params(cg), lc_graph_params(r->g));
         cJSON_AddItemToArray(w, cJSON_CreateString(msg));
     }
+    if (r->grew_to) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "the folds at this threshold would write %zu parameters, more "
+                 "than the %zu of the file read (they change copies of a layer's weights apart), "
+                 "so none were made and the model is the original; a size budget "
+                 "(--target-size) counts the file's parameters, a --layer-threshold N folds "
+                 "anyway", r->grew_to, lc_graph_file_params(r->g));
+        cJSON_AddItemToArray(w, cJSON_CreateString(msg));
+    }
     size_t pf = lc_graph_file_params(r->g), pg = lc_graph_params(r->g);
     if (pf != pg) {
         char msg[560];
@@ -187,8 +196,9 @@ static cJSON *warnings_json(const pl_compress *r, const lc_graph *cg)
                  "copy of its weights per summand, and a value passed on unchanged (through a "
                  "Concat, or from one activation to another) an identity matrix. Sizes count "
                  "against the file's %zu. The written file holds copies that no fold changed "
-                 "once, but a fold changes copies apart, so the written model can be larger "
-                 "than the file (size ratio above 1) where little folds", pf, pg, pf);
+                 "once; folds change copies apart, so a budget search may fold more than the "
+                 "written size needs, and a forced --layer-threshold can write a model larger "
+                 "than the file", pf, pg, pf);
         cJSON_AddItemToArray(w, cJSON_CreateString(msg));
     }
     return w;

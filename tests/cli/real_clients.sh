@@ -143,6 +143,40 @@ for path in paths:
         print("FAIL: %s: lincomp counts %d weights of the file, its matrices hold %d (params %d)"
               % (name, got, want, j["params"]))
 PY
+    # two residual blocks of a 13-16-16-16-3 model whose first block has two
+    # always-active neurons: folding them at tau 1 changes the copies of the
+    # next layers apart, so the written model would grow past the file;
+    # 'auto' then folds nothing (and says so), a forced layer threshold folds
+    /usr/bin/python3 - "$TMP" <<'PY' 2>/dev/null
+import sys, numpy as np, onnx
+from onnx import helper, numpy_helper, TensorProto
+rng = np.random.default_rng(0)
+D, W = 13, 16
+inits = {"wi": rng.normal(size=(W, D)), "bi": np.zeros(W), "w0": rng.normal(size=(W, W)),
+         "b0": np.zeros(W), "w1": rng.normal(size=(W, W)), "b1": np.zeros(W),
+         "wo": rng.normal(size=(3, W)), "bo": np.zeros(3)}
+inits["b0"][:2] = 50.0
+nodes = [helper.make_node("Gemm", ["x", "wi", "bi"], ["zi"], transB=1), helper.make_node("Relu", ["zi"], ["h0"])]
+for k in range(2):
+    nodes += [helper.make_node("Gemm", ["h%d" % k, "w%d" % k, "b%d" % k], ["z%d" % k], transB=1),
+              helper.make_node("Relu", ["z%d" % k], ["r%d" % k]),
+              helper.make_node("Add", ["h%d" % k, "r%d" % k], ["h%d" % (k + 1)])]
+nodes.append(helper.make_node("Gemm", ["h2", "wo", "bo"], ["y"], transB=1))
+g = helper.make_graph(nodes, "res", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", D])],
+                      [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 3])],
+                      [numpy_helper.from_array(v.astype(np.float32), n) for n, v in inits.items()])
+onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), sys.argv[1] + "/grow.onnx")
+np.save(sys.argv[1] + "/grow_x.npy", rng.normal(size=(300, D)).astype(np.float32))
+PY
+    "$LINCOMP" compress "$TMP/grow.onnx" --data "$TMP/grow_x.npy" --threshold 1 -o "$TMP/grow1.onnx" \
+        --report "$TMP/grow1.json" -q >"$TMP/out" 2>"$TMP/err"
+    "$LINCOMP" compress "$TMP/grow.onnx" --data "$TMP/grow_x.npy" --threshold 1 --layer-threshold 0 \
+        -o "$TMP/grow2.onnx" --report "$TMP/grow2.json" -q >"$TMP/out" 2>>"$TMP/err"
+    if json "$TMP/grow1.json" "j.params_after === j.params_before &&
+            j.warnings.some((w) => w.startsWith('the folds at this threshold would write'))" &&
+        json "$TMP/grow2.json" "j.params_after > j.params_before"; then
+        pass real_clients/residual-auto-never-grows
+    else fail real_clients/residual-auto-never-grows "$(cat "$TMP/jerr") $(head -c 300 "$TMP/err")"; fi
     # a size budget counts against the file: at most half of its values
     "$LINCOMP" compress "$FIX/mlp_residual.onnx" --data "$FIX/mlp_residual_in.npy" --target-size 0.5 \
         -o "$TMP/res.onnx" --report "$TMP/res.json" -q >"$TMP/out" 2>"$TMP/err"
