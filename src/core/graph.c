@@ -210,24 +210,26 @@ int lc_graph_n_out(const lc_graph *g, int k)
 
 size_t lc_graph_params(const lc_graph *g) { return g->n_floats; }
 
-/* Weights of edges that repeat an earlier edge into the same node bit for
- * bit: lc_onnx_save writes them once, on the Sum of their sources. */
+int lc_edge_twin(const lc_graph *g, int k, int e)
+{
+    const struct lc_node *nd = &g->nodes[k];
+    int w = g->nodes[nd->in[e].src].width;
+    for (int f = 0; f < e; f++)
+        if (g->nodes[nd->in[f].src].width == w &&
+            !memcmp(nd->in[f].w, nd->in[e].w, (size_t)nd->width * (size_t)w * sizeof(float)))
+            return f;
+    return e;
+}
+
+/* Weights of edges that are twins of an earlier edge (lc_edge_twin): the
+ * export writes them once. */
 static size_t repeated_weights(const lc_graph *g)
 {
     size_t r = 0;
-    for (int k = 1; k < g->n_nodes; k++) {
-        const struct lc_node *nd = &g->nodes[k];
-        for (int e = 1; e < nd->n_in; e++) {
-            int w = g->nodes[nd->in[e].src].width;
-            size_t len = (size_t)nd->width * (size_t)w;
-            for (int f = 0; f < e; f++)
-                if (g->nodes[nd->in[f].src].width == w &&
-                    !memcmp(nd->in[f].w, nd->in[e].w, len * sizeof(float))) {
-                    r += len;
-                    break;
-                }
-        }
-    }
+    for (int k = 1; k < g->n_nodes; k++)
+        for (int e = 1; e < g->nodes[k].n_in; e++)
+            if (lc_edge_twin(g, k, e) != e)
+                r += (size_t)g->nodes[k].width * (size_t)g->nodes[g->nodes[k].in[e].src].width;
     return r;
 }
 

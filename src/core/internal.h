@@ -39,11 +39,17 @@ struct lc_graph {
     char *out_name;
     int in_rank;
     int64_t in_dims[LC_IO_MAX_RANK];
-    /* weights that repeat others of the file read (lc_graph_file_params):
-     * a residual sum feeding a layer gives it one copy of its weights per
-     * summand, as edges are dense matrices; 0 for graphs made here */
+    /* edge weights beyond the weight matrices of the file read (set by the
+     * ONNX import; lc_graph_file_params): copies of a layer fed by a
+     * residual sum, one per summand, and identity blocks, as edges are dense
+     * matrices; 0 for graphs made here */
     size_t copies;
 };
+
+/* The first edge f <= e into node k whose matrix is bit-identical to edge
+ * e's (same source width): e itself when none before it is. lc_onnx_save
+ * writes such twins once, as one Gemm on the Sum of their sources. */
+int lc_edge_twin(const lc_graph *g, int k, int e);
 
 /* dst's preprocessing and file interface from src (graphs made from src by
  * folding, pruning, ...); the interface only when the input width is the

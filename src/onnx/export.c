@@ -232,12 +232,7 @@ static int ex_layer(ex *x, const lc_graph *g, int k, const char **out)
     int *lead = malloc((size_t)nd->n_in * sizeof *lead), n_lead = 0;
     if (!lead) return -1;
     for (int e = 0; e < nd->n_in; e++) {
-        int we = g->nodes[nd->in[e].src].width;
-        lead[e] = e;
-        for (int f = 0; f < e && lead[e] == e; f++)
-            if (lead[f] == f && g->nodes[nd->in[f].src].width == we &&
-                !memcmp(nd->in[f].w, nd->in[e].w, (size_t)nd->width * (size_t)we * sizeof(float)))
-                lead[e] = f;
+        lead[e] = lc_edge_twin(g, k, e); /* the first of its twins: a leader itself */
         n_lead += lead[e] == e;
     }
     const char *prev = NULL;

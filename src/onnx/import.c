@@ -386,10 +386,9 @@ static lc_status assemble(ox_imp *c, int k_out, lc_graph **out)
         if (map[k] < 0) continue;
         const ox_node *nd = &c->nodes[k];
         int nk = map[k];
-        for (int e = 0; e < nd->n_in; e++) {
+        for (int e = 0; e < nd->n_in; e++)
             ox_term_to_float(&nd->in[e], nd->width, c->nodes[nd->in[e].src].width,
                              lc_graph_weight(g, nk, e));
-        }
         float *b = lc_graph_bias(g, nk), *s = lc_graph_slope(g, nk);
         for (int i = 0; i < nd->width; i++) {
             b[i] = nd->bias ? (float)nd->bias->v[i] : 0.0f;

@@ -379,7 +379,8 @@ lc_status ox_run_node(ox_imp *c, const Onnx__NodeProto *n)
             data |= v && v->kind == OX_SYM;
         }
         if (!data) return op_shape(c, n);
-        return op[1] == 'o' ? ox_op_concat(c, n) : ox_op_minmax(c, n, op[1] == 'a');
+        if (!strcmp(op, "Concat")) return ox_op_concat(c, n);
+        return ox_op_minmax(c, n, !strcmp(op, "Max"));
     }
     if (!strcmp(op, "Softmax")) return ox_op_act(c, n, LC_ACT_SOFTMAX);
     if (!strcmp(op, "LogSoftmax")) return ox_op_act(c, n, LC_ACT_LOG_SOFTMAX);

@@ -160,7 +160,7 @@ static cJSON *warnings_json(const pl_compress *r, const lc_graph *cg)
     }
     /* --max-drop that certified nothing: say why in the report too (a
      * library or Python caller never sees the CLI's table) */
-    if (o->max_drop >= 0 && r->budget && r->b.params >= lc_graph_params(r->g)) {
+    if (o->max_drop >= 0 && r->budget && r->b.cert_bound == 0) { /* 0: nothing folded */
         char msg[320];
         double conf = r->b.confidence;
         snprintf(msg, sizeof msg, "no folded model could be certified, the model is unchanged: "
